@@ -1,0 +1,2 @@
+//! Client library for Azure Confidential Ledger.
+#![deny(missing_docs)]

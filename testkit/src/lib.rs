@@ -1,0 +1,35 @@
+//! Test support shared by the workspace's test suites.
+//!
+//! - [`shared`]: the reference data next to the checkout (`../shared`), skipped with a message
+//!   when absent.
+//! - [`python`]: the Python virtual environment with the official client and CCF's tools, used by
+//!   the interoperability tests.
+//!
+//! Skipping: a test that cannot find what it needs prints `skipped: <why>` and returns, except
+//! when `CI` is set to `true`, where the missing piece is a failure.
+
+pub mod python;
+pub mod shared;
+
+use std::path::PathBuf;
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// True when running under CI (`CI=true`), where skipping is not allowed.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Report that a test cannot run here: prints the reason and returns `None` outside CI, panics
+/// in CI.
+pub fn skip<T>(why: impl std::fmt::Display) -> Option<T> {
+    assert!(!in_ci(), "required in CI but unavailable: {why}");
+    eprintln!("skipped: {why}");
+    None
+}

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("usage: cargo xtask regen [--check]");
+    std::process::exit(2);
+}
