@@ -20,11 +20,20 @@ use super::{AccessToken, CredentialError, TokenCredential};
 ///
 /// # Examples
 ///
-/// ```ignore
-/// // With `azure_identity` in your dependencies:
-/// let credential = confidential_ledger::AzureCredential::new(
-///     azure_identity::DeveloperToolsCredential::new(None)?,
-/// );
+/// ```
+/// use std::sync::Arc;
+/// use confidential_ledger::{AzureCredential, TokenCredential, DEFAULT_SCOPE};
+///
+/// // `entra` is any azure_core credential, for example
+/// // `azure_identity::DeveloperToolsCredential::new(None)?`.
+/// async fn ledger_token(
+///     entra: Arc<dyn azure_core::credentials::TokenCredential>,
+/// ) -> Result<(), confidential_ledger::CredentialError> {
+///     let credential = AzureCredential::new(entra);
+///     let token = credential.get_token(&[DEFAULT_SCOPE]).await?;
+///     println!("token valid until {:?}", token.expires_on);
+///     Ok(())
+/// }
 /// ```
 #[derive(Clone)]
 pub struct AzureCredential {

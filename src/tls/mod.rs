@@ -17,6 +17,13 @@
 //!   [`find_pin_mismatch`] recognises through reqwest's error chain.
 //! - TLS 1.3 and 1.2 with the ring provider's safe defaults; ALPN offers `h2`, then
 //!   `http/1.1`.
+//!
+//! # Changing the pin
+//!
+//! A configuration's pin is fixed. When a request fails with a [`PinMismatch`], fetch the
+//! ledger's identity again and, if it differs from the pinned one ([`PinnedCertificate`]
+//! compares by DER), build a new configuration and a new HTTP client from it. That also drops
+//! pooled connections that were verified against the old pin.
 
 mod pin_mismatch;
 mod pinned;
