@@ -1,2 +1,18 @@
 //! Client library for Azure Confidential Ledger.
 #![deny(missing_docs)]
+
+pub mod credential;
+mod fingerprint;
+pub mod tls;
+mod transaction_id;
+
+#[cfg(feature = "azure-identity")]
+pub use credential::AzureCredential;
+pub use credential::{
+    AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
+    CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
+};
+pub use fingerprint::certificate_fingerprint;
+pub use transaction_id::{
+    ParseTransactionIdError, TransactionId, TransactionIdErrorKind, TransactionIdPart,
+};
