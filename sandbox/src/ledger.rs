@@ -950,13 +950,13 @@ impl Ledger {
             let endorsements = st.identity.endorsements_since(sig.generation);
             (meta, sig, sig_seqno, proof, root, generation, endorsements)
         };
-        if let Some(root) = root {
-            if root != sig_meta.root {
-                return Err(SandboxError::Storage(format!(
-                    "the Merkle root signed at seqno {sig_seqno} does not match the tree"
-                ))
-                .into());
-            }
+        if let Some(root) = root
+            && root != sig_meta.root
+        {
+            return Err(SandboxError::Storage(format!(
+                "the Merkle root signed at seqno {sig_seqno} does not match the tree"
+            ))
+            .into());
         }
         let (h, body, tx) = self.read_tx(meta)?;
         let write_set_digest = sha256(&[&[h.kind], &body]);

@@ -140,9 +140,9 @@ mod tests {
         for n in 1..=all.len() {
             let root = tree.root(n as u64).unwrap();
             assert_eq!(root, reference_root(&all[..n]), "n = {n}");
-            for i in 0..n {
+            for (i, leaf) in all.iter().enumerate().take(n) {
                 let path = tree.path(i as u64, n as u64).unwrap();
-                assert_eq!(fold(all[i], &path), root, "n = {n}, i = {i}");
+                assert_eq!(fold(*leaf, &path), root, "n = {n}, i = {i}");
             }
         }
         assert!(tree.root(0).is_none());

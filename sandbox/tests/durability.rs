@@ -341,7 +341,9 @@ async fn kill_9_loses_no_acknowledged_write() {
         }));
     }
     let start = Instant::now();
-    while acked.lock().unwrap().len() < 300 && start.elapsed() < Duration::from_secs(20) {
+    while (acked.lock().unwrap().len() < 1000 || start.elapsed() < Duration::from_millis(300))
+        && start.elapsed() < Duration::from_secs(30)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // SIGKILL while the writers are still writing.

@@ -30,16 +30,16 @@ async fn ledger_identity(
     Path(ledger_id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    if let Some(v) = query.get("api-version") {
-        if !IDENTITY_API_VERSIONS.contains(&v) {
-            return Err(ApiError::bad_request(
-                "QueryParameterError",
-                format!(
-                    "Parsed api-version {v} is not available. Please use one of the following versions: {}",
-                    IDENTITY_API_VERSIONS.join(",")
-                ),
-            ));
-        }
+    if let Some(v) = query.get("api-version")
+        && !IDENTITY_API_VERSIONS.contains(&v)
+    {
+        return Err(ApiError::bad_request(
+            "QueryParameterError",
+            format!(
+                "Parsed api-version {v} is not available. Please use one of the following versions: {}",
+                IDENTITY_API_VERSIONS.join(",")
+            ),
+        ));
     }
     let ours = app.ledger.with_identity(|id| id.ledger_id.clone());
     if ledger_id != ours {

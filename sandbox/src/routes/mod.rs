@@ -533,10 +533,8 @@ async fn inject_faults(State(app): State<Arc<App>>, request: Request, next: Next
             let origin_only = location
                 .split_once("://")
                 .is_some_and(|(_, rest)| !rest.contains('/'));
-            if origin_only {
-                if let Some(pq) = request.uri().path_and_query() {
-                    location.push_str(pq.as_str());
-                }
+            if origin_only && let Some(pq) = request.uri().path_and_query() {
+                location.push_str(pq.as_str());
             }
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
             let mut response = json(

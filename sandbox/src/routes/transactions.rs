@@ -207,13 +207,13 @@ pub(super) async fn list_entries(
         .transpose()?;
     let from = query.transaction_id("fromTransactionId")?;
     let to = query.transaction_id("toTransactionId")?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(ApiError::invalid_query(
-                "fromTransactionId",
-                format!("{f} is after toTransactionId {t}"),
-            ));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::invalid_query(
+            "fromTransactionId",
+            format!("{f} is after toTransactionId {t}"),
+        ));
     }
     let (from_seqno, to_seqno) = app.ledger.range_bounds(from, to)?;
     let ready_empty = || json(StatusCode::OK, &json!({ "entries": [], "state": "Ready" }));

@@ -405,10 +405,10 @@ async fn set_roles(
     let id = app
         .ledger
         .govern(|g| {
-            if must_exist {
-                if let Some(missing) = defs.iter().find(|d| !g.roles.contains_key(&d.name)) {
-                    return Err(role_not_found(&missing.name));
-                }
+            if must_exist
+                && let Some(missing) = defs.iter().find(|d| !g.roles.contains_key(&d.name))
+            {
+                return Err(role_not_found(&missing.name));
             }
             Ok(GovOp::SetRoles { roles: defs })
         })

@@ -102,10 +102,10 @@ fn valid_record_follows(rest: &[u8]) -> bool {
             header.copy_from_slice(&rest[i..i + RECORD_HEADER]);
             if let Ok((len, crc)) = parse_header(&header) {
                 let start = i + RECORD_HEADER;
-                if let Some(payload) = rest.get(start..start + len as usize) {
-                    if checksum(payload) == crc {
-                        return true;
-                    }
+                if let Some(payload) = rest.get(start..start + len as usize)
+                    && checksum(payload) == crc
+                {
+                    return true;
                 }
             }
         }
