@@ -6,7 +6,8 @@
 //!
 //! Environment: `BENCH_SECONDS` (per measurement, default 5), `BENCH_STARTUP_ENTRIES` (default
 //! 1000000; 0 skips the start-up measurement), `BENCH_DIR` (where ledgers are created, default
-//! a temporary directory; use a real disk, not tmpfs, for meaningful fsync numbers).
+//! a temporary directory; use a real disk, not tmpfs, for meaningful fsync numbers),
+//! `BENCH_STARTUP_DIR` (keep the large ledger there, to time other start-ups against it).
 //!
 //! The baseline is the raw `fdatasync` rate of the same directory, measured in the same run:
 //! without group commit, a durable write per sync would be the ceiling.
@@ -169,7 +170,8 @@ fn report(label: &str, r: &Run, baseline: f64) {
 }
 
 async fn startup(root: &Path, entries: u64) {
-    let dir = root.join("startup");
+    let keep = std::env::var_os("BENCH_STARTUP_DIR").map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| root.join("startup"));
     let _ = std::fs::remove_dir_all(&dir);
     let options = SandboxOptions::default().data_dir(&dir);
     let s = Sandbox::start(options.clone()).await.unwrap();
@@ -221,7 +223,12 @@ async fn startup(root: &Path, entries: u64) {
         rss_after - rss_before
     );
     s.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    match keep {
+        Some(dir) => println!("kept the start-up ledger in {}", dir.display()),
+        None => {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
 
 #[tokio::main]
