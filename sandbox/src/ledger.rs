@@ -184,7 +184,9 @@ impl State {
 
     fn view_of(&self, seqno: u64) -> u64 {
         let i = self.views.partition_point(|&(_, first)| first <= seqno);
-        self.views[i.saturating_sub(1)].0
+        self.views
+            .get(i.saturating_sub(1))
+            .map_or(FIRST_VIEW, |v| v.0)
     }
 
     fn id(&self, seqno: u64) -> TransactionId {

@@ -854,6 +854,11 @@ async fn api_versions_paths_methods_and_bodies_are_checked() {
         (too_big.status, too_big.code()),
         (StatusCode::PAYLOAD_TOO_LARGE, "RequestBodyTooLarge")
     );
+    let undecodable = admin.get("/app/ledgerUsers/%FF%FE").await;
+    assert_eq!(
+        (undecodable.status, undecodable.code()),
+        (StatusCode::BAD_REQUEST, "InvalidInput")
+    );
     let bad_collection = admin
         .post(
             "/app/transactions?collectionId=",

@@ -260,6 +260,24 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
+/// One percent-decoded path parameter; an undecodable one is a 400 in the service's shape.
+#[derive(Clone, Debug)]
+pub(crate) struct PathParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PathParam(value)),
+            Err(e) => Err(ApiError::invalid_input(format!(
+                "Invalid path: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 /// The decoded query parameters of a request.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct QueryMap(Vec<(String, String)>);

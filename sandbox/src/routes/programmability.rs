@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, App, Caller, QueryMap, json, json_body, page, validate_name, with_txid};
+use super::{
+    ApiError, App, Caller, PathParam, QueryMap, json, json_body, page, validate_name, with_txid,
+};
 use crate::access::Action;
 use crate::ledger::default_runtime_options;
 use crate::storage::record::GovOp;
@@ -60,7 +62,7 @@ pub(super) async fn list_functions(
 pub(super) async fn get_function(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::ProgrammabilityRead)?;
     match app
@@ -81,7 +83,7 @@ struct FunctionIn {
 pub(super) async fn put_function(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -118,7 +120,7 @@ pub(super) async fn put_function(
 pub(super) async fn delete_function(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::ProgrammabilityWrite)?;
     let txid = app
@@ -138,7 +140,7 @@ pub(super) async fn delete_function(
 pub(super) async fn execute_function(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(target): Path<String>,
+    PathParam(target): PathParam,
 ) -> Result<Response, ApiError> {
     let Some(id) = target.strip_suffix(":execute") else {
         return Err(ApiError::new(

@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ApiError, App, Caller, QueryMap, WAIT_FOR_COMMIT, json, json_body, next_link, validate_name,
-    with_txid,
+    ApiError, App, Caller, PathParam, QueryMap, WAIT_FOR_COMMIT, json, json_body, next_link,
+    validate_name, with_txid,
 };
 use crate::TransactionId;
 use crate::access::Action;
@@ -121,7 +121,7 @@ pub(super) async fn create_entry(
 pub(super) async fn get_entry(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::Read)?;
@@ -144,7 +144,7 @@ pub(super) async fn get_entry(
 pub(super) async fn status(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::Read)?;
     let id = path_id(&raw)?;
@@ -162,7 +162,7 @@ pub(super) async fn status(
 pub(super) async fn receipt(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::Read)?;
     let id = path_id(&raw)?;

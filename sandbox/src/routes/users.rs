@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ApiError, App, Caller, QueryMap, after_legacy_users, json, json_body, page, with_txid,
+    ApiError, App, Caller, PathParam, QueryMap, after_legacy_users, json, json_body, page,
+    with_txid,
 };
 use crate::access::{Action, BUILTIN_ROLES, builtin_role};
 use crate::storage::record::{GovOp, RoleDef};
@@ -116,7 +117,7 @@ fn users_page(app: &App, query: &QueryMap, users: &[Value], path: &str) -> Respo
 pub(super) async fn get_ledger_user(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::UsersRead)?;
     let roles = app
@@ -139,7 +140,7 @@ struct RolesPatch {
 pub(super) async fn patch_ledger_user(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -197,7 +198,7 @@ async fn remove_user(app: &App, user_id: String) -> Result<Response, ApiError> {
 pub(super) async fn delete_ledger_user(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::UsersWrite)?;
     remove_user(&app, user_id).await
@@ -237,7 +238,7 @@ pub(super) async fn get_legacy_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     query: QueryMap,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
 ) -> Result<Response, ApiError> {
     legacy_redirect(&app, &query)?;
     app.authorize(&caller, Action::UsersRead)?;
@@ -262,7 +263,7 @@ pub(super) async fn patch_legacy_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     query: QueryMap,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -309,7 +310,7 @@ pub(super) async fn delete_legacy_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     query: QueryMap,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
 ) -> Result<Response, ApiError> {
     legacy_redirect(&app, &query)?;
     app.authorize(&caller, Action::UsersWrite)?;
