@@ -1,0 +1,147 @@
+//! Working with a data directory from outside a running sandbox: the runtime file, minting
+//! tokens, rotating the identity (through the running sandbox's control endpoint, or offline).
+
+use std::path::Path;
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{self, DirLock};
+use crate::identity::Identity;
+use crate::routes::identity::CONTROL_HEADER;
+use crate::token::TokenIssuer;
+use crate::{Sandbox, SandboxError, SandboxOptions, TokenSpec, files};
+
+/// Where a running sandbox listens, written to `runtime.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Runtime {
+    pid: u32,
+    ledger_endpoint: String,
+    identity_endpoint: String,
+    ledger_id: String,
+}
+
+pub(crate) fn write_runtime(sandbox: &Sandbox) -> Result<(), SandboxError> {
+    let runtime = Runtime {
+        pid: std::process::id(),
+        ledger_endpoint: sandbox.ledger_endpoint(),
+        identity_endpoint: sandbox.identity_endpoint(),
+        ledger_id: sandbox.ledger_id().to_string(),
+    };
+    let text =
+        serde_json::to_vec_pretty(&runtime).map_err(|e| SandboxError::Config(e.to_string()))?;
+    fsutil::write_atomic(&sandbox.data_dir().join(files::RUNTIME), &text, 0o644)
+}
+
+/// The ledger id stored in a data directory, or `None` when it holds no ledger yet.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert_eq!(confidential_ledger_sandbox::stored_ledger_id(dir.path()).unwrap(), None);
+/// ```
+pub fn stored_ledger_id(data_dir: &Path) -> Result<Option<String>, SandboxError> {
+    if !data_dir.join(files::IDENTITY).exists() {
+        return Ok(None);
+    }
+    Ok(Some(Identity::load(data_dir)?.ledger_id))
+}
+
+/// Mints a bearer token with the token key of the ledger in `data_dir` (running or not).
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger_sandbox::{TokenSpec, mint_token_in};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// // No ledger there yet:
+/// assert!(mint_token_in(dir.path(), &TokenSpec::new("oid")).is_err());
+/// ```
+pub fn mint_token_in(data_dir: &Path, spec: &TokenSpec) -> Result<String, SandboxError> {
+    if !data_dir.join(files::IDENTITY).exists() {
+        return Err(SandboxError::Config(format!(
+            "{} holds no sandbox ledger",
+            data_dir.display()
+        )));
+    }
+    let identity = Identity::load(data_dir)?;
+    Ok(TokenIssuer::new(identity.token_key.clone()).mint(spec))
+}
+
+/// Rotates the service identity of the ledger in `data_dir`: through the control endpoint of
+/// the sandbox running on it, or, when none is running, by opening the ledger. Returns the new
+/// service certificate (PEM).
+pub async fn rotate_service_identity_in(data_dir: &Path) -> Result<String, SandboxError> {
+    let Some(ledger_id) = stored_ledger_id(data_dir)? else {
+        return Err(SandboxError::Config(format!(
+            "{} holds no sandbox ledger",
+            data_dir.display()
+        )));
+    };
+    if DirLock::is_held(data_dir) {
+        return rotate_running(data_dir).await;
+    }
+    let options = SandboxOptions::default()
+        .data_dir(data_dir)
+        .ledger_id(ledger_id);
+    let sandbox = Sandbox::start(options).await?;
+    let result = sandbox.rotate_service_identity().await;
+    let certificate = sandbox.service_certificate_pem();
+    sandbox.shutdown().await;
+    result.map(|()| certificate)
+}
+
+async fn rotate_running(data_dir: &Path) -> Result<String, SandboxError> {
+    let runtime_path = data_dir.join(files::RUNTIME);
+    let runtime: Runtime =
+        serde_json::from_str(&fsutil::read_to_string(&runtime_path)?).map_err(|e| {
+            SandboxError::Config(format!("{} is unreadable: {e}", runtime_path.display()))
+        })?;
+    let secret = Identity::load(data_dir)?.control_secret;
+    let authority = runtime
+        .identity_endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| SandboxError::Config("the identity endpoint is not http://".into()))?
+        .to_string();
+    let fail = |e: &dyn std::fmt::Display| {
+        SandboxError::Config(format!(
+            "cannot reach the running sandbox at {authority}: {e}"
+        ))
+    };
+    let stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .map_err(|e| fail(&e))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| fail(&e))?;
+    tokio::spawn(connection);
+    let request = hyper::Request::post("/sandbox/rotate-identity")
+        .header(hyper::header::HOST, &authority)
+        .header(CONTROL_HEADER, secret)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| fail(&e))?;
+    let response = sender.send_request(request).await.map_err(|e| fail(&e))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| fail(&e))?
+        .to_bytes();
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| fail(&e))?;
+    if !status.is_success() {
+        return Err(SandboxError::Identity(format!(
+            "the running sandbox refused the rotation: {value}"
+        )));
+    }
+    value
+        .get("serviceCertificate")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| fail(&"no certificate in the answer"))
+}

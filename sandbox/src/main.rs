@@ -1,0 +1,270 @@
+//! `confidential-ledger-sandbox`: run a local Confidential Ledger, mint tokens for it, rotate
+//! its service identity.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use confidential_ledger_sandbox::{
+    Sandbox, SandboxError, SandboxOptions, TokenSpec, mint_token_in, rotate_service_identity_in,
+    stored_ledger_id,
+};
+
+/// A local Azure Confidential Ledger to develop and test against.
+///
+/// Without a subcommand, runs the sandbox (same as `run`).
+#[derive(Parser)]
+#[command(
+    name = "confidential-ledger-sandbox",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the sandbox until SIGINT or SIGTERM.
+    Run(RunArgs),
+    /// Print a bearer token (JWT) the sandbox on DIR accepts.
+    Token(TokenArgs),
+    /// Rotate the service identity of the ledger on DIR (running or not).
+    RotateIdentity(DirArgs),
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// Directory holding the ledger, its keys and certificates (created if missing).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Port of the ledger endpoint (HTTPS); 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Port of the identity endpoint (HTTP); 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    identity_port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Ledger id (fixed when DIR is created; defaults to the stored one, else "sandbox").
+    #[arg(long)]
+    ledger_id: Option<String>,
+    /// Emit a signature (commit) at least this often, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    signature_interval_ms: u64,
+    /// Emit a signature after this many transactions.
+    #[arg(long, default_value_t = 5000)]
+    signature_every: u64,
+    /// How many times historical reads answer Loading before Ready.
+    #[arg(long, default_value_t = 1)]
+    loading_responses: u32,
+    /// Most items per page of a paged list.
+    #[arg(long, default_value_t = 1000)]
+    page_size: usize,
+    /// Serve the legacy /app/users calls for every api version instead of answering
+    /// 301 ApiVersionRedirect after 2024-08-22-preview.
+    #[arg(long)]
+    no_legacy_users_redirect: bool,
+    /// Add or update a user at start-up: ID=ROLE[,ROLE...] (repeatable). ID is a token object
+    /// id or a certificate fingerprint.
+    #[arg(long = "user", value_name = "ID=ROLES")]
+    users: Vec<String>,
+    /// Print only one JSON line describing the running sandbox.
+    #[arg(long)]
+    print_json: bool,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The sandbox's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The principal's object id (the ledger user id).
+    #[arg(long)]
+    oid: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    expires_in: i64,
+}
+
+#[derive(Args)]
+struct DirArgs {
+    /// The sandbox's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+async fn run(args: RunArgs) -> Result<(), SandboxError> {
+    let Some(dir) = args.data_dir.clone() else {
+        return Err(SandboxError::Config("--data-dir DIR is required".into()));
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| SandboxError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    let dir = absolute(&dir);
+    let ledger_id = match args.ledger_id.clone() {
+        Some(id) => id,
+        None => stored_ledger_id(&dir)?.unwrap_or_else(|| "sandbox".to_string()),
+    };
+    let mut users = Vec::new();
+    for spec in &args.users {
+        let Some((id, roles)) = spec.split_once('=') else {
+            return Err(SandboxError::Config(format!(
+                "--user {spec}: expected ID=ROLE[,ROLE...]"
+            )));
+        };
+        let roles: Vec<String> = roles
+            .split(',')
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
+        users.push((id.to_string(), roles));
+    }
+    let options = SandboxOptions::default()
+        .data_dir(&dir)
+        .port(args.port)
+        .identity_port(args.identity_port)
+        .bind(args.bind)
+        .ledger_id(ledger_id)
+        .signature_interval(Duration::from_millis(args.signature_interval_ms))
+        .signature_every(args.signature_every)
+        .loading_responses(args.loading_responses)
+        .page_size(args.page_size)
+        .legacy_users_redirect(!args.no_legacy_users_redirect);
+    let sandbox = Sandbox::start(options).await?;
+    for (id, roles) in &users {
+        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+        sandbox.add_user(id, &roles).await?;
+    }
+    let info = serde_json::json!({
+        "ledgerEndpoint": sandbox.ledger_endpoint(),
+        "identityEndpoint": sandbox.identity_endpoint(),
+        "ledgerId": sandbox.ledger_id(),
+        "serviceCertificatePath": sandbox.service_certificate_path(),
+        "adminCertificatePath": sandbox.admin_certificate_path(),
+        "adminPrivateKeyPath": sandbox.admin_private_key_path(),
+        "adminPemPath": sandbox.admin_pem_path(),
+        "adminUserId": sandbox.admin_user_id(),
+        "dataDir": sandbox.data_dir(),
+        "pid": std::process::id(),
+    });
+    if !args.print_json {
+        let report = sandbox.startup_report();
+        println!(
+            "Confidential Ledger sandbox '{}' is running.",
+            sandbox.ledger_id()
+        );
+        println!("  ledger endpoint     {}", sandbox.ledger_endpoint());
+        println!("  identity endpoint   {}", sandbox.identity_endpoint());
+        println!("  ledger id           {}", sandbox.ledger_id());
+        println!(
+            "  service certificate {}",
+            sandbox.service_certificate_path().display()
+        );
+        println!(
+            "  admin certificate   {}",
+            sandbox.admin_certificate_path().display()
+        );
+        println!(
+            "  admin key           {}",
+            sandbox.admin_private_key_path().display()
+        );
+        println!(
+            "  admin cert + key    {}",
+            sandbox.admin_pem_path().display()
+        );
+        println!("  admin user id       {}", sandbox.admin_user_id());
+        println!(
+            "  {} ({} transactions){}",
+            if report.created {
+                "created a new ledger"
+            } else {
+                "restored the ledger"
+            },
+            report.transactions,
+            if report.truncated_bytes > 0 {
+                format!(", cut off a torn tail of {} bytes", report.truncated_bytes)
+            } else {
+                String::new()
+            }
+        );
+        println!("Stop with Ctrl-C. Machine-readable:");
+    }
+    println!("{info}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM: {e}");
+            None
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if let Err(e) = r {
+                tracing::warn!("cannot listen for SIGINT: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+        () = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run(cli.run).await,
+        Some(Command::Run(args)) => run(args).await,
+        Some(Command::Token(args)) => mint_token_in(
+            &args.data_dir,
+            &TokenSpec::new(args.oid).lifetime_seconds(args.expires_in),
+        )
+        .map(|token| println!("{token}")),
+        Some(Command::RotateIdentity(args)) => {
+            rotate_service_identity_in(&args.data_dir).await.map(|pem| {
+                println!(
+                    "Rotated the service identity of {}. New service certificate:",
+                    args.data_dir.display()
+                );
+                print!("{pem}");
+            })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

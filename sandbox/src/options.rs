@@ -1,0 +1,205 @@
+//! [`SandboxOptions`]: how a sandbox is started.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to start a [`Sandbox`](crate::Sandbox).
+///
+/// Fields are public; the chainable setters of the same names are a shorthand.
+///
+/// # Defaults
+///
+/// - `data_dir`: `None`, a temporary directory removed when the sandbox is dropped.
+/// - `port`, `identity_port`: `0`, a free port chosen by the system.
+/// - `bind`: `127.0.0.1`. The ledger endpoint is named `https://localhost:<port>`.
+/// - `ledger_id`: `"sandbox"`.
+/// - `signature_interval` / `signature_every`: 1000 ms / 5000 writes, CCF's defaults.
+/// - `loading_responses`: 1 (a historical read answers `Loading` once before `Ready`).
+/// - `page_size`: 1000 items per page of a ranged list.
+/// - `legacy_users_redirect`: `true` (`/app/users` answers `301 ApiVersionRedirect` for api
+///   versions after `2024-08-22-preview`, as real ledgers do).
+/// - `max_body_bytes`: 1 MiB.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use confidential_ledger_sandbox::SandboxOptions;
+///
+/// let options = SandboxOptions::default()
+///     .ledger_id("contoso")
+///     .signature_interval(Duration::from_millis(200))
+///     .page_size(50);
+/// assert_eq!(options.ledger_id, "contoso");
+/// assert_eq!(options.signature_every, 5000);
+///
+/// let fast = SandboxOptions::for_tests();
+/// assert!(fast.signature_interval < Duration::from_millis(50));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// Where the ledger, certificates and keys live; `None` for a temporary directory.
+    pub data_dir: Option<PathBuf>,
+    /// Port of the ledger endpoint (HTTPS); 0 picks a free port.
+    pub port: u16,
+    /// Port of the identity endpoint (plain HTTP); 0 picks a free port.
+    pub identity_port: u16,
+    /// Address both listeners bind to.
+    pub bind: IpAddr,
+    /// The ledger id: the name the identity endpoint answers for, and a name in the node
+    /// certificate. Fixed when the data directory is created.
+    pub ledger_id: String,
+    /// Emit a signature transaction at least this often while there are unsigned writes.
+    pub signature_interval: Duration,
+    /// Emit a signature transaction after this many unsigned transactions.
+    pub signature_every: u64,
+    /// How many times a historical read (entry by id, receipt, page of a ranged list) answers
+    /// `Loading` before `Ready`.
+    pub loading_responses: u32,
+    /// Most items in one page of a paged list.
+    pub page_size: usize,
+    /// Answer `301 ApiVersionRedirect` on `/app/users` for api versions after
+    /// `2024-08-22-preview`.
+    pub legacy_users_redirect: bool,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            data_dir: None,
+            port: 0,
+            identity_port: 0,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ledger_id: "sandbox".to_string(),
+            signature_interval: Duration::from_millis(1000),
+            signature_every: 5000,
+            loading_responses: 1,
+            page_size: 1000,
+            legacy_users_redirect: true,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl SandboxOptions {
+    /// Settings for tests: a temporary directory, free ports, a signature every 10 ms and one
+    /// `Loading` answer per historical read.
+    pub fn for_tests() -> Self {
+        SandboxOptions {
+            signature_interval: Duration::from_millis(10),
+            ..SandboxOptions::default()
+        }
+    }
+
+    /// Sets [`data_dir`](Self::data_dir).
+    #[must_use]
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets [`identity_port`](Self::identity_port).
+    #[must_use]
+    pub fn identity_port(mut self, port: u16) -> Self {
+        self.identity_port = port;
+        self
+    }
+
+    /// Sets [`bind`](Self::bind).
+    #[must_use]
+    pub fn bind(mut self, address: IpAddr) -> Self {
+        self.bind = address;
+        self
+    }
+
+    /// Sets [`ledger_id`](Self::ledger_id).
+    #[must_use]
+    pub fn ledger_id(mut self, id: impl Into<String>) -> Self {
+        self.ledger_id = id.into();
+        self
+    }
+
+    /// Sets [`signature_interval`](Self::signature_interval).
+    #[must_use]
+    pub fn signature_interval(mut self, interval: Duration) -> Self {
+        self.signature_interval = interval;
+        self
+    }
+
+    /// Sets [`signature_every`](Self::signature_every).
+    #[must_use]
+    pub fn signature_every(mut self, writes: u64) -> Self {
+        self.signature_every = writes;
+        self
+    }
+
+    /// Sets [`loading_responses`](Self::loading_responses).
+    #[must_use]
+    pub fn loading_responses(mut self, count: u32) -> Self {
+        self.loading_responses = count;
+        self
+    }
+
+    /// Sets [`page_size`](Self::page_size).
+    #[must_use]
+    pub fn page_size(mut self, items: usize) -> Self {
+        self.page_size = items;
+        self
+    }
+
+    /// Sets [`legacy_users_redirect`](Self::legacy_users_redirect).
+    #[must_use]
+    pub fn legacy_users_redirect(mut self, on: bool) -> Self {
+        self.legacy_users_redirect = on;
+        self
+    }
+
+    /// Sets [`max_body_bytes`](Self::max_body_bytes).
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Checks the options for values the sandbox cannot work with.
+    pub(crate) fn validate(&self) -> Result<(), crate::SandboxError> {
+        let bad = |m: &str| Err(crate::SandboxError::Config(m.to_string()));
+        if !valid_ledger_id(&self.ledger_id) {
+            return bad(
+                "the ledger id must be 1-63 characters: letters, digits and '-', not starting or ending with '-'",
+            );
+        }
+        if self.signature_interval.is_zero() {
+            return bad("signature_interval must be positive");
+        }
+        if self.signature_every == 0 {
+            return bad("signature_every must be at least 1");
+        }
+        if self.page_size == 0 {
+            return bad("page_size must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("max_body_bytes must be at least 1024");
+        }
+        Ok(())
+    }
+}
+
+/// A DNS label: what a ledger name can be.
+pub(crate) fn valid_ledger_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}

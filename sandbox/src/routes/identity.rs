@@ -1,0 +1,105 @@
+//! The identity endpoint (`GET /ledgerIdentity/{ledgerId}`) and the sandbox's control
+//! endpoint (`POST /sandbox/rotate-identity`, authenticated by the control secret in the data
+//! directory; used by `confidential-ledger-sandbox rotate-identity`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::{ApiError, App, QueryMap, json};
+
+/// Header carrying the control secret.
+pub(crate) const CONTROL_HEADER: &str = "x-sandbox-control";
+
+/// Identity service api versions.
+const IDENTITY_API_VERSIONS: [&str; 5] = [
+    "2022-05-13",
+    "2023-01-18-preview",
+    "2024-08-22-preview",
+    "2024-12-09-preview",
+    "2026-02-23",
+];
+
+async fn ledger_identity(
+    State(app): State<Arc<App>>,
+    Path(ledger_id): Path<String>,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    if let Some(v) = query.get("api-version")
+        && !IDENTITY_API_VERSIONS.contains(&v)
+    {
+        return Err(ApiError::bad_request(
+            "QueryParameterError",
+            format!(
+                "Parsed api-version {v} is not available. Please use one of the following versions: {}",
+                IDENTITY_API_VERSIONS.join(",")
+            ),
+        ));
+    }
+    let ours = app.ledger.with_identity(|id| id.ledger_id.clone());
+    if ledger_id != ours {
+        return Err(ApiError::not_found(
+            "LedgerNotFound",
+            format!("Ledger {ledger_id} was not found"),
+        ));
+    }
+    let certificate = app.ledger.current_generation().service_cert_pem.clone();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "ledgerId": ours, "ledgerTlsCertificate": certificate }),
+    ))
+}
+
+/// Constant-time comparison of the presented control secret.
+fn control_allowed(app: &App, headers: &HeaderMap) -> bool {
+    let Some(given) = headers.get(CONTROL_HEADER).map(|v| v.as_bytes()) else {
+        return false;
+    };
+    let expected = app.control_secret.as_bytes();
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+async fn rotate_identity(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !control_allowed(&app, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowed",
+            "The control secret is missing or wrong",
+        ));
+    }
+    let generation = app.rotate().await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "serviceCertificate": generation.service_cert_pem }),
+    ))
+}
+
+async fn not_found(request: Request) -> Response {
+    ApiError::not_found(
+        "ResourceNotFound",
+        format!("Unknown path: {}.", request.uri().path()),
+    )
+    .into_response()
+}
+
+/// The identity endpoint's router.
+pub(crate) fn identity_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/ledgerIdentity/{ledger_id}", get(ledger_identity))
+        .route("/sandbox/rotate-identity", post(rotate_identity))
+        .fallback(not_found)
+        .with_state(app)
+}
