@@ -187,6 +187,7 @@ impl<T, E> Pages<T, E> {
             delay = delay.min(timeout - waited);
         }
         self.next = Some(again);
+        tracing::debug!(fetches, waited = ?waited, next_fetch_in = ?delay, "page still loading");
 
         if items.is_empty() {
             return Step::Wait(delay);
@@ -212,6 +213,12 @@ impl<T, E> Pages<T, E> {
         }
         self.no_progress += 1;
         let delay = self.backoff.next_delay(retry_after);
+        tracing::debug!(
+            link = %link,
+            retry = self.no_progress,
+            next_fetch_in = ?delay,
+            "empty pages lead back to a fetched link; retrying"
+        );
         self.next = Some(PageRequest::Next(link));
         Step::Wait(delay)
     }

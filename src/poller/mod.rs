@@ -52,6 +52,7 @@
 //! # }
 //! ```
 
+mod error;
 mod options;
 mod policy;
 mod progress;
@@ -66,6 +67,7 @@ use futures::future::{BoxFuture, FutureExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+pub use error::{PollError, TimedOut};
 pub use options::{Backoff, MIN_DELAY, PollingOptions};
 pub use policy::{ConsecutiveNotFound, ErrorClass, ErrorPolicy, FailFast, PollErrorClass, Verdict};
 pub use progress::{PollUpdate, Progress};
@@ -102,84 +104,6 @@ impl<T, S> PollStep<T, S> {
             retry_after: None,
         }
     }
-}
-
-/// How a wait failed: the operation's own error, or the timeout.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use confidential_ledger::poller::{PollError, TimedOut};
-///
-/// let err: PollError<std::io::Error> = TimedOut { waited: Duration::from_secs(5), polls: 9 }.into();
-/// assert!(err.is_timeout());
-/// assert_eq!(err.to_string(), "still pending after waiting 5s (9 polls)");
-/// ```
-#[derive(Debug, thiserror::Error)]
-pub enum PollError<E> {
-    /// The step function returned an error the [`ErrorPolicy`] did not tolerate.
-    #[error(transparent)]
-    Failed(E),
-    /// The timeout passed before the operation finished.
-    #[error(transparent)]
-    TimedOut(#[from] TimedOut),
-}
-
-impl<E> PollError<E> {
-    /// Whether the wait ended because of its timeout.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::TimedOut(_))
-    }
-
-    /// The operation's error, if the wait did not time out.
-    pub fn into_failure(self) -> Option<E> {
-        match self {
-            Self::Failed(error) => Some(error),
-            Self::TimedOut(_) => None,
-        }
-    }
-
-    /// One error type for both outcomes, for an error type that can express a timeout.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use confidential_ledger::poller::{PollError, TimedOut};
-    ///
-    /// #[derive(Debug, PartialEq)]
-    /// enum MyError { Service(u16), Timeout }
-    /// impl From<TimedOut> for MyError {
-    ///     fn from(_: TimedOut) -> Self { MyError::Timeout }
-    /// }
-    ///
-    /// let timed_out = PollError::<MyError>::TimedOut(TimedOut { waited: Duration::from_secs(1), polls: 3 });
-    /// assert_eq!(timed_out.into_error(), MyError::Timeout);
-    /// assert_eq!(PollError::Failed(MyError::Service(500)).into_error(), MyError::Service(500));
-    /// ```
-    pub fn into_error(self) -> E
-    where
-        E: From<TimedOut>,
-    {
-        match self {
-            Self::Failed(error) => error,
-            Self::TimedOut(timed_out) => timed_out.into(),
-        }
-    }
-}
-
-/// A wait that gave up: the operation was still pending when the timeout passed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "still pending after waiting {waited:?} ({polls} poll{s})",
-    s = if *polls == 1 { "" } else { "s" }
-)]
-pub struct TimedOut {
-    /// How long the poller waited, from its first poll.
-    pub waited: Duration,
-    /// How many polls it made.
-    pub polls: u32,
 }
 
 type StepFuture<T, S, E> = BoxFuture<'static, Result<PollStep<T, S>, E>>;
@@ -265,12 +189,13 @@ where
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
-    /// let poller = Poller::<(), (), _>::new(|| async { Err(NotFound) })
+    /// // A resource that never shows up: three not-found answers in a row are tolerated...
+    /// let mut poller = Poller::<(), (), _>::new(|| async { Err(NotFound) })
     ///     .with_error_policy(ConsecutiveNotFound::new(3));
-    /// let mut poller = poller;
     /// for _ in 0..3 {
     ///     assert!(poller.poll_once().await.unwrap().is_none());
     /// }
+    /// // ...the fourth ends the wait.
     /// assert!(poller.poll_once().await.is_err());
     /// # }
     /// ```
@@ -399,6 +324,7 @@ where
             }
             Err(error) => match self.policy.on_error(&error) {
                 Verdict::KeepWaiting => {
+                    tracing::debug!(polls = self.polls, "error tolerated while waiting");
                     self.schedule(None);
                     Ok(None)
                 }
@@ -409,6 +335,12 @@ where
 
     fn schedule(&mut self, retry_after: Option<Duration>) {
         self.next_delay = self.backoff.next_delay(retry_after);
+        tracing::debug!(
+            polls = self.polls,
+            next_poll_in = ?self.next_delay,
+            retry_after = ?retry_after,
+            "still pending"
+        );
         self.updates.send_replace(Some(PollUpdate {
             status: self.status.clone(),
             polls: self.polls,
