@@ -3,6 +3,8 @@
 
 pub mod credential;
 mod fingerprint;
+pub mod pager;
+pub mod poller;
 pub mod tls;
 mod transaction_id;
 
@@ -13,6 +15,8 @@ pub use credential::{
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
 pub use fingerprint::certificate_fingerprint;
+pub use pager::{Page, Pager, Pages};
+pub use poller::{PollError, Poller, PollingOptions};
 pub use transaction_id::{
     ParseTransactionIdError, TransactionId, TransactionIdErrorKind, TransactionIdPart,
 };
