@@ -223,10 +223,10 @@ impl ReceiptVerifier {
     }
 
     /// Verifies the receipt of a receipt response. Unless `options` says otherwise, the
-    /// response's own `transactionId` is the expected transaction id and its
-    /// `applicationClaims` (when present) the claims to check, so this proves the response is
-    /// consistent and in the ledger; pass the transaction id you asked for in `options` to also
-    /// prove it answers your question.
+    /// response's own `transactionId` is the expected transaction id (for receipts that name
+    /// one: not signature-transaction receipts) and its `applicationClaims` (when present) the
+    /// claims to check, so this proves the response is consistent and in the ledger; pass the
+    /// transaction id you asked for in `options` to also prove it answers your question.
     ///
     /// # Errors
     ///
@@ -243,10 +243,9 @@ impl ReceiptVerifier {
             .ok_or_else(|| ReceiptError::NotReady {
                 state: response.state.to_string(),
             })?;
-        let transaction_id = options
-            .transaction_id
-            .as_deref()
-            .or(Some(response.transaction_id.as_str()).filter(|id| !id.is_empty()));
+        let own_id = Some(response.transaction_id.as_str())
+            .filter(|id| !id.is_empty() && receipt.leaf_components().is_some());
+        let transaction_id = options.transaction_id.as_deref().or(own_id);
         let claims = options
             .application_claims
             .as_deref()
