@@ -83,10 +83,12 @@ pub(crate) fn base64_string(bytes: &[u8]) -> String {
 /// line, each line ended by `\n` or `\r\n` (the end line may be unterminated), nothing before
 /// or after.
 pub(crate) fn pem_certificate_strict(pem: &str) -> Result<Vec<u8>, String> {
-    let mut lines = pem.split_inclusive('\n').map(|line| {
-        let line = line.strip_suffix('\n').unwrap_or(line);
-        line.strip_suffix('\r').unwrap_or(line)
-    });
+    let mut lines = pem
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => line,
+        });
     if lines.next() != Some(PEM_BEGIN) {
         return Err(format!(
             "does not start with `{PEM_BEGIN}` on a line of its own"
@@ -200,6 +202,11 @@ mod tests {
         assert!(pem_certificate_strict(&format!("x{canonical}")).is_err());
         assert!(pem_certificate_strict(&format!("{canonical}\n")).is_err());
         assert!(pem_certificate_strict(&format!("{canonical}\0")).is_err());
+        let cr_at_end = format!("{}\r", canonical.trim_end());
+        assert!(
+            pem_certificate_strict(&cr_at_end).is_err(),
+            "a lone CR ends no line"
+        );
         assert!(pem_certificate_strict("").is_err());
         assert!(pem_certificate_strict(&format!("{PEM_BEGIN}\n{PEM_END}\n")).is_err());
     }

@@ -569,7 +569,8 @@ pub fn fixture(service_curve: Curve, node_curve: Curve, n: usize, every: usize) 
 }
 
 /// A service that recovered twice: transactions signed by nodes of the first and second
-/// service identities carry endorsements up to the third (current) one.
+/// service identities carry endorsements up to the third (current) one. The first node has a
+/// P-384 key (issued by a P-256 service), the others P-256 keys.
 pub struct Recovered {
     pub current: Identity,
     pub ledger: Ledger,
@@ -578,7 +579,7 @@ pub struct Recovered {
 }
 
 pub fn recovered() -> Recovered {
-    let s1 = service(Curve::P384, "recovered service 1");
+    let s1 = service(Curve::P256, "recovered service 1");
     let s2 = service(Curve::P256, "recovered service 2");
     let s3 = service(Curve::P256, "recovered service 3");
     let n1 = node(Curve::P384, "recovered node 1", &s1);
