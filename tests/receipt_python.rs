@@ -541,9 +541,8 @@ fn non_canonical_base64(text: &str) -> Option<String> {
     let pos = text.len() - pad - 1;
     let c = text.as_bytes()[pos];
     let i = BASE64.iter().position(|&b| b == c)?;
-    // One '=' leaves 2 unused bits, two leave 4.
-    let j = i | if pad == 1 { 0b01 } else { 0b0001 };
-    let j = if j == i { i ^ 0b10 } else { j };
+    // One '=' leaves 2 unused bits, two leave 4: the lowest is unused either way, and zero.
+    let j = i ^ 1;
     let mut bytes = text.as_bytes().to_vec();
     bytes[pos] = BASE64[j];
     String::from_utf8(bytes).ok()

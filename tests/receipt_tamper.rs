@@ -244,18 +244,16 @@ fn every_single_byte_change_of_the_decoded_certificates_and_signature_is_rejecte
         for name in pems {
             let der = pem_to_der(field_mut(&mut case.receipt.clone(), &name));
             for pos in 0..der.len() {
-                for flip in [0x01u8] {
-                    let mut d = der.clone();
-                    d[pos] ^= flip;
-                    let mut receipt = case.receipt.clone();
-                    *field_mut(&mut receipt, &name) = pem(&d);
-                    assert!(
-                        verifier.verify(&receipt, &VerifyOptions::new()).is_err(),
-                        "{}: `{name}` DER byte {pos} ^ {flip:#04x} accepted",
-                        case.label
-                    );
-                    tried += 1;
-                }
+                let mut d = der.clone();
+                d[pos] ^= 0x01;
+                let mut receipt = case.receipt.clone();
+                *field_mut(&mut receipt, &name) = pem(&d);
+                assert!(
+                    verifier.verify(&receipt, &VerifyOptions::new()).is_err(),
+                    "{}: `{name}` DER byte {pos} ^ 0x01 accepted",
+                    case.label
+                );
+                tried += 1;
             }
         }
         let sig = B64.decode(&case.receipt.signature).expect("base64");
