@@ -129,7 +129,7 @@ impl ApplicationClaim {
         })
     }
 
-    /// The digest `d` of this claim (see the [module docs](self)).
+    /// The digest `d` of this claim (see [`claims_digest`] for the formulas).
     ///
     /// # Errors
     ///
@@ -240,6 +240,17 @@ pub fn ledger_entry_claims_digest(
 
 /// The claims digest of a list of application claims, in order:
 /// `SHA-256(u32-little-endian(n) || d_1 || ... || d_n)`.
+///
+/// The digest `d` of each claim depends on its kind:
+///
+/// ```text
+/// LedgerEntry (protocol LedgerEntryV1):
+///     k = base64-decode(secretKey)
+///     inner = SHA-256( HMAC-SHA256(k, collectionId) || HMAC-SHA256(k, contents) )
+///     d = SHA-256( "LedgerEntryV1" || inner )
+/// ClaimDigest:
+///     d = SHA-256( utf8(protocol) || hex-decode(value) )
+/// ```
 ///
 /// An empty list digests like any other (`SHA-256(00000000)`); note that a transaction without
 /// claims states 32 zero bytes instead.

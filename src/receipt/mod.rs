@@ -61,6 +61,10 @@
 //! 7. **Claims.** When application claims are given, their digest (see [`claims_digest`])
 //!    must equal `claimsDigest`, compared as bytes.
 //!
+//! Like the official verifiers, this module does not check certificate extensions (CA flag,
+//! key usage, names) or revocation: the chain is trusted because each link is signed by the
+//! next, up to the service certificate.
+//!
 //! # Strictness
 //!
 //! Every field of a receipt has exactly one accepted spelling: lowercase hex, canonical padded
