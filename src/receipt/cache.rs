@@ -58,10 +58,12 @@ impl<V: Clone> BoundedCache<V> {
             },
         };
         drop(g);
-        if found.is_some() {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-        }
         found
+    }
+
+    /// Counts a use of an entry (callers decide what a use is).
+    pub(crate) fn record_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn insert(&self, key: [u8; 32], value: V) {
@@ -116,6 +118,7 @@ mod tests {
         }
         assert_eq!(cache.get(&key(999)), Some(999));
         assert_eq!(cache.get(&key(0)), None);
+        cache.record_hit();
         assert_eq!(cache.hits(), 1);
     }
 

@@ -13,6 +13,22 @@ const PEM_END: &str = "-----END CERTIFICATE-----";
 /// Base64 characters per PEM line (RFC 7468).
 const PEM_LINE: usize = 64;
 
+/// Value of each byte as a lowercase hex digit, or 0xff.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Decodes exactly `N` bytes from lowercase hex.
 pub(crate) fn hex_array<const N: usize>(text: &str) -> Result<[u8; N], String> {
     let bytes = text.as_bytes();
@@ -24,11 +40,16 @@ pub(crate) fn hex_array<const N: usize>(text: &str) -> Result<[u8; N], String> {
         ));
     }
     let mut out = [0u8; N];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        match (nibble(pair[0]), nibble(pair[1])) {
-            (Some(hi), Some(lo)) => out[i] = (hi << 4) | lo,
-            _ => return Err(format!("not lowercase hex at offset {}", 2 * i)),
-        }
+    // Invalid digits map to 0xff: OR-ing every value shows whether one was seen.
+    let mut seen = 0u8;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let hi = HEX_VALUE[usize::from(pair[0])];
+        let lo = HEX_VALUE[usize::from(pair[1])];
+        seen |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    if seen > 0x0f {
+        return Err(not_hex_at(bytes));
     }
     Ok(out)
 }
@@ -39,22 +60,21 @@ pub(crate) fn hex_vec(text: &str) -> Result<Vec<u8>, String> {
     if !bytes.len().is_multiple_of(2) {
         return Err("odd number of hex digits".to_owned());
     }
-    bytes
+    if bytes.iter().any(|&b| HEX_VALUE[usize::from(b)] > 0x0f) {
+        return Err(not_hex_at(bytes));
+    }
+    Ok(bytes
         .chunks_exact(2)
-        .enumerate()
-        .map(|(i, pair)| match (nibble(pair[0]), nibble(pair[1])) {
-            (Some(hi), Some(lo)) => Ok((hi << 4) | lo),
-            _ => Err(format!("not lowercase hex at offset {}", 2 * i)),
-        })
-        .collect()
+        .map(|pair| (HEX_VALUE[usize::from(pair[0])] << 4) | HEX_VALUE[usize::from(pair[1])])
+        .collect())
 }
 
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
+fn not_hex_at(bytes: &[u8]) -> String {
+    let offset = bytes
+        .iter()
+        .position(|&b| HEX_VALUE[usize::from(b)] > 0x0f)
+        .unwrap_or_default();
+    format!("not lowercase hex at offset {offset}")
 }
 
 /// Lowercase hex of `bytes`.

@@ -3,7 +3,7 @@
 //! Values are kept exactly as written (strings), so a receipt re-serialises to what was
 //! received and verification can say precisely which field is malformed.
 
-use serde::de::Error as _;
+use serde::de::{Error as _, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -112,64 +112,144 @@ pub enum ProofStep {
     Right(String),
 }
 
-/// The wire form of [`Receipt`]: every key optional, both spellings accepted.
-#[derive(Deserialize)]
-struct WireReceipt {
-    cert: String,
-    #[serde(default, rename = "leafComponents", alias = "leaf_components")]
-    leaf_components: Option<LeafComponents>,
-    #[serde(default)]
-    leaf: Option<String>,
-    proof: Vec<ProofStep>,
-    signature: String,
-    #[serde(default, rename = "nodeId", alias = "node_id")]
-    node_id: Option<String>,
-    #[serde(
-        default,
-        rename = "serviceEndorsements",
-        alias = "service_endorsements"
-    )]
-    service_endorsements: Option<Vec<String>>,
-    #[serde(default)]
-    root: Option<String>,
-    #[serde(
-        default,
-        rename = "isSignatureTransaction",
-        alias = "is_signature_transaction"
-    )]
-    is_signature_transaction: Option<bool>,
-    #[serde(flatten)]
-    additional_properties: Map<String, Value>,
+/// A key of a receipt object, in either spelling.
+enum ReceiptKey {
+    Cert,
+    LeafComponents,
+    Leaf,
+    Proof,
+    Signature,
+    NodeId,
+    ServiceEndorsements,
+    Root,
+    IsSignatureTransaction,
+    Other(String),
 }
 
-impl<'de> Deserialize<'de> for Receipt {
+impl<'de> Deserialize<'de> for ReceiptKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let w = WireReceipt::deserialize(deserializer)?;
-        let leaf = match (w.leaf_components, w.leaf) {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ReceiptKey;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a receipt key")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<ReceiptKey, E> {
+                Ok(match key {
+                    "cert" => ReceiptKey::Cert,
+                    "leafComponents" | "leaf_components" => ReceiptKey::LeafComponents,
+                    "leaf" => ReceiptKey::Leaf,
+                    "proof" => ReceiptKey::Proof,
+                    "signature" => ReceiptKey::Signature,
+                    "nodeId" | "node_id" => ReceiptKey::NodeId,
+                    "serviceEndorsements" | "service_endorsements" => {
+                        ReceiptKey::ServiceEndorsements
+                    }
+                    "root" => ReceiptKey::Root,
+                    "isSignatureTransaction" | "is_signature_transaction" => {
+                        ReceiptKey::IsSignatureTransaction
+                    }
+                    other => ReceiptKey::Other(other.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Stores the value of a key seen once.
+fn once<T, E: serde::de::Error>(
+    slot: &mut Option<T>,
+    value: T,
+    key: &'static str,
+) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(key));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+struct ReceiptVisitor;
+
+impl<'de> Visitor<'de> for ReceiptVisitor {
+    type Value = Receipt;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a receipt object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Receipt, A::Error> {
+        let mut cert = None;
+        let mut leaf_components: Option<Option<LeafComponents>> = None;
+        let mut leaf: Option<Option<String>> = None;
+        let mut proof = None;
+        let mut signature = None;
+        let mut node_id: Option<Option<String>> = None;
+        let mut service_endorsements: Option<Option<Vec<String>>> = None;
+        let mut root: Option<Option<String>> = None;
+        let mut is_signature_transaction: Option<Option<bool>> = None;
+        let mut additional_properties = Map::new();
+        while let Some(key) = map.next_key::<ReceiptKey>()? {
+            match key {
+                ReceiptKey::Cert => once(&mut cert, map.next_value()?, "cert")?,
+                ReceiptKey::LeafComponents => {
+                    once(&mut leaf_components, map.next_value()?, "leafComponents")?
+                }
+                ReceiptKey::Leaf => once(&mut leaf, map.next_value()?, "leaf")?,
+                ReceiptKey::Proof => once(&mut proof, map.next_value()?, "proof")?,
+                ReceiptKey::Signature => once(&mut signature, map.next_value()?, "signature")?,
+                ReceiptKey::NodeId => once(&mut node_id, map.next_value()?, "nodeId")?,
+                ReceiptKey::ServiceEndorsements => once(
+                    &mut service_endorsements,
+                    map.next_value()?,
+                    "serviceEndorsements",
+                )?,
+                ReceiptKey::Root => once(&mut root, map.next_value()?, "root")?,
+                ReceiptKey::IsSignatureTransaction => once(
+                    &mut is_signature_transaction,
+                    map.next_value()?,
+                    "isSignatureTransaction",
+                )?,
+                ReceiptKey::Other(name) => {
+                    let value: Value = map.next_value()?;
+                    additional_properties.insert(name, value);
+                }
+            }
+        }
+        let leaf = match (leaf_components.flatten(), leaf.flatten()) {
             (Some(components), None) => ReceiptLeaf::Components(components),
             (None, Some(leaf)) => ReceiptLeaf::Digest(leaf),
             (Some(_), Some(_)) => {
-                return Err(D::Error::custom(
+                return Err(A::Error::custom(
                     "a receipt has either `leafComponents` or `leaf`, not both",
                 ));
             }
             (None, None) => {
-                return Err(D::Error::custom(
+                return Err(A::Error::custom(
                     "missing field `leafComponents` (or `leaf`)",
                 ));
             }
         };
         Ok(Receipt {
-            cert: w.cert,
+            cert: cert.ok_or_else(|| A::Error::missing_field("cert"))?,
             leaf,
-            proof: w.proof,
-            signature: w.signature,
-            node_id: w.node_id,
-            service_endorsements: w.service_endorsements,
-            root: w.root,
-            is_signature_transaction: w.is_signature_transaction,
-            additional_properties: w.additional_properties,
+            proof: proof.ok_or_else(|| A::Error::missing_field("proof"))?,
+            signature: signature.ok_or_else(|| A::Error::missing_field("signature"))?,
+            node_id: node_id.flatten(),
+            service_endorsements: service_endorsements.flatten(),
+            root: root.flatten(),
+            is_signature_transaction: is_signature_transaction.flatten(),
+            additional_properties,
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for Receipt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ReceiptVisitor)
     }
 }
 

@@ -19,12 +19,17 @@ use super::{
 /// of a cache entry.
 pub const MAX_CACHED_ENDORSEMENTS: usize = 16;
 
+/// Chains whose certificates (PEM text) add up to more bytes than this are verified but not
+/// cached, which bounds the size of a cache entry.
+pub const MAX_CACHED_CHAIN_TEXT: usize = 16 * 1024;
+
 /// Cache sizes of a [`ReceiptVerifier`].
 ///
 /// # Defaults
 ///
-/// 1024 certificate chains and 65536 signatures: about 6 MiB at most (see
-/// [`ReceiptVerifier`] for the bound). A capacity of 0 disables that cache.
+/// 256 certificate chains and 16384 signatures: about 7 MiB at most, and well under 1 MiB
+/// for a ledger's usual handful of chains (see [`ReceiptVerifier`] for the bound). A capacity
+/// of 0 disables that cache.
 ///
 /// # Examples
 ///
@@ -46,8 +51,8 @@ pub struct VerifierOptions {
 impl Default for VerifierOptions {
     fn default() -> Self {
         VerifierOptions {
-            chain_cache_capacity: 1024,
-            signature_cache_capacity: 65536,
+            chain_cache_capacity: 256,
+            signature_cache_capacity: 16384,
         }
     }
 }
@@ -93,6 +98,25 @@ struct VerifiedChain {
     node_id: Sha256Digest,
     /// Validity period of each certificate, node first, service last.
     validity: Box<[(CertificateRole, SystemTime, SystemTime)]>,
+    /// The PEM texts it was verified from.
+    cert: Box<str>,
+    endorsements: Box<[Box<str>]>,
+    /// Its key in the chain cache, unless too large to cache.
+    cache_key: Option<[u8; 32]>,
+}
+
+impl VerifiedChain {
+    /// True when `receipt` carries exactly this chain.
+    fn is_chain_of(&self, receipt: &Receipt) -> bool {
+        let endorsements = receipt.service_endorsements.as_deref().unwrap_or_default();
+        *self.cert == *receipt.cert
+            && self.endorsements.len() == endorsements.len()
+            && self
+                .endorsements
+                .iter()
+                .zip(endorsements)
+                .all(|(a, b)| **a == **b)
+    }
 }
 
 /// Verifies receipts against one service certificate, remembering what it has verified.
@@ -107,8 +131,8 @@ struct VerifiedChain {
 ///   have been checked up to the service certificate, later receipts with the same chain
 ///   (byte for byte) skip the certificate decoding and the endorsement signatures.
 /// - **Signatures.** Once a signature has verified over a Merkle root under a chain, later
-///   receipts with the same signature, the same chain and a leaf and proof that lead to the
-///   same root skip the ECDSA verification.
+///   receipts with the same signature, the same chain (byte for byte) and a leaf and proof that
+///   lead to the same root skip the ECDSA verification and the chain lookup by digest.
 ///
 /// Each receipt's leaf, proof, commit evidence, node id and claims are still recomputed every
 /// time, so a receipt sharing a signature costs a handful of SHA-256 computations. Only
@@ -116,9 +140,12 @@ struct VerifiedChain {
 ///
 /// Memory is bounded: each cache holds at most its capacity (rounded up to an even number) of
 /// entries ([`VerifierOptions`]), least recently used entries going first. A signature entry
-/// takes at most about 80 bytes (a 32-byte key in a hash table) and a chain entry about 300
-/// bytes plus 48 per certificate, and chains with more than [`MAX_CACHED_ENDORSEMENTS`]
-/// endorsements are not cached, so with the defaults the caches never exceed about 6 MiB.
+/// takes at most about 140 bytes (two 32-byte digests in a hash table). A chain entry takes
+/// about 300 bytes, plus 48 bytes and the PEM text of each certificate; chains with more than
+/// [`MAX_CACHED_ENDORSEMENTS`] endorsements or more than [`MAX_CACHED_CHAIN_TEXT`] bytes of
+/// PEM are verified but not cached. With the default capacities the caches therefore never
+/// exceed about 7 MiB (2.3 MiB of signatures, 4.5 MiB of chains at the maximum size; a ledger's
+/// real chains are about 1 KiB each).
 ///
 /// # Examples
 ///
@@ -140,7 +167,8 @@ pub struct ReceiptVerifier {
     service: Certificate,
     service_fingerprint: Sha256Digest,
     chains: BoundedCache<Arc<VerifiedChain>>,
-    signatures: BoundedCache<()>,
+    /// (signature, root) digest -> key of the chain it verified under.
+    signatures: BoundedCache<[u8; 32]>,
 }
 
 impl fmt::Debug for ReceiptVerifier {
@@ -330,8 +358,28 @@ impl ReceiptVerifier {
             check_claims(claims, stated_claims, receipt.leaf_components().is_some())?;
         }
 
-        // Step 5: the certificate chain up to the service certificate.
-        let (chain_key, chain) = self.chain(receipt)?;
+        // Steps 5 and 3, from the caches when this signature already verified over this root
+        // under this very chain.
+        let signature_key: [u8; 32] = Sha256::new()
+            .chain_update(receipt.signature.as_bytes())
+            .chain_update(root.as_bytes())
+            .finalize()
+            .into();
+        let cached = self
+            .signatures
+            .get(&signature_key)
+            .and_then(|chain_key| self.chains.get(&chain_key))
+            .filter(|chain| chain.is_chain_of(receipt));
+        let (chain, signature_verified) = match cached {
+            Some(chain) => {
+                self.signatures.record_hit();
+                self.chains.record_hit();
+                (chain, true)
+            }
+            None => (self.chain(receipt)?, false),
+        };
+
+        // Step 5 (continued): validity periods, when asked.
         if let Some(at) = validity_time {
             for &(role, not_before, not_after) in chain.validity.iter() {
                 if !(not_before <= at && at <= not_after) {
@@ -358,7 +406,12 @@ impl ReceiptVerifier {
         }
 
         // Step 3: the node's signature over the root.
-        self.check_signature(&chain_key, &chain, root, &receipt.signature)?;
+        if !signature_verified {
+            check_signature(&chain.key, root, &receipt.signature)?;
+            if let Some(chain_key) = chain.cache_key {
+                self.signatures.insert(signature_key, chain_key);
+            }
+        }
 
         Ok(Verified {
             transaction_id: tx_id.map(|t| t.to_string()),
@@ -370,11 +423,12 @@ impl ReceiptVerifier {
     }
 
     /// The verified chain of `receipt`, from the cache or checked now.
-    fn chain(&self, receipt: &Receipt) -> Result<([u8; 32], Arc<VerifiedChain>), ReceiptError> {
+    fn chain(&self, receipt: &Receipt) -> Result<Arc<VerifiedChain>, ReceiptError> {
         let endorsements = receipt.service_endorsements.as_deref().unwrap_or_default();
         let key = chain_key(&receipt.cert, endorsements);
         if let Some(chain) = self.chains.get(&key) {
-            return Ok((key, chain));
+            self.chains.record_hit();
+            return Ok(chain);
         }
 
         let mut certs = Vec::with_capacity(endorsements.len() + 1);
@@ -409,47 +463,40 @@ impl ReceiptVerifier {
                 self.service.not_after,
             )))
             .collect();
+        let text = receipt.cert.len() + endorsements.iter().map(String::len).sum::<usize>();
+        let cacheable =
+            endorsements.len() <= MAX_CACHED_ENDORSEMENTS && text <= MAX_CACHED_CHAIN_TEXT;
         let node = certs.swap_remove(0).1;
         let chain = Arc::new(VerifiedChain {
             node_id: node.key.spki_sha256(),
             key: node.key,
             validity,
+            cert: receipt.cert.as_str().into(),
+            endorsements: endorsements.iter().map(|e| e.as_str().into()).collect(),
+            cache_key: cacheable.then_some(key),
         });
-        if endorsements.len() <= MAX_CACHED_ENDORSEMENTS {
+        if cacheable {
             self.chains.insert(key, Arc::clone(&chain));
         }
-        Ok((key, chain))
+        Ok(chain)
     }
+}
 
-    fn check_signature(
-        &self,
-        chain_key: &[u8; 32],
-        chain: &VerifiedChain,
-        root: Sha256Digest,
-        signature: &str,
-    ) -> Result<(), ReceiptError> {
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(chain_key)
-            .chain_update(root.as_bytes())
-            .chain_update(signature.as_bytes())
-            .finalize()
-            .into();
-        if self.signatures.get(&key).is_some() {
-            return Ok(());
-        }
-        let der = encoding::base64_strict(signature)
-            .map_err(|e| ReceiptError::malformed("signature", format!("invalid base64: {e}")))?;
-        match chain.key.verify_prehash(root.as_bytes(), &der) {
-            Some(true) => {
-                self.signatures.insert(key, ());
-                Ok(())
-            }
-            Some(false) => Err(ReceiptError::Signature { root }),
-            None => Err(ReceiptError::malformed(
-                "signature",
-                "not a DER ECDSA signature for the node key's curve",
-            )),
-        }
+/// Step 3: the signature must verify under the node key with the root as the prehash.
+fn check_signature(
+    key: &PublicKey,
+    root: Sha256Digest,
+    signature: &str,
+) -> Result<(), ReceiptError> {
+    let der = encoding::base64_strict(signature)
+        .map_err(|e| ReceiptError::malformed("signature", format!("invalid base64: {e}")))?;
+    match key.verify_prehash(root.as_bytes(), &der) {
+        Some(true) => Ok(()),
+        Some(false) => Err(ReceiptError::Signature { root }),
+        None => Err(ReceiptError::malformed(
+            "signature",
+            "not a DER ECDSA signature for the node key's curve",
+        )),
     }
 }
 
