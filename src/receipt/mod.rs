@@ -100,4 +100,7 @@ pub use digest::{InvalidDigest, Sha256Digest};
 pub use error::{CertificateRole, ReceiptError};
 pub use options::{Verified, VerifyOptions};
 pub use types::{LeafComponents, ProofStep, Receipt, ReceiptLeaf, ReceiptResponse, ReceiptState};
-pub use verifier::{CacheStats, MAX_CACHED_ENDORSEMENTS, ReceiptVerifier, VerifierOptions, verify};
+pub use verifier::{
+    CacheStats, MAX_CACHED_CHAIN_TEXT, MAX_CACHED_ENDORSEMENTS, ReceiptVerifier, VerifierOptions,
+    verify,
+};
