@@ -247,3 +247,23 @@ fn responses_without_a_receipt_are_not_ready() {
         Err(ReceiptError::TransactionId { .. })
     ));
 }
+
+#[test]
+fn oversized_chains_are_verified_but_not_cached() {
+    let service = receipt_support::service(Curve::P256, "big service");
+    let big = receipt_support::node_with_names(Curve::P256, "big node", &service, 400);
+    assert!(big.pem.len() > confidential_ledger::receipt::MAX_CACHED_CHAIN_TEXT);
+    let mut ledger = receipt_support::Ledger::new(2);
+    ledger.append("x", None);
+    ledger.sign(&big, &[]);
+    let receipt = parse(ledger.receipt(1));
+    let verifier = ReceiptVerifier::from_der(&service.der).expect("service certificate");
+    for _ in 0..2 {
+        assert!(verifier.verify(&receipt, &VerifyOptions::new()).is_ok());
+    }
+    let stats = verifier.cache_stats();
+    assert_eq!(
+        (stats.chains, stats.signatures, stats.chain_hits),
+        (0, 0, 0)
+    );
+}

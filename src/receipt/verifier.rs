@@ -207,6 +207,16 @@ impl ReceiptVerifier {
         Self::from_der_with_options(&der, options)
     }
 
+    /// A verifier trusting the DER service certificate `der` (for instance the certificate a
+    /// client pins), with the default cache sizes.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn from_der(der: &[u8]) -> Result<Self, ReceiptError> {
+        Self::from_der_with_options(der, VerifierOptions::default())
+    }
+
     /// A verifier trusting the DER service certificate `der`, with the cache sizes of
     /// `options`.
     ///

@@ -219,6 +219,25 @@ pub fn node_with_validity(
     identity(key, p, cert.der().to_vec())
 }
 
+/// A node identity whose certificate carries `names` DNS names: a large certificate.
+pub fn node_with_names(curve: Curve, seed: &str, issuer: &Identity, names: usize) -> Identity {
+    let key = Key::new(curve, seed);
+    let mut p = params("CCF Node", 3, false);
+    p.subject_alt_names = (0..names)
+        .map(|i| {
+            rcgen::SanType::DnsName(
+                format!("node-{i}.ledger.confidential-ledger.azure.com")
+                    .try_into()
+                    .expect("valid DNS name"),
+            )
+        })
+        .collect();
+    let cert = p
+        .signed_by(&key, &Issuer::from_params(&issuer.params, &issuer.key))
+        .expect("node certificate");
+    identity(key, p, cert.der().to_vec())
+}
+
 /// After a recovery: `new_service` endorses the previous service identity (same subject and
 /// key, CA), as ledgers do. Returns the endorsement certificate PEM.
 pub fn endorse(previous: &Identity, new_service: &Identity) -> String {
