@@ -33,7 +33,7 @@ def rate(seconds, items, fn):
 
 def main():
     directory = pathlib.Path(sys.argv[1])
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
     cert = (directory / "service_cert.pem").read_text()
     texts = [p.read_text() for p in sorted((directory / "batch").glob("*.json"))][:200]
     receipts = [json.loads(t) for t in texts]
