@@ -5,6 +5,7 @@ pub mod credential;
 mod fingerprint;
 pub mod pager;
 pub mod poller;
+pub mod receipt;
 pub mod tls;
 mod transaction_id;
 

@@ -1,0 +1,200 @@
+//! The X.509 certificates of a receipt's chain: decoding, ECDSA keys, endorsement checks.
+
+use std::time::SystemTime;
+
+use der::asn1::BitStringRef;
+use der::oid::ObjectIdentifier;
+use der::{Decode, Reader, SliceReader};
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use spki::AlgorithmIdentifierRef;
+use x509_cert::TbsCertificate;
+
+use super::Sha256Digest;
+
+const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_WITH_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+
+/// DER SubjectPublicKeyInfo prefix of an uncompressed P-256 key (the 65-byte point follows).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+/// DER SubjectPublicKeyInfo prefix of an uncompressed P-384 key (the 97-byte point follows).
+const P384_SPKI_PREFIX: [u8; 23] = [
+    0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+    0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
+];
+
+/// An ECDSA public key on one of the curves ledgers use.
+#[derive(Clone, Debug)]
+pub(crate) enum PublicKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+impl PublicKey {
+    /// Verifies a DER ECDSA signature over `prehash`, taken as the digest as is (no hashing).
+    /// `None` when the signature is not a DER ECDSA signature for this curve.
+    pub(crate) fn verify_prehash(&self, prehash: &[u8], der_signature: &[u8]) -> Option<bool> {
+        match self {
+            PublicKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(der_signature)
+                .ok()
+                .map(|sig| key.verify_prehash(prehash, &sig).is_ok()),
+            PublicKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(der_signature)
+                .ok()
+                .map(|sig| key.verify_prehash(prehash, &sig).is_ok()),
+        }
+    }
+
+    /// SHA-256 of the key's DER SubjectPublicKeyInfo with the point uncompressed: a node id.
+    pub(crate) fn spki_sha256(&self) -> Sha256Digest {
+        let mut h = Sha256::new();
+        match self {
+            PublicKey::P256(key) => {
+                h.update(P256_SPKI_PREFIX);
+                h.update(key.to_sec1_point(false).as_bytes());
+            }
+            PublicKey::P384(key) => {
+                h.update(P384_SPKI_PREFIX);
+                h.update(key.to_sec1_point(false).as_bytes());
+            }
+        }
+        Sha256Digest(h.finalize().into())
+    }
+}
+
+/// Hash of a certificate signature, from its `signatureAlgorithm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SignatureHash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// A decoded certificate: what verifying a chain needs of it.
+#[derive(Debug)]
+pub(crate) struct Certificate {
+    /// DER of the signed part (`tbsCertificate`), exactly as received.
+    tbs: Vec<u8>,
+    signature_hash: SignatureHash,
+    /// DER ECDSA signature (the `signatureValue` bits).
+    signature: Vec<u8>,
+    pub(crate) key: PublicKey,
+    pub(crate) not_before: SystemTime,
+    pub(crate) not_after: SystemTime,
+}
+
+impl Certificate {
+    /// Decodes a DER certificate whose key is an ECDSA P-256/P-384 key and whose signature
+    /// algorithm is ECDSA with SHA-256/384/512.
+    pub(crate) fn from_der(der: &[u8]) -> Result<Self, String> {
+        let mut reader = SliceReader::new(der).map_err(|e| e.to_string())?;
+        let (tbs, algorithm, signature) = reader
+            .sequence(|r| {
+                let tbs = r.tlv_bytes()?;
+                let algorithm = AlgorithmIdentifierRef::decode(r)?;
+                let signature = BitStringRef::decode(r)?;
+                Ok::<_, der::Error>((tbs, algorithm, signature))
+            })
+            .map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+        reader
+            .finish()
+            .map_err(|e| format!("data after the certificate: {e}"))?;
+        let parsed = TbsCertificate::from_der(tbs)
+            .map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+
+        let signature_hash = signature_hash(&algorithm)?;
+        let inner = parsed.signature();
+        if inner.oid != algorithm.oid || inner.parameters.is_some() {
+            return Err(
+                "the signature algorithm inside the signed part differs from the outer one"
+                    .to_owned(),
+            );
+        }
+        let signature = signature
+            .as_bytes()
+            .ok_or("the signature is not a whole number of bytes")?
+            .to_vec();
+
+        let spki = parsed.subject_public_key_info();
+        if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
+            return Err(format!(
+                "the public key is not an elliptic-curve key (algorithm {})",
+                spki.algorithm.oid
+            ));
+        }
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .ok_or("the EC public key names no curve")?
+            .decode_as::<ObjectIdentifier>()
+            .map_err(|_| "the EC public key names no curve".to_owned())?;
+        let point = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or("the public key is not a whole number of bytes")?;
+        let key = if curve == SECP256R1 {
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map(PublicKey::P256)
+                .map_err(|_| "invalid P-256 public key".to_owned())?
+        } else if curve == SECP384R1 {
+            p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map(PublicKey::P384)
+                .map_err(|_| "invalid P-384 public key".to_owned())?
+        } else {
+            return Err(format!(
+                "unsupported curve {curve} (P-256 and P-384 are supported)"
+            ));
+        };
+        let validity = parsed.validity();
+        Ok(Certificate {
+            tbs: tbs.to_vec(),
+            signature_hash,
+            signature,
+            key,
+            not_before: validity.not_before.to_system_time(),
+            not_after: validity.not_after.to_system_time(),
+        })
+    }
+
+    /// True when `issuer_key` signed this certificate: the ECDSA signature verifies over the
+    /// hash of the signed part, with the hash named by this certificate's signature algorithm.
+    pub(crate) fn is_signed_by(&self, issuer_key: &PublicKey) -> bool {
+        let verdict = match self.signature_hash {
+            SignatureHash::Sha256 => {
+                issuer_key.verify_prehash(&Sha256::digest(&self.tbs), &self.signature)
+            }
+            SignatureHash::Sha384 => {
+                issuer_key.verify_prehash(&Sha384::digest(&self.tbs), &self.signature)
+            }
+            SignatureHash::Sha512 => {
+                issuer_key.verify_prehash(&Sha512::digest(&self.tbs), &self.signature)
+            }
+        };
+        verdict == Some(true)
+    }
+}
+
+fn signature_hash(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<SignatureHash, String> {
+    let hash = match algorithm.oid {
+        oid if oid == ECDSA_WITH_SHA256 => SignatureHash::Sha256,
+        oid if oid == ECDSA_WITH_SHA384 => SignatureHash::Sha384,
+        oid if oid == ECDSA_WITH_SHA512 => SignatureHash::Sha512,
+        oid => {
+            return Err(format!(
+                "unsupported signature algorithm {oid} (ECDSA with SHA-256/384/512 is supported)"
+            ));
+        }
+    };
+    // RFC 5758: the ecdsa-with-SHA* identifiers take no parameters.
+    if algorithm.parameters.is_some() {
+        return Err("ECDSA signature algorithm with parameters".to_owned());
+    }
+    Ok(hash)
+}
