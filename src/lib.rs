@@ -2,7 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod credential;
+pub mod error;
 mod fingerprint;
+pub mod pipeline;
 pub mod tls;
 mod transaction_id;
 
@@ -12,6 +14,7 @@ pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
+pub use error::{CARRIER_STATUS, Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
 pub use transaction_id::{
     ParseTransactionIdError, TransactionId, TransactionIdErrorKind, TransactionIdPart,
