@@ -141,9 +141,9 @@ fn parse_body(body: &[u8]) -> ParsedBody {
         return ParsedBody::default();
     }
     let value: Option<Value> = serde_json::from_slice(body).ok();
-    let error = value.as_ref().and_then(|v| match v.get("error") {
-        Some(inner @ Value::Object(_)) => Some(inner),
-        _ => Some(v),
+    let error = value.as_ref().map(|v| match v.get("error") {
+        Some(inner @ Value::Object(_)) => inner,
+        _ => v,
     });
     let field = |name: &str, max: usize| {
         error
@@ -158,10 +158,10 @@ fn parse_body(body: &[u8]) -> ParsedBody {
         unrecognised: None,
     };
     // `{"error": "text"}`: a message without a code.
-    if parsed.message.is_none() {
-        if let Some(Value::String(message)) = value.as_ref().and_then(|v| v.get("error")) {
-            parsed.message = Some(excerpt(message, MAX_MESSAGE_CHARS));
-        }
+    if parsed.message.is_none()
+        && let Some(Value::String(message)) = value.as_ref().and_then(|v| v.get("error"))
+    {
+        parsed.message = Some(excerpt(message, MAX_MESSAGE_CHARS));
     }
     if parsed.code.is_none() && parsed.message.is_none() {
         parsed.unrecognised = Some(excerpt_bytes(body, MAX_SNIPPET_CHARS));

@@ -251,10 +251,10 @@ impl Error {
 
     /// Names the principal of a [`Forbidden`](ErrorKind::Forbidden) error, if not named yet.
     pub(crate) fn with_principal(mut self, id: Option<String>) -> Self {
-        if let ErrorKind::Forbidden { principal } = &mut self.inner.kind {
-            if principal.is_none() {
-                *principal = id;
-            }
+        if let ErrorKind::Forbidden { principal } = &mut self.inner.kind
+            && principal.is_none()
+        {
+            *principal = id;
         }
         self
     }

@@ -1,11 +1,14 @@
 //! Tracing: a span per operation, events per attempt, secrets never shown.
 //!
 //! Every [`Pipeline::send`](super::Pipeline::send) runs in an `INFO` span named
-//! `ledger_operation` with the fields `operation_id`, `method`, `attempt` (the current attempt,
-//! from 1), `status` and `transaction_id` (from the `x-ms-ccf-transaction-id` response header).
-//! Inside it, at `DEBUG`, each attempt logs its request (method, URL, headers) and response
-//! (status, headers, elapsed time); retries and refused redirects are logged at `INFO` and
-//! `WARN`. Events use the target `confidential_ledger::pipeline`.
+//! `ledger_operation` with the fields `operation_id`, `method` and `transaction_id` (from the
+//! `x-ms-ccf-transaction-id` header of the final answer, recorded when the operation ends).
+//! Each attempt runs in a child span `ledger_attempt` with the field `attempt` (from 1), in
+//! which, at `DEBUG`, it logs its request (method, URL, headers), the response (status,
+//! headers, elapsed time) and every redirect followed. Retries are logged at `INFO`, refused
+//! redirects at `WARN`, and the outcome of the operation at `DEBUG` ("operation succeeded" or
+//! "operation failed", with the number of attempts). Events use the target
+//! `confidential_ledger::pipeline`.
 //!
 //! # Bodies
 //!
@@ -92,10 +95,53 @@ pub(crate) fn operation_span(op: &OperationContext, method: &reqwest::Method) ->
         "ledger_operation",
         operation_id = %op.operation_id(),
         method = %method,
-        attempt = tracing::field::Empty,
-        status = tracing::field::Empty,
         transaction_id = tracing::field::Empty,
     )
+}
+
+/// The span of one attempt (number `attempt`, from 1) inside an operation's span.
+pub(crate) fn attempt_span(attempt: u32) -> Span {
+    tracing::info_span!(target: "confidential_ledger::pipeline", "ledger_attempt", attempt)
+}
+
+/// Records how an operation ended on its span (the transaction id) and logs it.
+pub(crate) fn finished(
+    result: &Result<reqwest::Response, crate::Error>,
+    attempts: u32,
+    elapsed: Duration,
+) {
+    let span = Span::current();
+    match result {
+        Ok(response) => {
+            let id = response
+                .headers()
+                .get(super::TRANSACTION_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<crate::TransactionId>().ok());
+            if let Some(id) = id {
+                span.record("transaction_id", tracing::field::display(id));
+            }
+            tracing::debug!(
+                target: "confidential_ledger::pipeline",
+                status = response.status().as_u16(),
+                attempts,
+                elapsed_ms = elapsed.as_millis(),
+                "operation succeeded"
+            );
+        }
+        Err(err) => {
+            if let Some(id) = err.transaction_id() {
+                span.record("transaction_id", tracing::field::display(id));
+            }
+            tracing::debug!(
+                target: "confidential_ledger::pipeline",
+                attempts,
+                elapsed_ms = elapsed.as_millis(),
+                error = %err,
+                "operation failed"
+            );
+        }
+    }
 }
 
 /// Whether bodies are logged for this call.

@@ -83,14 +83,14 @@ use std::time::Instant;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
 use reqwest::{Method, StatusCode, Url};
-use tracing::{Instrument, Span};
+use tracing::Instrument;
 
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
 use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded};
-use crate::{DEFAULT_SCOPE, Error, TokenCredential, TransactionId};
+use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
 use retry::Verdict;
@@ -547,30 +547,34 @@ impl Shared {
         let bodies = op.log_bodies.unwrap_or(self.options.log_bodies);
         let retry = &self.options.retry;
         let mut template = Template::new(request);
+        let started = Instant::now();
         let mut retries = 0u32;
-        loop {
-            Span::current().record("attempt", retries + 1);
-            let err = match self.attempt(&mut template, bodies).await {
-                Ok(response) => return Ok(response),
+        let result = loop {
+            let attempt = self
+                .attempt(&mut template, bodies)
+                .instrument(logging::attempt_span(retries + 1))
+                .await;
+            let err = match attempt {
+                Ok(response) => break Ok(response),
                 Err(err) => err,
             };
             match retry::judge(&err, non_idempotent) {
-                Verdict::Fail => return Err(err),
+                Verdict::Fail => break Err(err),
                 Verdict::OutcomeUnknown => {
                     let why = retry::why_unknown(&err);
-                    return Err(Error::outcome_unknown(err, why));
+                    break Err(Error::outcome_unknown(err, why));
                 }
                 Verdict::Retry => {}
             }
             if retries >= retry.max_retries || !template.replayable {
-                return Err(err);
+                break Err(err);
             }
-            retries += 1;
             let delay = match err.retry_after() {
-                Some(wait) if wait > retry.max_retry_after => return Err(err),
+                Some(wait) if wait > retry.max_retry_after => break Err(err),
                 Some(wait) => wait,
-                None => self.jitter.pick(retry.backoff_cap(retries)),
+                None => self.jitter.pick(retry.backoff_cap(retries + 1)),
             };
+            retries += 1;
             tracing::info!(
                 target: "confidential_ledger::pipeline",
                 retry = retries,
@@ -579,7 +583,9 @@ impl Shared {
                 "retrying"
             );
             self.timer.sleep(delay).await;
-        }
+        };
+        logging::finished(&result, retries + 1, started.elapsed());
+        result
     }
 
     /// One attempt: the request and the redirects it gets, up to a final answer.
@@ -619,44 +625,43 @@ impl Shared {
             };
             logging::response_head(&response, started.elapsed());
             let status = response.status();
-            record_answer(&response);
             if status.is_server_error() {
                 self.primary.forget();
             }
-            if redirect::follows(status, &method) {
-                if let Some(location) = response.headers().get(LOCATION) {
-                    let target = redirect::resolve(&url, location)?;
-                    if let Err(reason) = self.ledger.admits(&target) {
-                        tracing::warn!(
-                            target: "confidential_ledger::pipeline",
-                            status = status.as_u16(),
-                            location = %redirect::shown(&target),
-                            reason = %reason,
-                            "redirect refused"
-                        );
-                        return Err(Error::redirect_refused(redirect::shown(&target), reason));
-                    }
-                    hops += 1;
-                    if hops > self.options.max_redirects {
-                        return Err(Error::redirect_refused(
-                            redirect::shown(&target),
-                            format!(
-                                "the limit of {} redirects is reached",
-                                self.options.max_redirects
-                            ),
-                        ));
-                    }
-                    tracing::debug!(
+            if redirect::follows(status, &method)
+                && let Some(location) = response.headers().get(LOCATION)
+            {
+                let target = redirect::resolve(&url, location)?;
+                if let Err(reason) = self.ledger.admits(&target) {
+                    tracing::warn!(
                         target: "confidential_ledger::pipeline",
                         status = status.as_u16(),
-                        from = %redirect::shown(&url),
-                        to = %redirect::shown(&target),
-                        "following redirect"
+                        location = %redirect::shown(&target),
+                        reason = %reason,
+                        "redirect refused"
                     );
-                    url = target;
-                    redirected = true;
-                    continue;
+                    return Err(Error::redirect_refused(redirect::shown(&target), reason));
                 }
+                hops += 1;
+                if hops > self.options.max_redirects {
+                    return Err(Error::redirect_refused(
+                        redirect::shown(&target),
+                        format!(
+                            "the limit of {} redirects is reached",
+                            self.options.max_redirects
+                        ),
+                    ));
+                }
+                tracing::debug!(
+                    target: "confidential_ledger::pipeline",
+                    status = status.as_u16(),
+                    from = %redirect::shown(&url),
+                    to = %redirect::shown(&target),
+                    "following redirect"
+                );
+                url = target;
+                redirected = true;
+                continue;
             }
             if redirected && write && !status.is_server_error() {
                 self.primary.remember(&url);
@@ -680,20 +685,6 @@ impl Shared {
             }
             return Err(err);
         }
-    }
-}
-
-/// Records the status and transaction id of an answer on the operation's span.
-fn record_answer(response: &reqwest::Response) {
-    let span = Span::current();
-    span.record("status", response.status().as_u16());
-    let id = response
-        .headers()
-        .get(TRANSACTION_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<TransactionId>().ok());
-    if let Some(id) = id {
-        span.record("transaction_id", tracing::field::display(id));
     }
 }
 
@@ -780,8 +771,10 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err.kind(), &crate::ErrorKind::InvalidInput);
-        let mut options = PipelineOptions::default();
-        options.application_id = Some("two words".into());
+        let options = PipelineOptions {
+            application_id: Some("two words".into()),
+            ..PipelineOptions::default()
+        };
         let err = Pipeline::builder("https://ledger.test".parse().unwrap(), http())
             .options(options)
             .build()

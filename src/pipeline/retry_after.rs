@@ -16,10 +16,12 @@ const LONGEST: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// (relative to `now`; a date in the past means no wait). Malformed values are ignored.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     for name in MILLISECOND_HEADERS {
-        if let Some(ms) = headers.get(name).and_then(|v| v.to_str().ok()) {
-            if let Some(seconds) = parse_seconds(ms) {
-                return Some(scale(seconds, 1e-3));
-            }
+        if let Some(seconds) = headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_seconds)
+        {
+            return Some(scale(seconds, 1e-3));
         }
     }
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
