@@ -1,37 +1,4 @@
-//! Passing an [`Error`] through code that only knows `reqwest` types.
-//!
-//! The generated client runs every request through its `exec` hook, whose signature is fixed:
-//! `async fn exec(&self, reqwest::Request, &OperationInfo) -> reqwest::Result<reqwest::Response>`.
-//! A `reqwest::Error` cannot be made outside reqwest, so a failure of the
-//! [`Pipeline`](crate::pipeline::Pipeline) (a refused redirect, an unknown outcome, a missing
-//! token, or the ledger's own error answer) could not cross that boundary as such. Instead the
-//! hook answers with a *carrier*: a synthetic `reqwest::Response` with the status
-//! [`CARRIER_STATUS`] (999, which no API declares) whose extensions hold the error.
-//!
-//! The generated code matches statuses it knows (2xx, and error ranges such as `4XX`/`5XX`)
-//! and hands anything else back as `progenitor_client::Error::UnexpectedResponse(response)`.
-//! [`Error::from`] on that error takes the carried error out again, intact: kind, message,
-//! cause chain and all. The only requirement on the generated operations is that no response
-//! is declared for status 999 (no `default` response; the spec converter writes error ranges).
-//!
-//! ```
-//! use confidential_ledger::{Error, ErrorKind};
-//!
-//! let original = Error::from_parts(
-//!     reqwest::StatusCode::NOT_FOUND,
-//!     &Default::default(),
-//!     br#"{"error":{"code":"UnknownLedgerEntry","message":"no such entry"}}"#,
-//! );
-//! // In the exec hook: `Ok(pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))`
-//! let carrier = original.into_response();
-//! assert_eq!(carrier.status().as_u16(), confidential_ledger::CARRIER_STATUS);
-//!
-//! // What the generated operation returns for it, and what the client turns it into:
-//! let generated: progenitor_client::Error<()> = progenitor_client::Error::UnexpectedResponse(carrier);
-//! let recovered = Error::from(generated);
-//! assert_eq!(recovered.kind(), &ErrorKind::NotFound);
-//! assert_eq!(recovered.error_code(), Some("UnknownLedgerEntry"));
-//! ```
+//! Passing an [`Error`] through code that only knows `reqwest` types; see [`CARRIER_STATUS`].
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -39,7 +6,42 @@ use reqwest::StatusCode;
 
 use super::{Error, ErrorKind, snippet};
 
-/// The status of a carrier response: outside every range an API declares.
+/// The status of a *carrier* response: 999, outside every range an API declares.
+///
+/// The generated client runs every request through its `exec` hook, whose signature is fixed:
+/// `async fn exec(&self, reqwest::Request, &OperationInfo) -> reqwest::Result<reqwest::Response>`.
+/// A `reqwest::Error` cannot be made outside reqwest, so a failure of the
+/// [`Pipeline`](crate::pipeline::Pipeline) (a refused redirect, an unknown outcome, a missing
+/// token, or the ledger's own error answer) could not cross that boundary as such. Instead the
+/// hook answers with a *carrier*: a synthetic `reqwest::Response` with this status, an empty
+/// body and the error in its extensions.
+///
+/// The generated code matches statuses it knows (2xx, and error ranges such as `4XX`/`5XX`)
+/// and hands anything else back as `progenitor_client::Error::UnexpectedResponse(response)`.
+/// [`Error::from`] on that error takes the carried error out again, intact: kind, message,
+/// cause chain and all. The only requirement on the generated operations is that no response
+/// is declared for status 999 (no `default` response; the spec converter writes error ranges).
+/// Callers of generated operations must convert their errors with `Error::from` before
+/// looking at them: the raw `progenitor_client::Error` of a carrier reports status 999.
+///
+/// ```
+/// use confidential_ledger::{Error, ErrorKind};
+///
+/// let original = Error::from_parts(
+///     reqwest::StatusCode::NOT_FOUND,
+///     &Default::default(),
+///     br#"{"error":{"code":"UnknownLedgerEntry","message":"no such entry"}}"#,
+/// );
+/// // In the exec hook: `Ok(pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))`
+/// let carrier = original.into_response();
+/// assert_eq!(carrier.status().as_u16(), confidential_ledger::CARRIER_STATUS);
+///
+/// // What the generated operation returns for it, and what the client turns it into:
+/// let generated: progenitor_client::Error<()> = progenitor_client::Error::UnexpectedResponse(carrier);
+/// let recovered = Error::from(generated);
+/// assert_eq!(recovered.kind(), &ErrorKind::NotFound);
+/// assert_eq!(recovered.error_code(), Some("UnknownLedgerEntry"));
+/// ```
 pub const CARRIER_STATUS: u16 = 999;
 
 /// The extension holding a carried error. Extensions must be `Clone`; the error is taken out

@@ -273,6 +273,9 @@ pub struct PipelineBuilder {
 impl PipelineBuilder {
     /// A pipeline for the ledger at `endpoint`, sending with a client built from `http`
     /// (with its TLS configuration, proxy and timeouts; redirects are switched off on it).
+    ///
+    /// A timeout set on `http` applies to each attempt (and each redirect hop), not to the
+    /// whole operation with its retries.
     pub fn new(endpoint: Url, http: reqwest::ClientBuilder) -> Self {
         Self {
             endpoint,

@@ -326,8 +326,15 @@ async fn moved_is_followed_for_get_but_not_for_writes() {
     .await
     .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(301));
-    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    let requests = server.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(paths, ["/old", "/new", "/old"]);
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("authorization") == Some(format!("Bearer {TOKEN}").as_str())),
+        "same-host redirects keep the token"
+    );
 }
 
 #[tokio::test]

@@ -301,3 +301,46 @@ async fn post_exhausting_its_retries_on_503_reports_the_503() {
     );
     assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
 }
+
+#[tokio::test]
+async fn a_streamed_body_is_sent_once_and_never_again() {
+    use confidential_ledger::pipeline::OperationContext;
+    let chunks = || {
+        futures::stream::iter(
+            ["{\"contents\":", "\"streamed\"}"].map(|c| Ok::<_, std::io::Error>(c.to_owned())),
+        )
+    };
+    let server = Server::scripted([Reply::status(503), Reply::json(200, "{}")]).await;
+    let harness = Harness::new(&server.url(""), options(3));
+    let mut request =
+        reqwest::Request::new(reqwest::Method::PUT, server.url("/app/x").parse().unwrap());
+    *request.body_mut() = Some(reqwest::Body::wrap_stream(chunks()));
+    let err = crate::support::within(
+        harness
+            .pipeline
+            .send(request, &OperationContext::new("put")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(server.request_count(), 1, "a stream cannot be replayed");
+    assert_eq!(
+        server.requests()[0].body_text(),
+        r#"{"contents":"streamed"}"#
+    );
+
+    let server = Server::scripted([Reply::status(307).header("location", "/elsewhere")]).await;
+    let harness = Harness::new(&server.url(""), options(3));
+    let mut request =
+        reqwest::Request::new(reqwest::Method::PUT, server.url("/app/x").parse().unwrap());
+    *request.body_mut() = Some(reqwest::Body::wrap_stream(chunks()));
+    let err = crate::support::within(
+        harness
+            .pipeline
+            .send(request, &OperationContext::new("put")),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("cannot be sent again"), "{err}");
+    assert_eq!(server.request_count(), 1);
+}
