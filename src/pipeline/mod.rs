@@ -89,7 +89,7 @@ pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
-use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded};
+use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
@@ -613,9 +613,12 @@ impl Shared {
                     "the request's body is a stream, which cannot be sent again",
                 ));
             };
+            // Checked before: the first URL by `run`, redirect targets below, the primary when
+            // it was remembered. Checked again because a credential depends on it.
+            if let Err(reason) = self.ledger.admits(&url) {
+                return Err(Error::redirect_refused(redirect::shown(&url), reason));
+            }
             *request.url_mut() = url.clone();
-            // Every URL reaching this point is inside the ledger: the first was checked by
-            // `run`, redirect targets below, the primary when it was remembered.
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
             let started = Instant::now();
@@ -639,7 +642,7 @@ impl Shared {
                     tracing::warn!(
                         target: "confidential_ledger::pipeline",
                         status = status.as_u16(),
-                        location = %redirect::shown(&target),
+                        location = %redact(&redirect::shown(&target)),
                         reason = %reason,
                         "redirect refused"
                     );
@@ -658,8 +661,8 @@ impl Shared {
                 tracing::debug!(
                     target: "confidential_ledger::pipeline",
                     status = status.as_u16(),
-                    from = %redirect::shown(&url),
-                    to = %redirect::shown(&target),
+                    from = %redact(&redirect::shown(&url)),
+                    to = %redact(&redirect::shown(&target)),
                     "following redirect"
                 );
                 url = target;
