@@ -2,10 +2,12 @@
 #![deny(missing_docs)]
 
 pub mod credential;
+pub mod error;
 mod fingerprint;
 pub mod pager;
 pub mod poller;
 pub mod receipt;
+pub mod pipeline;
 pub mod tls;
 mod transaction_id;
 
@@ -15,6 +17,7 @@ pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
+pub use error::{CARRIER_STATUS, Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};

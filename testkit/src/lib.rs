@@ -4,10 +4,13 @@
 //!   when absent.
 //! - [`python`]: the Python virtual environment with the official client and CCF's tools, used by
 //!   the interoperability tests.
+//! - [`http`]: a recording HTTP(S) server on 127.0.0.1 with scripted replies (responses, dropped
+//!   connections, hangs), to prove what a client sent where.
 //!
 //! Skipping: a test that cannot find what it needs prints `skipped: <why>` and returns, except
 //! when `CI` is set to `true`, where the missing piece is a failure.
 
+pub mod http;
 pub mod python;
 pub mod shared;
 

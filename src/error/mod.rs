@@ -1,0 +1,632 @@
+//! [`Error`]: everything that can go wrong talking to a ledger, and what to do about it.
+//!
+//! Every fallible call of this crate returns one error type. Match on its
+//! [`kind`](Error::kind) or ask its predicates ([`status`](Error::status),
+//! [`error_code`](Error::error_code), [`is_retryable`](Error::is_retryable),
+//! [`transaction_id`](Error::transaction_id)...); its message says what happened and, where
+//! there is something to do, what to do.
+
+mod carrier;
+mod mapping;
+mod snippet;
+mod transport;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+pub use carrier::CARRIER_STATUS;
+pub use snippet::MAX_SNIPPET_CHARS;
+
+pub(crate) use mapping::{MAX_ERROR_BODY_BYTES, read_bounded};
+pub(crate) use snippet::{excerpt, redact};
+
+use crate::TransactionId;
+use crate::tls::PinMismatch;
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The error returned by every fallible operation of this crate.
+///
+/// Its [`kind`](Self::kind) says what went wrong in a form a program can match; its message
+/// (`Display`) says it to a person, with the ledger's error code and message when the ledger
+/// answered, and with advice where there is any. The underlying cause, if any, is the error's
+/// [`source`](StdError::source).
+///
+/// # Which errors are safe to retry
+///
+/// The client already retries transient failures (see
+/// [`RetryOptions`](crate::pipeline::RetryOptions)); an error you see has outlived those
+/// retries. [`is_retryable`](Self::is_retryable) says whether trying the same call again later
+/// can succeed *without risk of applying a write twice*:
+///
+/// | kind | retryable | why |
+/// |---|---|---|
+/// | [`Throttled`](ErrorKind::Throttled) | yes | wait [`retry_after`](Self::retry_after) first |
+/// | [`Service`](ErrorKind::Service) with status 408, 500, 502, 503, 504 | yes | transient on the ledger's side; a write that got one of these is reported as [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) instead, unless the ledger provably did not process it (503) |
+/// | [`Transport`](ErrorKind::Transport), [`Timeout`](ErrorKind::Timeout) | yes | for writes these only remain when nothing was sent; otherwise the write is [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) |
+/// | [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) | **no** | the write may have been applied: check by reading first |
+/// | everything else | no | retrying sends the same request and gets the same answer |
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::{Error, ErrorKind};
+/// use reqwest::header::HeaderMap;
+/// use reqwest::StatusCode;
+///
+/// let body = br#"{"error":{"code":"NotAllowed","message":"Could not find user"}}"#;
+/// let err = Error::from_parts(StatusCode::FORBIDDEN, &HeaderMap::new(), body);
+/// assert!(matches!(err.kind(), ErrorKind::Forbidden { .. }));
+/// assert_eq!(err.error_code(), Some("NotAllowed"));
+/// assert!(!err.is_retryable());
+/// assert!(err.to_string().contains("an Administrator must add it with create_or_update_ledger_user"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{inner}")]
+pub struct Error {
+    inner: Box<Inner>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+/// What went wrong, for programs to match on.
+///
+/// New kinds may be added; match with a wildcard arm.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::{Error, ErrorKind};
+///
+/// fn describe(err: &Error) -> &'static str {
+///     match err.kind() {
+///         ErrorKind::NotFound => "no such thing",
+///         ErrorKind::Throttled { .. } => "slow down",
+///         ErrorKind::OutcomeUnknown => "check before writing again",
+///         _ => "something else",
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// `404`: the entry, transaction, user, collection... does not exist (yet). Right after a
+    /// write, a status or entry read may briefly get this from a node that has not caught up;
+    /// the pollers tolerate it.
+    NotFound,
+    /// `401`: the ledger did not accept the credentials (expired or wrong token, token for
+    /// another audience, unregistered client certificate).
+    Unauthorized,
+    /// `403`: the principal may not do this. With the error code `NotAllowed` the principal is
+    /// not a user of the ledger at all (the message says how to fix that).
+    Forbidden {
+        /// The principal's id (Entra object id or certificate fingerprint), when known.
+        principal: Option<String>,
+    },
+    /// `409`: the request conflicts with the ledger's current state.
+    Conflict,
+    /// `429`: the ledger is throttling requests.
+    Throttled {
+        /// How long the ledger asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// Any other error status, with what the ledger said about it.
+    Service {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The ledger's error code (`error.code` of the body), if any.
+        code: Option<String>,
+        /// The ledger's error message (`error.message` of the body), if any.
+        message: Option<String>,
+    },
+    /// `301` with code `ApiVersionRedirect` (and no `Location`): the ledger serves the legacy
+    /// `/app/users` calls only for api-versions up to 2024-08-22-preview. Use the ledger-user
+    /// calls (`get_ledger_user`, `create_or_update_ledger_user`, `delete_ledger_user`,
+    /// `list_ledger_users`) instead.
+    ApiVersionRedirect,
+    /// The ledger's TLS certificate does not chain to the pinned service certificate (it
+    /// rotated, or the connection reached another server). The client re-fetches the ledger's
+    /// identity once by itself; seeing this means that did not help.
+    PinMismatch(PinMismatch),
+    /// A TLS failure other than a pin mismatch (handshake, expired node certificate, host
+    /// name), or a TLS configuration that cannot be built.
+    Tls,
+    /// The connection failed: refused, reset, DNS, or broken while reading a response.
+    Transport,
+    /// The request timed out.
+    Timeout,
+    /// A write (a non-idempotent `POST`) failed after the request may have reached the ledger:
+    /// it may or may not have been applied. It was not retried, because that could apply it
+    /// twice. Check by reading (for example `get_transaction_status`, `get_current_ledger_entry`
+    /// or `list_ledger_entries`) before writing again. The cause is the error's
+    /// [`source`](StdError::source).
+    OutcomeUnknown,
+    /// The ledger redirected to a place the client will not follow (another host, scheme or
+    /// port, or too many redirects). Nothing was sent there.
+    RedirectRefused {
+        /// The redirect target, as far as it could be read (without user information).
+        location: String,
+    },
+    /// A response could not be understood.
+    Decode {
+        /// The first characters of the body (at most [`MAX_SNIPPET_CHARS`]), with anything
+        /// that looks like a credential redacted.
+        snippet: String,
+    },
+    /// The request was refused before anything was sent: a malformed transaction id, an
+    /// oversized entry, an invalid option.
+    InvalidInput,
+    /// No credential could be obtained (the token source failed, or a client certificate
+    /// could not be loaded).
+    Credential,
+}
+
+/// What an error response said.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ResponseInfo {
+    pub(crate) status: StatusCode,
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    /// An excerpt of a body that is not the ledger's error shape.
+    pub(crate) body: Option<String>,
+    pub(crate) transaction_id: Option<TransactionId>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    operation: Option<String>,
+    detail: Option<String>,
+    response: Option<ResponseInfo>,
+    connect: bool,
+}
+
+impl Error {
+    /// An error of `kind` with a description of what happened.
+    pub(crate) fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Self::build(kind, Some(detail.into()), None)
+    }
+
+    fn build(kind: ErrorKind, detail: Option<String>, response: Option<ResponseInfo>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation: None,
+                detail,
+                response,
+                connect: false,
+            }),
+            source: None,
+        }
+    }
+
+    /// Invalid input, refused before anything was sent.
+    pub(crate) fn invalid_input(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, detail)
+    }
+
+    /// A response that could not be understood: `detail` says why, `body` is (the start of)
+    /// what came.
+    pub(crate) fn decode(detail: impl Into<String>, body: &[u8]) -> Self {
+        let snippet = snippet::excerpt_bytes(body, MAX_SNIPPET_CHARS);
+        Self::new(ErrorKind::Decode { snippet }, redact(&detail.into()))
+    }
+
+    /// A redirect to `location` that was not followed, and why.
+    pub(crate) fn redirect_refused(location: impl Into<String>, reason: impl Into<String>) -> Self {
+        let location = snippet::excerpt(&location.into(), 256);
+        Self::new(ErrorKind::RedirectRefused { location }, reason)
+    }
+
+    /// A write whose outcome is unknown because of `cause`; `what_happened` completes "the
+    /// outcome is unknown: ...".
+    pub(crate) fn outcome_unknown(cause: Error, what_happened: impl Into<String>) -> Self {
+        let mut err = Self::build(
+            ErrorKind::OutcomeUnknown,
+            Some(what_happened.into()),
+            cause.inner.response.clone(),
+        );
+        err.inner.operation.clone_from(&cause.inner.operation);
+        err.source = Some(Box::new(cause));
+        err
+    }
+
+    /// Keeps `source` as the cause.
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Names the operation that failed (kept if one is already named).
+    pub(crate) fn with_operation(mut self, operation: &str) -> Self {
+        if self.inner.operation.is_none() {
+            self.inner.operation = Some(operation.to_owned());
+        }
+        self
+    }
+
+    /// Names the principal of a [`Forbidden`](ErrorKind::Forbidden) error, if not named yet.
+    pub(crate) fn with_principal(mut self, id: Option<String>) -> Self {
+        if let ErrorKind::Forbidden { principal } = &mut self.inner.kind
+            && principal.is_none()
+        {
+            *principal = id;
+        }
+        self
+    }
+
+    pub(crate) fn with_connect(mut self, connect: bool) -> Self {
+        self.inner.connect = connect;
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The HTTP status of the response that caused the error, if the ledger answered (for
+    /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown): the answer that made the outcome
+    /// unknown, such as `500`).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.response.as_ref().map(|r| r.status)
+    }
+
+    /// The ledger's error code (`error.code` of the body), such as `NotAllowed`,
+    /// `InvalidTransactionId` or `TransactionRolledBack`.
+    pub fn error_code(&self) -> Option<&str> {
+        self.inner.response.as_ref()?.code.as_deref()
+    }
+
+    /// The ledger's error message (`error.message` of the body), bounded and with anything
+    /// that looks like a credential redacted.
+    pub fn service_message(&self) -> Option<&str> {
+        self.inner.response.as_ref()?.message.as_deref()
+    }
+
+    /// The transaction id of the `x-ms-ccf-transaction-id` response header, if the ledger
+    /// answered with one (for reads, the state that was read; for an
+    /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) write, possibly the write's own id).
+    pub fn transaction_id(&self) -> Option<TransactionId> {
+        self.inner.response.as_ref()?.transaction_id
+    }
+
+    /// How long the ledger asked to wait before trying again (`Retry-After`,
+    /// `retry-after-ms`, `x-ms-retry-after-ms`), if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.response.as_ref()?.retry_after
+    }
+
+    /// The operation that failed (its snake_case operation id, such as
+    /// `create_ledger_entry`), when known.
+    pub fn operation(&self) -> Option<&str> {
+        self.inner.operation.as_deref()
+    }
+
+    /// True when the same call can be tried again later without risk; see
+    /// [the table](Self#which-errors-are-safe-to-retry).
+    pub fn is_retryable(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::Throttled { .. } | ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Service { status, .. } => mapping::is_transient_status(*status),
+            _ => false,
+        }
+    }
+
+    /// True for [`ErrorKind::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        self.inner.kind == ErrorKind::NotFound
+    }
+
+    /// True for [`ErrorKind::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// True for [`ErrorKind::Throttled`].
+    pub fn is_throttled(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Throttled { .. })
+    }
+
+    /// True for [`ErrorKind::OutcomeUnknown`]: a write that may or may not have been applied.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.inner.kind == ErrorKind::OutcomeUnknown
+    }
+
+    /// True when no connection could be made, so nothing was sent (refused, DNS, TLS
+    /// handshake, connect timeout).
+    pub fn is_connect(&self) -> bool {
+        self.inner.connect
+    }
+
+    /// The pin mismatch, for [`ErrorKind::PinMismatch`].
+    pub fn pin_mismatch(&self) -> Option<&PinMismatch> {
+        match &self.inner.kind {
+            ErrorKind::PinMismatch(mismatch) => Some(mismatch),
+            _ => None,
+        }
+    }
+}
+
+/// `HTTP 404 Not Found, code X: message`.
+struct ServiceSummary<'a>(&'a ResponseInfo);
+
+impl fmt::Display for ServiceSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let info = self.0;
+        write!(f, "HTTP {}", info.status)?;
+        if let Some(code) = &info.code {
+            write!(f, ", code {code}")?;
+        }
+        if let Some(message) = &info.message {
+            write!(f, ": {message}")?;
+        } else if let Some(body) = &info.body {
+            write!(f, ", unexpected body {body:?}")?;
+        }
+        if let Some(id) = &info.transaction_id {
+            write!(f, ", transaction {id}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// ` (HTTP ...)` when the ledger answered.
+    fn answer(&self) -> Option<ServiceSummary<'_>> {
+        self.response.as_ref().map(ServiceSummary)
+    }
+
+    fn detail(&self) -> &str {
+        self.detail.as_deref().unwrap_or("")
+    }
+}
+
+impl fmt::Display for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(operation) = &self.operation {
+            write!(f, "{operation}: ")?;
+        }
+        let answer = |f: &mut fmt::Formatter<'_>| match self.answer() {
+            Some(summary) => write!(f, " ({summary})"),
+            None if self.detail.is_some() => write!(f, ": {}", self.detail()),
+            None => Ok(()),
+        };
+        match &self.kind {
+            ErrorKind::NotFound => {
+                f.write_str("not found")?;
+                answer(f)
+            }
+            ErrorKind::Unauthorized => {
+                f.write_str("the ledger did not accept the credentials")?;
+                answer(f)?;
+                f.write_str(
+                    "; check that the token is valid and was issued for the ledger's scope, or \
+                     that the client certificate is registered with the ledger",
+                )
+            }
+            ErrorKind::Forbidden { principal } => {
+                f.write_str("access denied")?;
+                answer(f)?;
+                if self.response.as_ref().and_then(|r| r.code.as_deref()) == Some("NotAllowed") {
+                    match principal {
+                        Some(id) => write!(f, "; the principal {id} is not a user of this ledger")?,
+                        None => f.write_str("; the principal is not a user of this ledger")?,
+                    }
+                    f.write_str(
+                        "; an Administrator must add it with create_or_update_ledger_user",
+                    )?;
+                }
+                Ok(())
+            }
+            ErrorKind::Conflict => {
+                f.write_str("conflict with the ledger's state")?;
+                answer(f)
+            }
+            ErrorKind::Throttled { retry_after } => {
+                f.write_str("the ledger is throttling requests")?;
+                answer(f)?;
+                match retry_after {
+                    Some(wait) => write!(f, "; retry after {wait:?}"),
+                    None => f.write_str("; retry later"),
+                }
+            }
+            ErrorKind::Service { .. } => {
+                f.write_str("the ledger answered with an error")?;
+                answer(f)
+            }
+            ErrorKind::ApiVersionRedirect => {
+                f.write_str(
+                    "the legacy user calls (/app/users) are not served for this api-version",
+                )?;
+                answer(f)?;
+                f.write_str(
+                    "; use the ledger-user calls instead: get_ledger_user, \
+                     create_or_update_ledger_user, delete_ledger_user, list_ledger_users",
+                )
+            }
+            ErrorKind::PinMismatch(mismatch) => write!(f, "{mismatch}"),
+            ErrorKind::Tls => write!(f, "TLS with the ledger failed: {}", self.detail()),
+            ErrorKind::Transport => write!(f, "connection failed: {}", self.detail()),
+            ErrorKind::Timeout => write!(f, "timed out: {}", self.detail()),
+            ErrorKind::OutcomeUnknown => write!(
+                f,
+                "the outcome is unknown: {}. The write may or may not have been applied; it was \
+                 not retried because a retry could apply it twice. Check by reading before \
+                 writing again (get_transaction_status with its transaction id if known, \
+                 otherwise get_current_ledger_entry or list_ledger_entries)",
+                self.detail()
+            ),
+            ErrorKind::RedirectRefused { location } => write!(
+                f,
+                "refused to follow a redirect to {location}: {}; nothing was sent there",
+                self.detail()
+            ),
+            ErrorKind::Decode { snippet } => {
+                write!(f, "cannot understand the response")?;
+                if let Some(summary) = self.answer() {
+                    write!(f, " ({summary})")?;
+                }
+                write!(f, ": {}", self.detail())?;
+                if snippet.is_empty() {
+                    f.write_str("; the body is empty")
+                } else {
+                    write!(f, "; the body starts with {snippet:?}")
+                }
+            }
+            ErrorKind::InvalidInput => write!(f, "invalid input: {}", self.detail()),
+            ErrorKind::Credential => f.write_str(self.detail()),
+        }
+    }
+}
+
+impl From<crate::CredentialError> for Error {
+    fn from(err: crate::CredentialError) -> Self {
+        Self::new(
+            ErrorKind::Credential,
+            format!("cannot get a token for the ledger: {}", err.message()),
+        )
+        .with_source(err)
+    }
+}
+
+impl From<crate::CertificateCredentialError> for Error {
+    fn from(err: crate::CertificateCredentialError) -> Self {
+        Self::new(
+            ErrorKind::Credential,
+            format!("cannot load the client certificate: {err}"),
+        )
+        .with_source(err)
+    }
+}
+
+impl From<crate::ParseTransactionIdError> for Error {
+    fn from(err: crate::ParseTransactionIdError) -> Self {
+        Self::invalid_input(err.to_string()).with_source(err)
+    }
+}
+
+impl From<PinMismatch> for Error {
+    fn from(err: PinMismatch) -> Self {
+        Self::build(ErrorKind::PinMismatch(err), None, None).with_connect(true)
+    }
+}
+
+impl From<crate::tls::PinnedCertificateError> for Error {
+    fn from(err: crate::tls::PinnedCertificateError) -> Self {
+        Self::new(ErrorKind::Tls, err.to_string()).with_source(err)
+    }
+}
+
+impl From<crate::tls::TlsConfigError> for Error {
+    fn from(err: crate::tls::TlsConfigError) -> Self {
+        Self::new(ErrorKind::Tls, err.to_string()).with_source(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CredentialError, ParseTransactionIdError};
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn is_small_and_thread_safe() {
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 3 * std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn conversions_pick_the_kind_and_keep_the_cause() {
+        let err = Error::from(CredentialError::new("expired refresh token"));
+        assert_eq!(err.kind(), &ErrorKind::Credential);
+        assert!(err.to_string().contains("expired refresh token"), "{err}");
+        assert!(err.source().is_some());
+        assert!(!err.is_retryable());
+
+        let parse: ParseTransactionIdError = "2.x".parse::<TransactionId>().unwrap_err();
+        let err = Error::from(parse);
+        assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .starts_with("invalid input: invalid transaction id")
+        );
+        assert!(
+            err.source()
+                .unwrap()
+                .downcast_ref::<ParseTransactionIdError>()
+                .is_some()
+        );
+
+        let pinned = crate::tls::PinnedCertificate::from_pem("nothing").unwrap_err();
+        assert_eq!(Error::from(pinned).kind(), &ErrorKind::Tls);
+    }
+
+    #[test]
+    fn outcome_unknown_keeps_the_answer_and_the_cause() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ms-ccf-transaction-id", "3.42".parse().unwrap());
+        let cause = Error::from_parts(StatusCode::INTERNAL_SERVER_ERROR, &headers, b"")
+            .with_operation("create_ledger_entry");
+        assert!(cause.is_retryable());
+        let err = Error::outcome_unknown(cause, "the ledger answered HTTP 500 to the write");
+        assert!(err.is_outcome_unknown());
+        assert!(!err.is_retryable());
+        assert_eq!(err.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+        assert_eq!(err.transaction_id(), Some(TransactionId::new(3, 42)));
+        assert_eq!(err.operation(), Some("create_ledger_entry"));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("create_ledger_entry: the outcome is unknown: the ledger answered"),
+            "{text}"
+        );
+        assert!(text.contains("may or may not have been applied"), "{text}");
+        assert!(text.contains("Check by reading"), "{text}");
+        let cause = err.source().unwrap().downcast_ref::<Error>().unwrap();
+        assert_eq!(cause.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+
+    #[test]
+    fn forbidden_names_the_principal_when_known() {
+        let body = br#"{"error":{"code":"NotAllowed","message":"Could not find user"}}"#;
+        let err = Error::from_parts(StatusCode::FORBIDDEN, &Default::default(), body)
+            .with_principal(Some("0f6b1e29-abcd".into()));
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::Forbidden {
+                principal: Some("0f6b1e29-abcd".into())
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "access denied (HTTP 403 Forbidden, code NotAllowed: Could not find user); the \
+             principal 0f6b1e29-abcd is not a user of this ledger; an Administrator must add it \
+             with create_or_update_ledger_user"
+        );
+        // Another 403 code gets no such hint.
+        let body = br#"{"error":{"code":"RoleMissing","message":"no write access"}}"#;
+        let err = Error::from_parts(StatusCode::FORBIDDEN, &Default::default(), body);
+        assert!(!err.to_string().contains("create_or_update_ledger_user"));
+    }
+
+    #[test]
+    fn decode_errors_show_a_redacted_bounded_snippet() {
+        let body = format!("Bearer abc.def {}", "z".repeat(1000));
+        let err = Error::decode("expected JSON", body.as_bytes());
+        let ErrorKind::Decode { snippet } = err.kind() else {
+            panic!("{err:?}")
+        };
+        assert!(snippet.starts_with("Bearer [redacted] zzz"), "{snippet}");
+        assert!(snippet.chars().count() <= MAX_SNIPPET_CHARS + 1);
+        assert!(!err.to_string().contains("abc.def"));
+        let empty = Error::decode("expected JSON", b"");
+        assert!(
+            empty.to_string().ends_with("; the body is empty"),
+            "{empty}"
+        );
+    }
+}

@@ -1,0 +1,801 @@
+//! The HTTP pipeline every ledger request goes through: authentication, retries, redirects,
+//! content types, user agent and tracing.
+//!
+//! [`Pipeline::send`] takes a built `reqwest::Request` and an [`OperationContext`] and returns
+//! the response for a success status (2xx), or an [`Error`] for everything else, the ledger's
+//! error answers included. One job per module:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`retry`] | which failures are retried, backoff with full jitter, `Retry-After`, writes never applied twice |
+//! | [`redirect`] | which redirects are followed, where credentials may go, the primary node's address |
+//! | `auth` | a bearer token per attempt from the [`TokenCredential`], marked sensitive; none with certificate authentication |
+//! | [`logging`] | a span per operation, events per attempt, bodies only when asked, secrets redacted |
+//! | `user_agent` | `User-Agent: [<application id> ]confidential-ledger-rust/<version>` |
+//!
+//! # Defaults
+//!
+//! - 3 retries of idempotent requests on 408, 429, 500, 502, 503, 504, connection failures and
+//!   timeouts; `POST` retried only on 429, 503 and failures to connect
+//!   ([`RetryOptions`]).
+//! - reqwest's own redirect handling is **off**: [`PipelineBuilder::build`] sets
+//!   `redirect::Policy::none()` on the client builder it is given, and the pipeline follows
+//!   redirects itself, at most 5 hops, only inside the ledger ([`redirect`]).
+//! - Bodies are not logged; headers are logged redacted at `DEBUG` ([`logging`]).
+//! - Requests are only sent inside the ledger's endpoint (same scheme, port, and host or a
+//!   subdomain of it); anything else is refused before it is sent.
+//!
+//! # Plugging into the generated client
+//!
+//! The generated client (progenitor) calls its `exec` hook with each built request; the hook
+//! cannot return anything but `reqwest::Result<reqwest::Response>`. The pipeline's own errors
+//! cross that boundary inside a *carrier*: [`Error::into_response`] wraps the error in a
+//! synthetic response with status [`CARRIER_STATUS`](crate::CARRIER_STATUS) (999), which no
+//! operation declares, so the generated code returns it as
+//! `progenitor_client::Error::UnexpectedResponse`; `Error::from` on that gives the original
+//! error back, intact. Because the pipeline turns every non-2xx answer into an [`Error`]
+//! while it still has the body, the generated code only ever sees 2xx responses and carriers.
+//!
+//! ```
+//! use confidential_ledger::pipeline::{OperationContext, Pipeline};
+//! use confidential_ledger::Error;
+//! use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+//!
+//! /// What the generated client looks like to its hooks.
+//! struct Client {
+//!     baseurl: String,
+//!     client: reqwest::Client,
+//!     pipeline: Pipeline,
+//! }
+//!
+//! impl ClientInfo<()> for Client {
+//!     fn api_version() -> &'static str { "2026-02-23" }
+//!     fn baseurl(&self) -> &str { &self.baseurl }
+//!     fn client(&self) -> &reqwest::Client { &self.client }
+//!     fn inner(&self) -> &() { &() }
+//! }
+//!
+//! impl ClientHooks<()> for Client {
+//!     async fn exec(
+//!         &self,
+//!         request: reqwest::Request,
+//!         info: &OperationInfo,
+//!     ) -> reqwest::Result<reqwest::Response> {
+//!         let op = OperationContext::for_request(info.operation_id, &request);
+//!         Ok(self.pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))
+//!     }
+//! }
+//!
+//! // And around each generated call: `.await.map_err(Error::from)`.
+//! ```
+
+mod auth;
+pub mod logging;
+pub mod redirect;
+pub mod retry;
+mod retry_after;
+mod user_agent;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
+use reqwest::{Method, StatusCode, Url};
+use tracing::Instrument;
+
+pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
+pub(crate) use retry_after::retry_after;
+pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
+
+use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
+use crate::{DEFAULT_SCOPE, Error, TokenCredential};
+use auth::Authorizer;
+use redirect::{LedgerOrigin, PrimaryCache};
+use retry::Verdict;
+
+/// The response header carrying the transaction id: of a write, or of the state a read saw.
+pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
+
+/// The content type of JSON merge patches (RFC 7396), which the ledger's `PATCH` operations
+/// take.
+pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+
+/// Settings of a [`Pipeline`].
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::pipeline::{PipelineOptions, RetryOptions};
+///
+/// let mut options = PipelineOptions::default();
+/// options.retry = RetryOptions::disabled();
+/// options.application_id = Some("inventory".into());
+/// options.log_bodies = true;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PipelineOptions {
+    /// Retries of transient failures.
+    pub retry: RetryOptions,
+    /// The most redirects followed for one attempt (default 5; 0 follows none).
+    pub max_redirects: u32,
+    /// Log request and response bodies at `DEBUG` for every call (default: no; a call can
+    /// ask for it alone with [`OperationContext::log_bodies`]).
+    pub log_bodies: bool,
+    /// The most bytes of a body logged (default 4096).
+    pub max_logged_body_bytes: usize,
+    /// Put in front of the user agent, to tell your application's requests apart in the
+    /// ledger's logs (at most [`MAX_APPLICATION_ID_CHARS`] visible ASCII characters).
+    pub application_id: Option<String>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryOptions::default(),
+            max_redirects: 5,
+            log_bodies: false,
+            max_logged_body_bytes: 4096,
+            application_id: None,
+        }
+    }
+}
+
+/// What the pipeline needs to know about one call.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::pipeline::OperationContext;
+/// use reqwest::Method;
+///
+/// let op = OperationContext::new("create_ledger_entry");
+/// assert!(op.is_non_idempotent(&Method::POST), "POST is not idempotent unless said so");
+/// assert!(!op.is_non_idempotent(&Method::PUT));
+///
+/// let patch = OperationContext::new("create_or_update_ledger_user").merge_patch().log_bodies(true);
+/// assert_eq!(patch.content_type().unwrap(), "application/merge-patch+json");
+/// ```
+#[derive(Debug, Clone)]
+pub struct OperationContext {
+    operation_id: Cow<'static, str>,
+    non_idempotent: Option<bool>,
+    content_type: Option<HeaderValue>,
+    log_bodies: Option<bool>,
+}
+
+impl OperationContext {
+    /// A call of the operation `operation_id` (snake_case, such as `create_ledger_entry`):
+    /// non-idempotent if it is a `POST`, its content type as built, body logging as the
+    /// pipeline says.
+    pub fn new(operation_id: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            operation_id: operation_id.into(),
+            non_idempotent: None,
+            content_type: None,
+            log_bodies: None,
+        }
+    }
+
+    /// The context for a request of the ledger's API: as [`new`](Self::new), and a `PATCH`
+    /// with a body is sent as [`MERGE_PATCH_JSON`] (every `PATCH` of the ledger's API takes a
+    /// merge patch, which the generated code sends as `application/json`).
+    pub fn for_request(
+        operation_id: impl Into<Cow<'static, str>>,
+        request: &reqwest::Request,
+    ) -> Self {
+        let op = Self::new(operation_id);
+        if *request.method() == Method::PATCH && request.body().is_some() {
+            op.merge_patch()
+        } else {
+            op
+        }
+    }
+
+    /// Says whether the call must never be applied twice (by default: exactly when it is a
+    /// `POST`). Non-idempotent calls are retried only when the ledger provably did not
+    /// process them; see [`retry`].
+    #[must_use]
+    pub fn non_idempotent(mut self, non_idempotent: bool) -> Self {
+        self.non_idempotent = Some(non_idempotent);
+        self
+    }
+
+    /// Sends the body with this `Content-Type`, replacing the one the request was built with.
+    #[must_use]
+    pub fn with_content_type(mut self, content_type: HeaderValue) -> Self {
+        self.content_type = Some(content_type);
+        self
+    }
+
+    /// Sends the body as [`MERGE_PATCH_JSON`].
+    #[must_use]
+    pub fn merge_patch(self) -> Self {
+        self.with_content_type(HeaderValue::from_static(MERGE_PATCH_JSON))
+    }
+
+    /// Logs (or does not log) this call's bodies at `DEBUG`, whatever the pipeline's
+    /// [`log_bodies`](PipelineOptions::log_bodies) says.
+    #[must_use]
+    pub fn log_bodies(mut self, enabled: bool) -> Self {
+        self.log_bodies = Some(enabled);
+        self
+    }
+
+    /// The operation id.
+    pub fn operation_id(&self) -> &str {
+        &self.operation_id
+    }
+
+    /// The content type the body is sent with, if overridden.
+    pub fn content_type(&self) -> Option<&HeaderValue> {
+        self.content_type.as_ref()
+    }
+
+    /// True when a request with `method` in this context must never be applied twice.
+    pub fn is_non_idempotent(&self, method: &Method) -> bool {
+        self.non_idempotent.unwrap_or(*method == Method::POST)
+    }
+}
+
+/// Builds a [`Pipeline`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use confidential_ledger::pipeline::{Pipeline, PipelineOptions};
+/// use confidential_ledger::{tls, StaticTokenCredential};
+///
+/// # fn run(pinned: tls::PinnedCertificate) -> Result<(), Box<dyn std::error::Error>> {
+/// let http = reqwest::Client::builder()
+///     .use_preconfigured_tls(tls::client_config(&pinned, None)?);
+/// let pipeline = Pipeline::builder("https://myledger.confidential-ledger.azure.com".parse()?, http)
+///     .credential(Arc::new(StaticTokenCredential::new("token")))
+///     .options(PipelineOptions::default())
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    endpoint: Url,
+    http: reqwest::ClientBuilder,
+    options: PipelineOptions,
+    credential: Option<Arc<dyn TokenCredential>>,
+    scopes: Vec<String>,
+    principal_id: Option<String>,
+    timer: Arc<dyn Timer>,
+    jitter: Arc<dyn Jitter>,
+}
+
+impl PipelineBuilder {
+    /// A pipeline for the ledger at `endpoint`, sending with a client built from `http`
+    /// (with its TLS configuration, proxy and timeouts; redirects are switched off on it).
+    ///
+    /// A timeout set on `http` applies to each attempt (and each redirect hop), not to the
+    /// whole operation with its retries.
+    pub fn new(endpoint: Url, http: reqwest::ClientBuilder) -> Self {
+        Self {
+            endpoint,
+            http,
+            options: PipelineOptions::default(),
+            credential: None,
+            scopes: vec![DEFAULT_SCOPE.to_owned()],
+            principal_id: None,
+            timer: Arc::new(TokioTimer),
+            jitter: Arc::new(FullJitter::default()),
+        }
+    }
+
+    /// The settings (default: [`PipelineOptions::default`]).
+    #[must_use]
+    pub fn options(mut self, options: PipelineOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Authenticate with bearer tokens from `credential` (without one, no `Authorization`
+    /// header is sent: certificate authentication).
+    #[must_use]
+    pub fn credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// The scopes tokens are requested for (default: [`DEFAULT_SCOPE`]).
+    #[must_use]
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The principal's id as the ledger knows it (a certificate user's fingerprint), named in
+    /// `403 NotAllowed` errors. Without it, the object id of the bearer token is used, if
+    /// there is one.
+    #[must_use]
+    pub fn principal_id(mut self, id: impl Into<String>) -> Self {
+        self.principal_id = Some(id.into());
+        self
+    }
+
+    /// How to wait between retries and tell the time (default: [`TokioTimer`]).
+    #[must_use]
+    pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = timer;
+        self
+    }
+
+    /// How to pick a wait below the backoff cap (default: [`FullJitter`]).
+    #[must_use]
+    pub fn jitter(mut self, jitter: Arc<dyn Jitter>) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The pipeline.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for an endpoint that is not an
+    /// `https` (or `http`) URL with a host and without user information, or an invalid
+    /// application id; the error of `reqwest::ClientBuilder::build` otherwise.
+    pub fn build(self) -> Result<Pipeline, Error> {
+        let ledger = LedgerOrigin::new(&self.endpoint)?;
+        let user_agent = user_agent::header(self.options.application_id.as_deref())?;
+        let http = self
+            .http
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Pipeline {
+            shared: Arc::new(Shared {
+                http,
+                endpoint: self.endpoint,
+                ledger,
+                auth: Authorizer::new(self.credential, self.scopes),
+                principal_id: self.principal_id,
+                user_agent,
+                options: self.options,
+                primary: PrimaryCache::default(),
+                timer: self.timer,
+                jitter: self.jitter,
+            }),
+        })
+    }
+}
+
+/// Sends requests to one ledger; see the [module documentation](self).
+///
+/// Cheap to clone: clones share the HTTP client, the credential and the primary node's
+/// address.
+#[derive(Clone)]
+pub struct Pipeline {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    endpoint: Url,
+    ledger: LedgerOrigin,
+    auth: Authorizer,
+    principal_id: Option<String>,
+    user_agent: HeaderValue,
+    options: PipelineOptions,
+    primary: PrimaryCache,
+    timer: Arc<dyn Timer>,
+    jitter: Arc<dyn Jitter>,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.shared;
+        f.debug_struct("Pipeline")
+            .field("endpoint", &s.endpoint.as_str())
+            .field("bearer_auth", &s.auth.has_credential())
+            .field("primary", &s.primary.get())
+            .field("options", &s.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request that can be sent as many times as retries and redirects need, if its body
+/// allows.
+struct Template {
+    request: Option<reqwest::Request>,
+    method: Method,
+    url: Url,
+    replayable: bool,
+}
+
+impl Template {
+    fn new(request: reqwest::Request) -> Self {
+        Self {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            replayable: request.try_clone().is_some(),
+            request: Some(request),
+        }
+    }
+
+    /// A copy to send; a streamed body can be sent only once.
+    fn next(&mut self) -> Option<reqwest::Request> {
+        if self.replayable {
+            self.request.as_ref()?.try_clone()
+        } else {
+            self.request.take()
+        }
+    }
+}
+
+impl Pipeline {
+    /// A builder for a pipeline to the ledger at `endpoint`; see [`PipelineBuilder::new`].
+    pub fn builder(endpoint: Url, http: reqwest::ClientBuilder) -> PipelineBuilder {
+        PipelineBuilder::new(endpoint, http)
+    }
+
+    /// The same pipeline (settings, credential) over a new HTTP client built from `http`,
+    /// for example with a new pinned certificate. The primary node's address is not carried
+    /// over.
+    ///
+    /// # Errors
+    ///
+    /// The error of `reqwest::ClientBuilder::build`.
+    pub fn with_transport(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
+        let s = &self.shared;
+        let http = http.redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(Pipeline {
+            shared: Arc::new(Shared {
+                http,
+                endpoint: s.endpoint.clone(),
+                ledger: s.ledger.clone(),
+                auth: s.auth.clone(),
+                principal_id: s.principal_id.clone(),
+                user_agent: s.user_agent.clone(),
+                options: s.options.clone(),
+                primary: PrimaryCache::default(),
+                timer: Arc::clone(&s.timer),
+                jitter: Arc::clone(&s.jitter),
+            }),
+        })
+    }
+
+    /// The HTTP client requests are sent with (redirects off). Hand it to the generated
+    /// client, which builds requests with it.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.shared.http
+    }
+
+    /// The ledger's endpoint.
+    pub fn endpoint(&self) -> &Url {
+        &self.shared.endpoint
+    }
+
+    /// The settings.
+    pub fn options(&self) -> &PipelineOptions {
+        &self.shared.options
+    }
+
+    /// The `User-Agent` sent.
+    pub fn user_agent(&self) -> &str {
+        // Built from visible ASCII only.
+        self.shared.user_agent.to_str().unwrap_or(USER_AGENT)
+    }
+
+    /// `host[:port]` of the primary node writes are currently sent to, if a write was
+    /// redirected there and nothing has failed since.
+    pub fn primary(&self) -> Option<String> {
+        self.shared.primary.get()
+    }
+
+    /// Forgets the primary node's address: the next write goes to the ledger's endpoint.
+    pub fn forget_primary(&self) {
+        self.shared.primary.forget();
+    }
+
+    /// Sends `request`, retrying and following redirects as the [module documentation](self)
+    /// says. Returns the response when its status is a success (2xx).
+    ///
+    /// The request's own `Authorization` header, if any, is dropped: the pipeline attaches
+    /// credentials itself, and only inside the ledger.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] for every non-success answer (mapped from its status and body), and for
+    /// transport failures, refused redirects, unknown write outcomes and credential failures.
+    /// The error names the operation.
+    pub async fn send(
+        &self,
+        request: reqwest::Request,
+        op: &OperationContext,
+    ) -> Result<reqwest::Response, Error> {
+        let span = logging::operation_span(op, request.method());
+        self.shared
+            .run(request, op)
+            .instrument(span)
+            .await
+            .map_err(|err| err.with_operation(op.operation_id()))
+    }
+}
+
+impl Shared {
+    fn prepare(&self, request: &mut reqwest::Request, op: &OperationContext) {
+        let has_body = request.body().is_some();
+        let headers = request.headers_mut();
+        headers.remove(AUTHORIZATION);
+        headers.insert(UA, self.user_agent.clone());
+        if let (Some(content_type), true) = (&op.content_type, has_body) {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+        }
+    }
+
+    async fn run(
+        &self,
+        mut request: reqwest::Request,
+        op: &OperationContext,
+    ) -> Result<reqwest::Response, Error> {
+        if let Err(reason) = self.ledger.admits(request.url()) {
+            return Err(Error::invalid_input(format!(
+                "the request's URL {} is outside the ledger's endpoint {}: {reason}",
+                redirect::shown(request.url()),
+                self.endpoint
+            )));
+        }
+        self.prepare(&mut request, op);
+        let non_idempotent = op.is_non_idempotent(request.method());
+        let bodies = op.log_bodies.unwrap_or(self.options.log_bodies);
+        let retry = &self.options.retry;
+        let mut template = Template::new(request);
+        let started = Instant::now();
+        let mut retries = 0u32;
+        let result = loop {
+            let attempt = self
+                .attempt(&mut template, bodies)
+                .instrument(logging::attempt_span(retries + 1))
+                .await;
+            let err = match attempt {
+                Ok(response) => break Ok(response),
+                Err(err) => err,
+            };
+            match retry::judge(&err, non_idempotent) {
+                Verdict::Fail => break Err(err),
+                Verdict::OutcomeUnknown => {
+                    let why = retry::why_unknown(&err);
+                    break Err(Error::outcome_unknown(err, why));
+                }
+                Verdict::Retry => {}
+            }
+            if retries >= retry.max_retries || !template.replayable {
+                break Err(err);
+            }
+            let delay = match err.retry_after() {
+                Some(wait) if wait > retry.max_retry_after => break Err(err),
+                Some(wait) => wait,
+                None => self.jitter.pick(retry.backoff_cap(retries + 1)),
+            };
+            retries += 1;
+            tracing::info!(
+                target: "confidential_ledger::pipeline",
+                retry = retries,
+                delay_ms = delay.as_millis(),
+                error = %err,
+                "retrying"
+            );
+            self.timer.sleep(delay).await;
+        };
+        logging::finished(&result, retries + 1, started.elapsed());
+        result
+    }
+
+    /// One attempt: the request and the redirects it gets, up to a final answer.
+    async fn attempt(
+        &self,
+        template: &mut Template,
+        bodies: bool,
+    ) -> Result<reqwest::Response, Error> {
+        let method = template.method.clone();
+        let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let max_body = self.options.max_logged_body_bytes;
+        let mut url = template.url.clone();
+        if write {
+            self.primary.route(&mut url);
+        }
+        let mut hops = 0u32;
+        let mut redirected = false;
+        loop {
+            let Some(mut request) = template.next() else {
+                return Err(Error::redirect_refused(
+                    redirect::shown(&url),
+                    "the request's body is a stream, which cannot be sent again",
+                ));
+            };
+            // Checked before: the first URL by `run`, redirect targets below, the primary when
+            // it was remembered. Checked again because a credential depends on it.
+            if let Err(reason) = self.ledger.admits(&url) {
+                return Err(Error::redirect_refused(redirect::shown(&url), reason));
+            }
+            *request.url_mut() = url.clone();
+            let token = self.auth.authorize(&mut request).await?;
+            logging::request(&request, bodies, max_body);
+            let started = Instant::now();
+            let response = match self.http.execute(request).await {
+                Ok(response) => response,
+                Err(err) => {
+                    self.primary.forget();
+                    return Err(Error::from(err));
+                }
+            };
+            logging::response_head(&response, started.elapsed());
+            let status = response.status();
+            if status.is_server_error() {
+                self.primary.forget();
+            }
+            if redirect::follows(status, &method)
+                && let Some(location) = response.headers().get(LOCATION)
+            {
+                let target = redirect::resolve(&url, location)?;
+                if let Err(reason) = self.ledger.admits(&target) {
+                    tracing::warn!(
+                        target: "confidential_ledger::pipeline",
+                        status = status.as_u16(),
+                        location = %redact(&redirect::shown(&target)),
+                        reason = %reason,
+                        "redirect refused"
+                    );
+                    return Err(Error::redirect_refused(redirect::shown(&target), reason));
+                }
+                hops += 1;
+                if hops > self.options.max_redirects {
+                    return Err(Error::redirect_refused(
+                        redirect::shown(&target),
+                        format!(
+                            "the limit of {} redirects is reached",
+                            self.options.max_redirects
+                        ),
+                    ));
+                }
+                tracing::debug!(
+                    target: "confidential_ledger::pipeline",
+                    status = status.as_u16(),
+                    from = %redact(&redirect::shown(&url)),
+                    to = %redact(&redirect::shown(&target)),
+                    "following redirect"
+                );
+                url = target;
+                redirected = true;
+                continue;
+            }
+            if redirected && write && !status.is_server_error() {
+                self.primary.remember(&url);
+            }
+            if status.is_success() {
+                return logging::response_body(response, bodies, max_body)
+                    .await
+                    .map_err(Error::from);
+            }
+            let mut response = response;
+            let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+            logging::error_body(&body, bodies, max_body);
+            let err = Error::from_parts_at(status, response.headers(), &body, self.timer.now());
+            if status == StatusCode::FORBIDDEN {
+                let principal = self.principal_id.clone().or_else(|| {
+                    token
+                        .as_ref()
+                        .and_then(|t| auth::token_object_id(t.token.expose()))
+                });
+                return Err(err.with_principal(principal));
+            }
+            return Err(err);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    fn pipeline(endpoint: &str) -> Pipeline {
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        Pipeline::builder(
+            endpoint.parse().unwrap(),
+            reqwest::Client::builder().use_preconfigured_tls(tls),
+        )
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn send_futures_are_send() {
+        let pipeline = pipeline("https://ledger.test");
+        let request = reqwest::Request::new(Method::GET, "https://ledger.test/".parse().unwrap());
+        let op = OperationContext::new("get");
+        let future = pipeline.send(request, &op);
+        assert_send(&future);
+    }
+
+    #[tokio::test]
+    async fn requests_outside_the_ledger_are_refused_before_sending() {
+        let pipeline = pipeline("https://ledger.test");
+        let request = reqwest::Request::new(
+            Method::GET,
+            "https://elsewhere.test/app/transactions".parse().unwrap(),
+        );
+        let err = pipeline
+            .send(request, &OperationContext::new("list_ledger_entries"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .contains("outside the ledger's endpoint https://ledger.test/"),
+            "{err}"
+        );
+        assert_eq!(err.operation(), Some("list_ledger_entries"));
+    }
+
+    #[test]
+    fn patch_requests_of_the_ledger_api_are_merge_patches() {
+        let mut patch = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
+        assert!(
+            OperationContext::for_request("x", &patch)
+                .content_type()
+                .is_none()
+        );
+        *patch.body_mut() = Some(reqwest::Body::from("{}"));
+        let op = OperationContext::for_request("create_or_update_ledger_user", &patch);
+        assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON);
+        assert!(!op.is_non_idempotent(&Method::PATCH));
+        let mut post = reqwest::Request::new(Method::POST, "https://l.test/".parse().unwrap());
+        *post.body_mut() = Some(reqwest::Body::from("{}"));
+        let op = OperationContext::for_request("create_ledger_entry", &post);
+        assert!(op.content_type().is_none());
+        assert!(op.is_non_idempotent(&Method::POST));
+        assert!(!op.non_idempotent(false).is_non_idempotent(&Method::POST));
+    }
+
+    #[test]
+    fn builder_checks_its_input() {
+        let tls = || {
+            rustls::ClientConfig::builder_with_provider(crate::tls::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        };
+        let http = || reqwest::Client::builder().use_preconfigured_tls(tls());
+        let err = Pipeline::builder("ftp://ledger.test".parse().unwrap(), http())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::InvalidInput);
+        let options = PipelineOptions {
+            application_id: Some("two words".into()),
+            ..PipelineOptions::default()
+        };
+        let err = Pipeline::builder("https://ledger.test".parse().unwrap(), http())
+            .options(options)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), &crate::ErrorKind::InvalidInput);
+        let pipeline = pipeline("https://ledger.test");
+        assert!(
+            pipeline
+                .user_agent()
+                .starts_with("confidential-ledger-rust/")
+        );
+        assert_eq!(pipeline.primary(), None);
+        let shown = format!("{pipeline:?}");
+        assert!(shown.contains("bearer_auth: false"), "{shown}");
+        let again = pipeline.with_transport(http()).unwrap();
+        assert_eq!(again.endpoint(), pipeline.endpoint());
+    }
+}
