@@ -5,9 +5,9 @@ pub mod credential;
 pub mod error;
 mod fingerprint;
 pub mod pager;
+pub mod pipeline;
 pub mod poller;
 pub mod receipt;
-pub mod pipeline;
 pub mod tls;
 mod transaction_id;
 

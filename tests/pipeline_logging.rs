@@ -80,6 +80,7 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
         .finish();
