@@ -36,7 +36,11 @@ fn prepare() -> Result<PathBuf, String> {
     if python.exists() {
         Ok(python)
     } else {
-        Err(format!("{} did not create {}", script.display(), python.display()))
+        Err(format!(
+            "{} did not create {}",
+            script.display(),
+            python.display()
+        ))
     }
 }
 
