@@ -22,6 +22,7 @@
 //! - `x-ms-requestBody-name` on a `requestBody`: the Swagger body parameter's name.
 //! - `x-collection-format` and `x-array-items` on a parameter that was a delimited array
 //!   (`csv`): the parameter is a plain string the caller joins.
+//! - `x-validation` on a parameter: the validation keywords of its schema (`minLength`, ...).
 //! - `x-ms-pageable` on an operation, unchanged.
 //! - `x-ms-enum` (`name`, `modelAsString`) on open enums.
 //! - `x-default-response: true` on the `4XX`/`5XX` responses made from `default`.

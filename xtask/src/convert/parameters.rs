@@ -5,6 +5,12 @@
 //! become plain strings with `x-collection-format` and `x-array-items` recording the original
 //! shape: the caller joins the values (with `,` for csv). `multi` arrays become exploded form
 //! arrays. Path parameters are always required.
+//!
+//! Validation keywords on a parameter's own schema (`minLength`, `pattern`, `minimum`, ...) move
+//! into the parameter's `x-validation` object: the client generator would otherwise make a
+//! validated newtype per operation for each of them (34 `XxxApiVersion` types for the
+//! `api-version: minLength 1` every operation shares). The service validates its inputs; the
+//! constraints stay in the spec as data.
 
 use serde_json::{Map, Value, json};
 
@@ -30,6 +36,21 @@ pub(crate) const SCHEMA_KEYWORDS: &[&str] = &[
     "multipleOf",
     "x-nullable",
     "x-ms-enum",
+];
+
+/// Validation keywords moved from a parameter's schema into `x-validation`.
+pub(crate) const VALIDATION_KEYWORDS: &[&str] = &[
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
 ];
 
 /// A converted operation parameter.
@@ -163,6 +184,18 @@ impl Converter<'_> {
         } else {
             self.schema(&Value::Object(swagger_schema), &ctx.child("schema"))?
         };
+        let mut schema = schema;
+        let mut validation = Map::new();
+        if let Value::Object(map) = &mut schema {
+            for key in VALIDATION_KEYWORDS {
+                if let Some(v) = map.remove(*key) {
+                    validation.insert(key.to_string(), v);
+                }
+            }
+        }
+        if !validation.is_empty() {
+            out.insert("x-validation".to_string(), Value::Object(validation));
+        }
         out.insert("schema".to_string(), schema);
         Ok(Value::Object(out))
     }
@@ -229,10 +262,36 @@ mod tests {
         assert_eq!(
             params[1],
             json!({"name": "n", "in": "query", "required": false,
-                   "schema": {"type": "integer", "format": "int64", "minimum": 1}})
+                   "schema": {"type": "integer", "format": "int64"},
+                   "x-validation": {"minimum": 1}})
         );
         assert_eq!(params[2]["in"], "header");
         assert_eq!(params[2]["required"], true);
+    }
+
+    #[test]
+    fn parameter_validation_moves_out_of_the_schema() {
+        let out = convert(
+            &op_doc(
+                json!([
+                    {"name": "id", "in": "path", "type": "string", "pattern": "^[a-z]+$"},
+                    {"name": "api-version", "in": "query", "type": "string", "minLength": 1,
+                     "required": true},
+                ]),
+                json!({}),
+            ),
+            &NoExternalFiles,
+        )
+        .unwrap()
+        .document;
+        let params = &out["paths"]["/items/{id}"]["post"]["parameters"];
+        assert_eq!(params[0]["schema"], json!({"type": "string"}));
+        assert_eq!(params[0]["x-validation"], json!({"pattern": "^[a-z]+$"}));
+        assert_eq!(
+            params[1],
+            json!({"name": "api-version", "in": "query", "required": true,
+                   "schema": {"type": "string"}, "x-validation": {"minLength": 1}})
+        );
     }
 
     #[test]
