@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use confidential_ledger::generated::{identity, ledger};
 use serde_json::Value;
 
+/// Checks an example's request and response bodies for one operation id.
+type BodyCheck = fn(&str, Option<Value>, Option<Value>) -> Result<(), String>;
+
 const DATA_PLANE: &str = "azure-rest-api-specs/specification/confidentialledger/data-plane";
 
 /// Deserialize `request` and `response` into the body types of operation `op`.
@@ -80,10 +83,7 @@ fn read(path: &Path) -> Value {
 }
 
 /// Check every example of the Swagger file at `spec`; returns how many bodies were checked.
-fn check_examples(
-    spec: &Path,
-    check: fn(&str, Option<Value>, Option<Value>) -> Result<(), String>,
-) -> usize {
+fn check_examples(spec: &Path, check: BodyCheck) -> usize {
     let swagger = read(spec);
     let dir = spec.parent().unwrap();
     let mut checked = 0;

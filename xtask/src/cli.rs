@@ -6,7 +6,7 @@ use crate::layout::DEFAULT_API_VERSION;
 
 /// Usage text.
 pub const USAGE: &str = "\
-usage: cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--check]
+usage: cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--out DIR] [--check]
 
 Converts Azure's Swagger 2.0 specs of Confidential Ledger into spec/ledger.json and
 spec/identity.json (OpenAPI 3.0.3), which the build script generates the raw client from.
@@ -18,6 +18,7 @@ spec/identity.json (OpenAPI 3.0.3), which the build script generates the raw cli
   --api-version V             ledger api-version (default 2026-02-23)
   --identity-api-version V    identity-service api-version (default: the ledger's, or the
                               newest stable one when that version has none)
+  --out DIR                   where the documents go (default: spec/ in the workspace)
   --check                     write nothing; exit 1 naming the files in spec/ that differ
 ";
 
@@ -39,6 +40,8 @@ pub struct RegenArgs {
     pub api_version: String,
     /// `--identity-api-version`.
     pub identity_api_version: Option<String>,
+    /// `--out`.
+    pub out: Option<PathBuf>,
     /// `--check`.
     pub check: bool,
 }
@@ -69,6 +72,7 @@ where
         from: None,
         api_version: DEFAULT_API_VERSION.to_string(),
         identity_api_version: None,
+        out: None,
         check: false,
     };
     while let Some(arg) = args.next() {
@@ -85,6 +89,7 @@ where
         };
         match flag.as_str() {
             "--from" => out.from = Some(PathBuf::from(value("--from")?)),
+            "--out" => out.out = Some(PathBuf::from(value("--out")?)),
             "--api-version" => out.api_version = value("--api-version")?,
             "--identity-api-version" => {
                 out.identity_api_version = Some(value("--identity-api-version")?)
@@ -110,6 +115,8 @@ mod tests {
             "--api-version=2022-05-13",
             "--identity-api-version",
             "2026-02-23",
+            "--out",
+            "/tmp/spec",
             "--check",
         ])
         .unwrap();
@@ -119,6 +126,7 @@ mod tests {
                 from: Some(PathBuf::from("/specs")),
                 api_version: "2022-05-13".to_string(),
                 identity_api_version: Some("2026-02-23".to_string()),
+                out: Some(PathBuf::from("/tmp/spec")),
                 check: true,
             })
         );

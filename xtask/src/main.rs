@@ -1,4 +1,5 @@
-//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--check]`.
+//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--out DIR]
+//! [--check]`.
 //!
 //! Exit status: 0 done (or `spec/` up to date), 1 `spec/` is stale (`--check`), 2 bad usage or
 //! the specs could not be read or converted.
@@ -45,7 +46,7 @@ fn run(args: RegenArgs) -> ExitCode {
         from,
         api_version: args.api_version,
         identity_api_version: args.identity_api_version,
-        out_dir: root.join("spec"),
+        out_dir: args.out.unwrap_or_else(|| root.join("spec")),
     };
     let planned = match regen::plan(&options) {
         Ok(p) => p,
@@ -62,18 +63,28 @@ fn run(args: RegenArgs) -> ExitCode {
     if args.check {
         let stale = regen::stale(&planned);
         if stale.is_empty() {
-            println!("spec/ is up to date with {}", sources(&planned));
+            println!(
+                "{} is up to date with {}",
+                options.out_dir.display(),
+                sources(&planned)
+            );
             return ExitCode::SUCCESS;
         }
         for s in &stale {
             eprintln!("stale: {s}");
         }
-        eprintln!("run `cargo xtask regen` to update spec/ (then review the snapshot diffs)");
+        eprintln!(
+            "run `cargo xtask regen` to update them (then review the snapshot diffs with `cargo insta review`)"
+        );
         return ExitCode::from(1);
     }
     match regen::write(&planned) {
         Ok(written) if written.is_empty() => {
-            println!("spec/ already up to date with {}", sources(&planned));
+            println!(
+                "{} already up to date with {}",
+                options.out_dir.display(),
+                sources(&planned)
+            );
             ExitCode::SUCCESS
         }
         Ok(written) => {
