@@ -40,12 +40,28 @@ pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<S
             )
         })?;
         let _ = writeln!(out, "  {}  {} {}", op.id, op.method, op.path);
-        let mut args: BTreeMap<String, String> = method.args.iter().cloned().collect();
-        for p in &op.parameters {
-            let arg = super::facts::method_name(&p.name);
-            let ty = args.remove(&arg).ok_or_else(|| {
-                format!("{}: parameter {} has no argument `{arg}`", op.id, p.name)
-            })?;
+        // Arguments in the generated signature's order, each with what the spec says of it.
+        let mut params: BTreeMap<String, &super::facts::ParamFacts> = op
+            .parameters
+            .iter()
+            .map(|p| (super::facts::method_name(&p.name), p))
+            .collect();
+        let mut body = op.body.as_ref();
+        for (arg, ty) in &method.args {
+            if arg == "body" {
+                let b = body
+                    .take()
+                    .ok_or_else(|| format!("{}: argument `body` but no request body", op.id))?;
+                let _ = write!(out, "    body {} -> body: {ty} [{}", b.name, b.content_type);
+                if b.content_type != b.declared {
+                    let _ = write!(out, ", declared {}", b.declared);
+                }
+                let _ = writeln!(out, "{}]", if b.required { "" } else { ", optional" });
+                continue;
+            }
+            let p = params
+                .remove(arg)
+                .ok_or_else(|| format!("{}: argument `{arg}` is not in the spec", op.id))?;
             let mut line = format!(
                 "    {} {} -> {arg}: {ty}{}",
                 p.location,
@@ -57,22 +73,17 @@ pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<S
             }
             let _ = writeln!(out, "{line}");
         }
-        if let Some(body) = &op.body {
-            let ty = args
-                .remove("body")
-                .ok_or_else(|| format!("{}: the request body has no argument `body`", op.id))?;
-            let _ = write!(
-                out,
-                "    body {} -> body: {ty} [{}",
-                body.name, body.content_type
-            );
-            if body.content_type != body.declared {
-                let _ = write!(out, ", declared {}", body.declared);
-            }
-            let _ = writeln!(out, "{}]", if body.required { "" } else { ", optional" });
+        if let Some((arg, p)) = params.into_iter().next() {
+            return Err(format!(
+                "{}: parameter {} has no argument `{arg}`",
+                op.id, p.name
+            ));
         }
-        if let Some((extra, _)) = args.into_iter().next() {
-            return Err(format!("{}: argument `{extra}` is not in the spec", op.id));
+        if body.is_some() {
+            return Err(format!(
+                "{}: the request body has no argument `body`",
+                op.id
+            ));
         }
         let _ = writeln!(out, "    returns {}", method.output);
         let _ = writeln!(out, "    success {}", op.success_statuses.join(", "));
