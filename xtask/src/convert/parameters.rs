@@ -82,6 +82,9 @@ impl Converter<'_> {
                 });
             }
             let resolved = self.resolve(&target, ctx)?;
+            if resolved.get("$ref").is_some() {
+                return Err(ctx.unsupported(format!("{reference} is itself a reference")));
+            }
             let is_body = resolved.get("in").and_then(Value::as_str) == Some("body");
             if target.file.is_none() && !is_body {
                 // A global parameter of this document: already in components/parameters.
@@ -122,6 +125,9 @@ impl Converter<'_> {
         let obj = p
             .as_object()
             .ok_or_else(|| ctx.malformed("a parameter must be a JSON object"))?;
+        if obj.contains_key("$ref") {
+            return Err(ctx.unsupported("a global parameter that is itself a reference"));
+        }
         let name = obj
             .get("name")
             .and_then(Value::as_str)
@@ -352,6 +358,16 @@ mod tests {
             out["components"]["parameters"]["Id"],
             json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}})
         );
+    }
+
+    #[test]
+    fn chained_parameter_references_are_refused_not_followed_forever() {
+        let doc = op_doc(
+            json!([{"$ref": "#/parameters/A"}]),
+            json!({"A": {"$ref": "#/parameters/A"}}),
+        );
+        let err = convert(&doc, &NoExternalFiles).unwrap_err().to_string();
+        assert!(err.contains("itself a reference"), "{err}");
     }
 
     #[test]

@@ -77,6 +77,9 @@ impl Converter<'_> {
                 });
             }
             let resolved = self.resolve(&target, ctx)?;
+            if resolved.get("$ref").is_some() {
+                return Err(ctx.unsupported(format!("{reference} is itself a reference")));
+            }
             let inner = Ctx::in_file(target.file.clone(), format!("/responses/{}", target.name));
             return self.response(&resolved, media, &inner);
         }
