@@ -4,6 +4,8 @@
 pub mod credential;
 pub mod error;
 mod fingerprint;
+pub mod generated;
+pub mod operation_facts;
 pub mod pager;
 pub mod pipeline;
 pub mod poller;

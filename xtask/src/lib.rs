@@ -1,0 +1,33 @@
+//! Maintainer tasks for the confidential-ledger workspace.
+//!
+//! The one task is `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
+//! [--check]`: it converts Azure's Swagger 2.0 descriptions of the Confidential Ledger data plane
+//! (an `azure-rest-api-specs` checkout's `specification/confidentialledger/data-plane` folder)
+//! into the OpenAPI 3.0.3 documents `spec/ledger.json` and `spec/identity.json` that the SDK's
+//! build script feeds to progenitor.
+//!
+//! - [`layout`] finds the Swagger files of an api-version in the specs tree.
+//! - [`convert`] turns one Swagger 2.0 document into OpenAPI 3.0.3 (structure only, no prose).
+//! - [`json`] writes documents deterministically (sorted keys, 2-space indent, final newline).
+//! - [`regen`] ties these together and writes `spec/` or, with `--check`, compares it.
+//! - [`check`] compares planned documents with the files on disk and names the stale ones.
+//! - [`cli`] parses the command line.
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod cli;
+pub mod convert;
+pub mod json;
+pub mod layout;
+pub mod regen;
+
+use std::path::PathBuf;
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match manifest.parent() {
+        Some(parent) => parent.to_path_buf(),
+        None => manifest,
+    }
+}
