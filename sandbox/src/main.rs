@@ -139,6 +139,7 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         .loading_responses(args.loading_responses)
         .page_size(args.page_size)
         .legacy_users_redirect(!args.no_legacy_users_redirect);
+    let signals = StopSignals::install();
     let sandbox = Sandbox::start(options).await?;
     for (id, roles) in &users {
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
@@ -202,33 +203,49 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("stopping");
     sandbox.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGTERM: {e}");
-            None
-        }
-    };
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            if let Err(e) = r {
-                tracing::warn!("cannot listen for SIGINT: {e}");
-                std::future::pending::<()>().await;
+/// SIGINT and SIGTERM listeners, installed before the sandbox announces itself so that a
+/// signal sent right after the announcement is never missed (and never kills the process
+/// without a clean shutdown).
+struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("cannot listen for {name}: {e}");
+                None
             }
+        };
+        StopSignals {
+            interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+            terminate: listen(SignalKind::terminate(), "SIGTERM"),
         }
-        () = async {
-            match term.as_mut() {
-                Some(t) => { t.recv().await; }
+    }
+
+    async fn wait(mut self) {
+        async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
                 None => std::future::pending::<()>().await,
             }
-        } => {}
+        }
+        tokio::select! {
+            () = recv(self.interrupt.as_mut()) => {}
+            () = recv(self.terminate.as_mut()) => {}
+        }
     }
 }
 
