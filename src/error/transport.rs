@@ -3,24 +3,7 @@
 use std::error::Error as StdError;
 
 use super::{Error, ErrorKind, redact};
-use crate::tls::{find_pin_mismatch, find_tls_error};
-
-/// The errors of `error`'s chain, looking inside `std::io::Error`s (whose `source` skips the
-/// error they wrap).
-fn chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    let mut next = Some(error);
-    std::iter::from_fn(move || {
-        let current = next?;
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-            None => current.source(),
-        };
-        Some(current)
-    })
-    .take(64)
-}
+use crate::tls::{error_chain as chain, find_pin_mismatch, find_tls_error};
 
 /// The innermost cause's message: what actually happened ("Connection refused (os error
 /// 111)", "connection closed before message completed").

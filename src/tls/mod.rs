@@ -36,6 +36,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};
 
+pub(crate) use pin_mismatch::error_chain;
 pub use pin_mismatch::{PinMismatch, find_pin_mismatch, find_tls_error};
 pub use pinned::{PinnedCertificate, PinnedCertificateError};
 pub use verifier::PinnedServerVerifier;

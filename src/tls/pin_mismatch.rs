@@ -99,7 +99,7 @@ impl From<PinMismatch> for rustls::Error {
 
 /// The errors of `error`'s chain, looking inside `std::io::Error`s (whose `source` skips the
 /// error they wrap).
-fn chain<'a>(
+pub(crate) fn error_chain<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     let mut next = Some(error);
@@ -130,7 +130,7 @@ fn chain<'a>(
 /// assert_eq!(find_tls_error(&std::io::Error::other("no")), None);
 /// ```
 pub fn find_tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    chain(error).find_map(|e| e.downcast_ref::<rustls::Error>())
+    error_chain(error).find_map(|e| e.downcast_ref::<rustls::Error>())
 }
 
 /// The [`PinMismatch`] in `error`'s chain, if the failure was a pin mismatch.
@@ -138,7 +138,7 @@ pub fn find_tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rus
 /// Works on the error a connection attempt returns, however wrapped: reqwest's error,
 /// hyper's, tokio-rustls' `std::io::Error` or the rustls error itself.
 pub fn find_pin_mismatch<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a PinMismatch> {
-    chain(error).find_map(|e| {
+    error_chain(error).find_map(|e| {
         if let Some(found) = e.downcast_ref::<PinMismatch>() {
             return Some(found);
         }
