@@ -72,7 +72,17 @@ pub(crate) fn ready_body(r: &ReceiptData) -> Value {
     Value::Object(body)
 }
 
-/// The `Loading` receipt response body real ledgers send.
-pub(crate) fn loading_body() -> Value {
-    json!({ "receipt": null, "state": "Loading", "transactionId": "" })
+/// The answer while a receipt is still being fetched from historical state. Ledgers on the
+/// 2022-05-13 API answer `"receipt": null`; newer API versions (2024-08-22-preview recordings)
+/// answer an empty receipt object. Either way the transaction id is empty.
+pub(crate) fn loading_body(api_version: &str) -> Value {
+    if api_version < "2024" {
+        json!({ "receipt": null, "state": "Loading", "transactionId": "" })
+    } else {
+        json!({
+            "receipt": { "nodeId": "", "proof": [], "signature": "" },
+            "state": "Loading",
+            "transactionId": ""
+        })
+    }
 }

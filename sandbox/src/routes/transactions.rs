@@ -163,6 +163,7 @@ pub(super) async fn receipt(
     State(app): State<Arc<App>>,
     caller: Caller,
     PathParam(raw): PathParam,
+    query: QueryMap,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::Read)?;
     let id = path_id(&raw)?;
@@ -171,7 +172,10 @@ pub(super) async fn receipt(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     if app.loading.is_loading(format!("tx|{id}")) {
-        return Ok(json(StatusCode::OK, &receipt::loading_body()));
+        return Ok(json(
+            StatusCode::OK,
+            &receipt::loading_body(query.api_version()),
+        ));
     }
     Ok(json(StatusCode::OK, &receipt::ready_body(&data)))
 }
