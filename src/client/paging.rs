@@ -140,19 +140,59 @@ impl ConfidentialLedgerClient {
         .await
     }
 
-    /// The URL of a next link, which must be server-relative (`/app/...`): a link to anywhere
-    /// else is refused, never followed.
     fn next_link_url(&self, link: &str) -> Result<Url, Error> {
-        let relative = link.starts_with('/') && !link.starts_with("//") && !link.contains('\\');
-        if !relative {
-            return Err(Error::decode(
-                "the ledger sent a nextLink that is not server-relative (/app/...); it is not \
-                 followed",
-                link.as_bytes(),
-            ));
+        next_link_url(&self.inner.endpoint, link)
+    }
+}
+
+/// The URL of a next link, which must be server-relative (`/app/...`): a link to anywhere
+/// else is refused, never followed.
+fn next_link_url(endpoint: &Url, link: &str) -> Result<Url, Error> {
+    let relative = link.starts_with('/') && !link.starts_with("//") && !link.contains('\\');
+    if !relative {
+        return Err(Error::decode(
+            "the ledger sent a nextLink that is not server-relative (/app/...); it is not \
+             followed",
+            link.as_bytes(),
+        ));
+    }
+    endpoint.join(link).map_err(|e| {
+        Error::decode(format!("the ledger sent a malformed nextLink: {e}"), link.as_bytes())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn only_server_relative_next_links_are_followed() {
+        let endpoint = Url::parse("https://ledger.example.com/").unwrap();
+        let url = next_link_url(
+            &endpoint,
+            "/app/transactions?api-version=2026-02-23&fromTransactionId=2.30",
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://ledger.example.com/app/transactions?api-version=2026-02-23&fromTransactionId=2.30"
+        );
+        // Server-relative means from the origin, whatever the endpoint's path.
+        let behind_gateway = Url::parse("https://gateway.example.com/ledger/").unwrap();
+        assert_eq!(
+            next_link_url(&behind_gateway, "/app/collections").unwrap().as_str(),
+            "https://gateway.example.com/app/collections"
+        );
+        for link in [
+            "https://elsewhere.example.com/app/transactions",
+            "//elsewhere.example.com/app/transactions",
+            "app/transactions",
+            "/\\elsewhere.example.com",
+            "",
+        ] {
+            let err = next_link_url(&endpoint, link).unwrap_err();
+            assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{link}: {err}");
         }
-        self.inner.endpoint.join(link).map_err(|e| {
-            Error::decode(format!("the ledger sent a malformed nextLink: {e}"), link.as_bytes())
-        })
     }
 }

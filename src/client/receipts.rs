@@ -340,3 +340,48 @@ fn chains_elsewhere(err: &Error) -> bool {
         })
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::ledger::types;
+
+    fn step(body: &str) -> Result<PollStep<TransactionReceipt, QueryState>, Error> {
+        let body: types::TransactionReceipt = serde_json::from_str(body).unwrap();
+        receipt_step(TransactionId::new(8, 6032), body, None)
+    }
+
+    #[test]
+    fn both_loading_shapes_mean_pending() {
+        for body in [
+            r#"{"receipt": null, "state": "Loading", "transactionId": ""}"#,
+            r#"{"receipt": {"nodeId": "", "proof": [], "signature": ""}, "state": "Loading", "transactionId": ""}"#,
+            r#"{"state": "Loading", "transactionId": ""}"#,
+        ] {
+            assert_eq!(
+                step(body).unwrap(),
+                PollStep::Pending {
+                    status: QueryState::Loading,
+                    retry_after: None
+                },
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn ready_answers_must_hold_the_receipt_asked_for() {
+        let err = step(r#"{"receipt": null, "state": "Ready", "transactionId": "8.6032"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("holds no receipt"), "{err}");
+        let err = step(r#"{"state": "Done", "transactionId": "8.6032"}"#).unwrap_err();
+        assert!(err.to_string().contains("neither Loading nor Ready"), "{err}");
+        let other = r#"{"receipt": {"cert": "c", "leafComponents": {"claimsDigest": "00", "commitEvidence": "ce:8.1:00", "writeSetDigest": "00"}, "nodeId": "n", "proof": [], "signature": "s"}, "state": "Ready", "transactionId": "8.1"}"#;
+        let err = step(other).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("asked for the receipt of 8.6032, the ledger answered with the receipt of 8.1"),
+            "{err}"
+        );
+    }
+}
