@@ -99,7 +99,11 @@ impl HookState {
 
     /// Sends a request the generated code built for `operation_id`. Never fails: a failure is
     /// returned as a carrier response.
-    async fn exec(&self, mut request: reqwest::Request, operation_id: &'static str) -> reqwest::Response {
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> reqwest::Response {
         request.headers_mut().remove(API_VERSION_HEADER);
         let mut op = OperationContext::for_request(operation_id, &request);
         if let Some(enabled) = self.log_bodies {

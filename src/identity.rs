@@ -173,7 +173,11 @@ impl IdentityServiceClient {
             .await
             .map_err(Error::from)?;
         let info = response.into_inner();
-        if info.ledger_tls_certificate.trim_matches(['\0', ' ', '\n', '\r', '\t']).is_empty() {
+        if info
+            .ledger_tls_certificate
+            .trim_matches(['\0', ' ', '\n', '\r', '\t'])
+            .is_empty()
+        {
             return Err(misfit(
                 format!("the identity service returned no certificate for ledger {ledger_id}"),
                 &info,

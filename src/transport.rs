@@ -98,7 +98,9 @@ pub(crate) fn parse_endpoint(
     let url = Url::parse(text.trim())
         .map_err(|e| Error::invalid_input(format!("the {what} {text:?} is not a URL: {e}")))?;
     let Some(host) = url.host_str() else {
-        return Err(Error::invalid_input(format!("the {what} {text:?} has no host")));
+        return Err(Error::invalid_input(format!(
+            "the {what} {text:?} has no host"
+        )));
     };
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid_input(format!(
@@ -159,19 +161,25 @@ mod tests {
             assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{bad}");
             assert!(!err.to_string().contains("pw"), "{err}");
         }
-        for loopback in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2"] {
+        for loopback in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:2",
+        ] {
             parse_endpoint(loopback, "identity endpoint", true).unwrap();
             assert!(parse_endpoint(loopback, "ledger endpoint", false).is_err());
         }
-        let err = parse_endpoint("http://identity.example.com", "identity endpoint", true)
-            .unwrap_err();
+        let err =
+            parse_endpoint("http://identity.example.com", "identity endpoint", true).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
     }
 
     #[test]
     fn proxy_urls_are_checked_without_showing_them() {
-        let mut options = ClientOptions::default();
-        options.proxy = ProxyOptions::url("::not a url with secret::");
+        let mut options = ClientOptions {
+            proxy: ProxyOptions::url("::not a url with secret::"),
+            ..ClientOptions::default()
+        };
         let err = http_builder(&options, unused_tls().unwrap()).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::InvalidInput);
         assert!(!err.to_string().contains("secret"), "{err}");

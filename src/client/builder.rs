@@ -36,7 +36,7 @@ enum CertificateSource {
 /// # Defaults
 ///
 /// - **Service certificate**: fetched from the identity service
-///   ([`DEFAULT_IDENTITY_ENDPOINT`](crate::DEFAULT_IDENTITY_ENDPOINT), see
+///   ([`DEFAULT_IDENTITY_ENDPOINT`], see
 ///   [`identity_endpoint`](Self::identity_endpoint)) for the ledger id taken from the
 ///   endpoint's first host label (`my-ledger` for
 ///   `https://my-ledger.confidential-ledger.azure.com`; see [`ledger_id`](Self::ledger_id)),
@@ -138,7 +138,7 @@ impl ClientBuilder {
     }
 
     /// Fetches the service certificate from the identity service at `endpoint` (default
-    /// [`DEFAULT_IDENTITY_ENDPOINT`](crate::DEFAULT_IDENTITY_ENDPOINT); the `identityServiceUri`
+    /// [`DEFAULT_IDENTITY_ENDPOINT`]; the `identityServiceUri`
     /// of the ledger's ARM description). `http` is accepted for loopback addresses only.
     pub fn identity_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.certificate = CertificateSource::IdentityService(endpoint.into());

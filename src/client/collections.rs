@@ -130,9 +130,14 @@ impl ConfidentialLedgerClient {
                 async move {
                     let (api, collection) = (client.api_version(), collection.as_deref());
                     let response = client
-                        .run(&call, |raw| async move { raw.list_tags(api, collection).await })
+                        .run(
+                            &call,
+                            |raw| async move { raw.list_tags(api, collection).await },
+                        )
                         .await?;
-                    raw_page(response, |page: types::PagedTags| ready(page.tags, page.next_link))
+                    raw_page(response, |page: types::PagedTags| {
+                        ready(page.tags, page.next_link)
+                    })
                 }
                 .boxed()
             }),

@@ -252,7 +252,10 @@ method_options! {
 
 /// The transaction id a write was answered with: a write without a well-formed one is a
 /// [`Decode`](ErrorKind::Decode) error, never a made-up id.
-pub(super) fn written_transaction_id(headers: &HeaderMap, what: &str) -> Result<TransactionId, Error> {
+pub(super) fn written_transaction_id(
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<TransactionId, Error> {
     let Some(value) = headers.get(TRANSACTION_ID_HEADER) else {
         return Err(Error::decode(
             format!(
@@ -262,7 +265,11 @@ pub(super) fn written_transaction_id(headers: &HeaderMap, what: &str) -> Result<
             b"",
         ));
     };
-    match value.to_str().ok().map(|text| text.trim().parse::<TransactionId>()) {
+    match value
+        .to_str()
+        .ok()
+        .map(|text| text.trim().parse::<TransactionId>())
+    {
         Some(Ok(id)) => Ok(id),
         _ => Err(Error::decode(
             format!(
@@ -273,8 +280,6 @@ pub(super) fn written_transaction_id(headers: &HeaderMap, what: &str) -> Result<
         )),
     }
 }
-
-
 
 impl ConfidentialLedgerClient {
     /// Appends an entry to the ledger. Returns the write's transaction id (and collection)
@@ -353,7 +358,10 @@ impl ConfidentialLedgerClient {
         let id = written_transaction_id(response.headers(), "the write")
             .map_err(|e| e.with_operation("create_ledger_entry"))?;
         tracing::Span::current().record("transaction_id", tracing::field::display(id));
-        Ok(LedgerWriteResult::new(id, response.into_inner().collection_id))
+        Ok(LedgerWriteResult::new(
+            id,
+            response.into_inner().collection_id,
+        ))
     }
 
     /// Appends an entry, then waits until it is committed: a
@@ -447,7 +455,9 @@ impl ConfidentialLedgerClient {
         options: Option<GetTransactionStatusOptions>,
     ) -> Result<TransactionStatus, Error> {
         let options = options.unwrap_or_default();
-        let id = transaction_id.into_transaction_id()?;
+        let id = transaction_id
+            .into_transaction_id()
+            .map_err(|e| Error::from(e).with_operation("get_transaction_status"))?;
         self.status_once(id, &options.call)
             .instrument(Self::span("get_transaction_status", Some(id)))
             .await
@@ -499,7 +509,7 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         match transaction_id.into_transaction_id() {
             Ok(id) => self.commit_poller(id, options.call, options.polling, options.timeout, |s| s),
-            Err(e) => TransactionPoller::invalid(&e),
+            Err(e) => TransactionPoller::invalid(&e, "wait_for_commit"),
         }
     }
 
@@ -568,7 +578,7 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let id = match transaction_id.into_transaction_id() {
             Ok(id) => id,
-            Err(e) => return TransactionPoller::invalid(&e),
+            Err(e) => return TransactionPoller::invalid(&e, "get_ledger_entry"),
         };
         let client = self.clone();
         let (call, collection) = (options.call, options.collection_id);
@@ -579,8 +589,11 @@ impl ConfidentialLedgerClient {
                     validate::name("collection id", collection)?;
                 }
                 let id_text = id.to_string();
-                let (api, id_text, collection) =
-                    (client.api_version(), id_text.as_str(), collection.as_deref());
+                let (api, id_text, collection) = (
+                    client.api_version(),
+                    id_text.as_str(),
+                    collection.as_deref(),
+                );
                 let response = client
                     .run(&call, |raw| async move {
                         raw.get_ledger_entry(id_text, api, collection).await
@@ -644,8 +657,10 @@ impl ConfidentialLedgerClient {
                 .await?;
             let entry = LedgerEntry::from_generated(response.into_inner())
                 .map_err(|e| e.with_operation("get_current_ledger_entry"))?;
-            tracing::Span::current()
-                .record("transaction_id", tracing::field::display(entry.transaction_id));
+            tracing::Span::current().record(
+                "transaction_id",
+                tracing::field::display(entry.transaction_id),
+            );
             Ok(entry)
         }
         .instrument(Self::span("get_current_ledger_entry", None))
@@ -728,7 +743,8 @@ impl ConfidentialLedgerClient {
                     );
                     let response = client
                         .run(&call, |raw| async move {
-                            raw.list_ledger_entries(api, collection, from, tag, to).await
+                            raw.list_ledger_entries(api, collection, from, tag, to)
+                                .await
                         })
                         .await?;
                     raw_page(response, |page: types::PagedLedgerEntries| {
@@ -737,7 +753,9 @@ impl ConfidentialLedgerClient {
                             QueryState::Ready => false,
                             QueryState::Other(state) => {
                                 return Err(misfit(
-                                    format!("the page's state {state:?} is neither Loading nor Ready"),
+                                    format!(
+                                        "the page's state {state:?} is neither Loading nor Ready"
+                                    ),
                                     &page,
                                 ));
                             }
@@ -768,5 +786,36 @@ impl ConfidentialLedgerClient {
             Some(timeout) => poller.with_timeout(timeout),
             None => poller,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_without_a_well_formed_transaction_id_is_a_decode_error() {
+        let mut headers = HeaderMap::new();
+        let err = written_transaction_id(&headers, "the write").unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+        assert!(
+            err.to_string().contains("has no x-ms-ccf-transaction-id"),
+            "{err}"
+        );
+
+        for garbled in ["", "2", "2.x", "-1.2", "2.3.4"] {
+            headers.insert(TRANSACTION_ID_HEADER, garbled.parse().unwrap());
+            let err = written_transaction_id(&headers, "the write").unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::Decode { .. }),
+                "{garbled}: {err}"
+            );
+            assert!(err.to_string().contains("is not a transaction id"), "{err}");
+        }
+        headers.insert(TRANSACTION_ID_HEADER, " 2.15 ".parse().unwrap());
+        assert_eq!(
+            written_transaction_id(&headers, "the write").unwrap(),
+            TransactionId::new(2, 15)
+        );
     }
 }

@@ -3,11 +3,11 @@
 use futures::FutureExt;
 use tracing::Instrument;
 
+use super::ConfidentialLedgerClient;
 use super::options::method_options;
 use super::paging::{raw_page, ready};
-use super::ConfidentialLedgerClient;
 use crate::generated::ledger::types;
-use crate::models::{Constitution, ConsortiumMember, EnclaveQuotes};
+use crate::models::{ConsortiumMember, Constitution, EnclaveQuotes};
 use crate::{Error, Pager};
 
 method_options! {
@@ -74,7 +74,9 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let api = self.api_version();
         let response = self
-            .run(&options.call, |raw| async move { raw.get_constitution(api).await })
+            .run(&options.call, |raw| async move {
+                raw.get_constitution(api).await
+            })
             .instrument(Self::span("get_constitution", None))
             .await?;
         Ok(Constitution::from_generated(response.into_inner()))
@@ -108,7 +110,9 @@ impl ConfidentialLedgerClient {
                 async move {
                     let api = client.api_version();
                     let response = client
-                        .run(&call, |raw| async move { raw.list_consortium_members(api).await })
+                        .run(&call, |raw| async move {
+                            raw.list_consortium_members(api).await
+                        })
                         .await?;
                     raw_page(response, |page: types::Consortium| {
                         ready(page.members, page.next_link)
@@ -141,7 +145,9 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let api = self.api_version();
         let response = self
-            .run(&options.call, |raw| async move { raw.get_enclave_quotes(api).await })
+            .run(&options.call, |raw| async move {
+                raw.get_enclave_quotes(api).await
+            })
             .instrument(Self::span("get_enclave_quotes", None))
             .await?;
         Ok(EnclaveQuotes::from_generated(response.into_inner()))

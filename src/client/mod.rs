@@ -7,7 +7,7 @@
 //! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
 //! before anything is sent), then calls the generated operation
 //! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
-//! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`]: bearer token or client
+//! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
 //! certificate, retries with backoff (writes only when provably not applied), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
@@ -73,8 +73,8 @@ pub use options::{
 pub use polling::{TransactionPollFuture, TransactionPoller};
 pub use programmability::{
     CreateUserDefinedEndpointOptions, CreateUserDefinedFunctionOptions,
-    DeleteUserDefinedFunctionOptions, ExecuteUserDefinedFunctionOptions,
-    GetRuntimeOptionsOptions, GetUserDefinedEndpointOptions, GetUserDefinedEndpointsModuleOptions,
+    DeleteUserDefinedFunctionOptions, ExecuteUserDefinedFunctionOptions, GetRuntimeOptionsOptions,
+    GetUserDefinedEndpointOptions, GetUserDefinedEndpointsModuleOptions,
     GetUserDefinedFunctionOptions, ListUserDefinedFunctionsOptions, UpdateRuntimeOptionsOptions,
 };
 pub use receipts::{GetReceiptOptions, GetVerifiedReceiptOptions, VerifiedReceipt};
@@ -290,7 +290,11 @@ impl ConfidentialLedgerClient {
 
     /// Runs a generated operation (`op` is given the generated client), refreshing the pin and
     /// trying again once after a pin mismatch.
-    async fn run<T, E, F, Fut>(&self, call: &CallOptions, mut op: F) -> Result<ResponseValue<T>, Error>
+    async fn run<T, E, F, Fut>(
+        &self,
+        call: &CallOptions,
+        mut op: F,
+    ) -> Result<ResponseValue<T>, Error>
     where
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,

@@ -122,12 +122,13 @@ impl Default for ClientOptions {
 impl ClientOptions {
     /// The pipeline settings these options stand for.
     pub(crate) fn pipeline_options(&self) -> PipelineOptions {
-        let mut options = PipelineOptions::default();
-        options.retry = self.retry.clone();
-        options.max_redirects = self.max_redirects;
-        options.log_bodies = self.logging_enable;
-        options.application_id.clone_from(&self.application_id);
-        options
+        PipelineOptions {
+            retry: self.retry.clone(),
+            max_redirects: self.max_redirects,
+            log_bodies: self.logging_enable,
+            application_id: self.application_id.clone(),
+            ..PipelineOptions::default()
+        }
     }
 }
 
@@ -198,7 +199,9 @@ impl fmt::Debug for ProxyOptions {
 /// }));
 /// ```
 #[derive(Clone)]
-pub struct HttpConfigurer(Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>);
+pub struct HttpConfigurer(
+    Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>,
+);
 
 impl HttpConfigurer {
     /// Applies `configure` to every HTTP client builder the client makes.

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::{CallOptions, ConfidentialLedgerClient};
+use crate::Error;
 use crate::pager::{PageRequest, Pager, PagerOptions, RawPage, decode_page};
 use crate::pipeline::{OperationContext, retry_after};
-use crate::Error;
 
 /// Fetches the first page of a list (the generated operation with its parameters).
 pub(super) type FirstPage<G> = Box<
@@ -39,7 +39,10 @@ pub(super) fn raw_page<P, G>(
 }
 
 /// The items and next link of a page without a state.
-pub(super) fn ready<G>(items: Vec<G>, next_link: Option<String>) -> Result<(Vec<G>, Option<String>, bool), Error> {
+pub(super) fn ready<G>(
+    items: Vec<G>,
+    next_link: Option<String>,
+) -> Result<(Vec<G>, Option<String>, bool), Error> {
     Ok((items, next_link, false))
 }
 
@@ -61,18 +64,20 @@ impl ConfidentialLedgerClient {
         T: Send + 'static,
     {
         let client = self.clone();
-        let mut options = PagerOptions::default();
-        options.polling = self.inner.options.polling.clone();
-        options.loading_timeout = self.inner.options.wait_timeout;
+        let options = PagerOptions {
+            polling: self.inner.options.polling.clone(),
+            loading_timeout: self.inner.options.wait_timeout,
+            ..PagerOptions::default()
+        };
         Pager::new(move |request: PageRequest| {
             let client = client.clone();
             let call = call.clone();
             let page = match request {
                 PageRequest::First => first(client.clone(), call),
-                PageRequest::Next(link) => async move {
-                    client.next_page::<G>(method, item_name, &link, &call).await
+                PageRequest::Next(link) => {
+                    async move { client.next_page::<G>(method, item_name, &link, &call).await }
+                        .boxed()
                 }
-                .boxed(),
             };
             async move {
                 let page = page.await?;
@@ -157,7 +162,10 @@ fn next_link_url(endpoint: &Url, link: &str) -> Result<Url, Error> {
         ));
     }
     endpoint.join(link).map_err(|e| {
-        Error::decode(format!("the ledger sent a malformed nextLink: {e}"), link.as_bytes())
+        Error::decode(
+            format!("the ledger sent a malformed nextLink: {e}"),
+            link.as_bytes(),
+        )
     })
 }
 
@@ -181,7 +189,9 @@ mod tests {
         // Server-relative means from the origin, whatever the endpoint's path.
         let behind_gateway = Url::parse("https://gateway.example.com/ledger/").unwrap();
         assert_eq!(
-            next_link_url(&behind_gateway, "/app/collections").unwrap().as_str(),
+            next_link_url(&behind_gateway, "/app/collections")
+                .unwrap()
+                .as_str(),
             "https://gateway.example.com/app/collections"
         );
         for link in [
@@ -192,7 +202,10 @@ mod tests {
             "",
         ] {
             let err = next_link_url(&endpoint, link).unwrap_err();
-            assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{link}: {err}");
+            assert!(
+                matches!(err.kind(), ErrorKind::Decode { .. }),
+                "{link}: {err}"
+            );
         }
     }
 }

@@ -65,13 +65,13 @@ where
         }
     }
 
-    /// A poller that fails at its first poll, without a request: the transaction id given was
-    /// malformed.
-    pub(crate) fn invalid(err: &ParseTransactionIdError) -> Self {
+    /// A poller that fails at its first poll, without a request: the transaction id given to
+    /// `operation` was malformed.
+    pub(crate) fn invalid(err: &ParseTransactionIdError, operation: &'static str) -> Self {
         let detail = err.to_string();
         Self {
             poller: Poller::new(move || {
-                let err = Error::invalid_input(detail.clone());
+                let err = Error::invalid_input(detail.clone()).with_operation(operation);
                 async move { Err::<PollStep<T, S>, Error>(err) }
             }),
             transaction_id: None,
@@ -175,7 +175,8 @@ impl<T> Future for TransactionPollFuture<T> {
 
 impl<T> fmt::Debug for TransactionPollFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransactionPollFuture").finish_non_exhaustive()
+        f.debug_struct("TransactionPollFuture")
+            .finish_non_exhaustive()
     }
 }
 
@@ -190,5 +191,55 @@ impl PollErrorClass for Error {
             (Some(404), _) if *self.kind() == ErrorKind::NotFound => ErrorClass::NotFoundYet,
             _ => ErrorClass::Final,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn answer(status: u16, code: &str) -> Error {
+        let body = format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
+        Error::from_parts(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn commit_waits_classify_the_ledgers_answers() {
+        assert_eq!(
+            answer(406, "TransactionPendingOrUnknown").poll_error_class(),
+            ErrorClass::StillPending
+        );
+        assert_eq!(
+            answer(404, "TransactionPendingOrUnknown").poll_error_class(),
+            ErrorClass::NotFoundYet
+        );
+        assert_eq!(
+            answer(404, "InvalidTransactionId").poll_error_class(),
+            ErrorClass::Final
+        );
+        for (status, code) in [(500, "InternalError"), (403, "NotAllowed"), (401, "x")] {
+            assert_eq!(answer(status, code).poll_error_class(), ErrorClass::Final);
+        }
+        assert_eq!(
+            Error::invalid_input("x").poll_error_class(),
+            ErrorClass::Final
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_id_fails_the_first_poll_and_names_the_operation() {
+        let err = "2.x".parse::<TransactionId>().unwrap_err();
+        let mut poller = TransactionPoller::<(), ()>::invalid(&err, "get_receipt");
+        assert_eq!(poller.transaction_id(), None);
+        let first = poller.poll_once().await.unwrap_err();
+        assert_eq!(first.kind(), &ErrorKind::InvalidInput);
+        assert_eq!(first.operation(), Some("get_receipt"));
+        assert!(first.to_string().contains("\"2.x\""), "{first}");
     }
 }

@@ -216,7 +216,9 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let api = self.api_version();
         let response = self
-            .run(&options.call, |raw| async move { raw.get_user_defined_endpoint(api).await })
+            .run(&options.call, |raw| async move {
+                raw.get_user_defined_endpoint(api).await
+            })
             .instrument(Self::span("get_user_defined_endpoint", None))
             .await?;
         Ok(response.into_inner())
@@ -282,7 +284,8 @@ impl ConfidentialLedgerClient {
             let api = self.api_version();
             let response = self
                 .run(&options.call, |raw| async move {
-                    raw.get_user_defined_endpoints_module(api, module_name).await
+                    raw.get_user_defined_endpoints_module(api, module_name)
+                        .await
                 })
                 .await?;
             Ok(response.into_inner())
@@ -313,7 +316,9 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let api = self.api_version();
         let response = self
-            .run(&options.call, |raw| async move { raw.get_runtime_options(api).await })
+            .run(&options.call, |raw| async move {
+                raw.get_runtime_options(api).await
+            })
             .instrument(Self::span("get_runtime_options", None))
             .await?;
         Ok(response.into_inner())
@@ -462,18 +467,18 @@ impl ConfidentialLedgerClient {
             if code.trim().is_empty() {
                 return Err(Error::invalid_input("the function's code is empty"));
             }
-            let body = UserDefinedFunction {
-                code,
-                id: None,
-            };
+            let body = UserDefinedFunction { code, id: None };
             let (api, body) = (self.api_version(), &body);
             let response = self
                 .run(&options.call, |raw| async move {
-                    raw.create_user_defined_function(function_id, api, body).await
+                    raw.create_user_defined_function(function_id, api, body)
+                        .await
                 })
                 .await?;
-            let transaction_id = written_transaction_id(response.headers(), "storing the function")?;
-            tracing::Span::current().record("transaction_id", tracing::field::display(transaction_id));
+            let transaction_id =
+                written_transaction_id(response.headers(), "storing the function")?;
+            tracing::Span::current()
+                .record("transaction_id", tracing::field::display(transaction_id));
             let created = response.status() == reqwest::StatusCode::CREATED;
             let mut function = response.into_inner();
             if function.id.is_none() {

@@ -141,7 +141,7 @@ impl ConfidentialLedgerClient {
         let options = options.unwrap_or_default();
         let id = match transaction_id.into_transaction_id() {
             Ok(id) => id,
-            Err(e) => return TransactionPoller::invalid(&e),
+            Err(e) => return TransactionPoller::invalid(&e, "get_receipt"),
         };
         let client = self.clone();
         let call = options.call;
@@ -151,7 +151,10 @@ impl ConfidentialLedgerClient {
                 let id_text = id.to_string();
                 let (api, id_text) = (client.api_version(), id_text.as_str());
                 let response = client
-                    .run(&call, |raw| async move { raw.get_receipt(id_text, api).await })
+                    .run(
+                        &call,
+                        |raw| async move { raw.get_receipt(id_text, api).await },
+                    )
                     .await?;
                 let retry_after = retry_after(response.headers(), SystemTime::now());
                 receipt_step(id, response.into_inner(), retry_after)
@@ -194,7 +197,11 @@ impl ConfidentialLedgerClient {
         receipt: &TransactionReceipt,
         options: Option<VerifyOptions>,
     ) -> Result<Verified, Error> {
-        verify_with(&*self.transport().verifier()?, receipt, options.unwrap_or_default())
+        verify_with(
+            &*self.transport().verifier()?,
+            receipt,
+            options.unwrap_or_default(),
+        )
     }
 
     /// Fetches a receipt (waiting out `Loading`, see [`get_receipt`](Self::get_receipt)) and
@@ -225,11 +232,14 @@ impl ConfidentialLedgerClient {
         options: Option<GetVerifiedReceiptOptions>,
     ) -> Result<VerifiedReceipt, Error> {
         let options = options.unwrap_or_default();
-        let id = transaction_id.into_transaction_id()?;
-        let mut fetch = GetReceiptOptions::new();
-        fetch.polling = options.polling;
-        fetch.timeout = options.timeout;
-        fetch.call = options.call;
+        let id = transaction_id
+            .into_transaction_id()
+            .map_err(|e| Error::from(e).with_operation("get_verified_receipt"))?;
+        let fetch = GetReceiptOptions {
+            polling: options.polling,
+            timeout: options.timeout,
+            call: options.call,
+        };
         let receipt = self.get_receipt(id, Some(fetch)).await?;
         let mut verify = options.verify;
         if verify.transaction_id.is_none() {
@@ -324,7 +334,9 @@ fn verify_with(
         options.transaction_id = Some(receipt.transaction_id.to_string());
     }
     if options.application_claims.is_none() {
-        options.application_claims.clone_from(&receipt.application_claims);
+        options
+            .application_claims
+            .clone_from(&receipt.application_claims);
     }
     Ok(verifier.verify(&receipt.receipt, &options)?)
 }
@@ -371,16 +383,20 @@ mod tests {
 
     #[test]
     fn ready_answers_must_hold_the_receipt_asked_for() {
-        let err = step(r#"{"receipt": null, "state": "Ready", "transactionId": "8.6032"}"#)
-            .unwrap_err();
+        let err =
+            step(r#"{"receipt": null, "state": "Ready", "transactionId": "8.6032"}"#).unwrap_err();
         assert!(err.to_string().contains("holds no receipt"), "{err}");
         let err = step(r#"{"state": "Done", "transactionId": "8.6032"}"#).unwrap_err();
-        assert!(err.to_string().contains("neither Loading nor Ready"), "{err}");
+        assert!(
+            err.to_string().contains("neither Loading nor Ready"),
+            "{err}"
+        );
         let other = r#"{"receipt": {"cert": "c", "leafComponents": {"claimsDigest": "00", "commitEvidence": "ce:8.1:00", "writeSetDigest": "00"}, "nodeId": "n", "proof": [], "signature": "s"}, "state": "Ready", "transactionId": "8.1"}"#;
         let err = step(other).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("asked for the receipt of 8.6032, the ledger answered with the receipt of 8.1"),
+            err.to_string().contains(
+                "asked for the receipt of 8.6032, the ledger answered with the receipt of 8.1"
+            ),
             "{err}"
         );
     }

@@ -4,9 +4,9 @@ use tracing::Instrument;
 
 use super::options::method_options;
 use super::{ConfidentialLedgerClient, validate};
+use crate::Error;
 use crate::generated::ledger::types;
 use crate::models::{UserDefinedRole, misfit};
-use crate::Error;
 
 method_options! {
     /// Options of [`create_user_defined_role`](ConfidentialLedgerClient::create_user_defined_role).
@@ -81,7 +81,10 @@ fn roles_body(roles: &[UserDefinedRole]) -> Result<types::UserDefinedRoles, Erro
 }
 
 fn roles_of(roles: Vec<types::Role>) -> Result<Vec<UserDefinedRole>, Error> {
-    roles.into_iter().map(UserDefinedRole::from_generated).collect()
+    roles
+        .into_iter()
+        .map(UserDefinedRole::from_generated)
+        .collect()
 }
 
 impl ConfidentialLedgerClient {

@@ -149,7 +149,9 @@ impl ConfidentialLedgerClient {
             validate::user_id(user_id)?;
             let api = self.api_version();
             let response = self
-                .run(&options.call, |raw| async move { raw.get_ledger_user(user_id, api).await })
+                .run(&options.call, |raw| async move {
+                    raw.get_ledger_user(user_id, api).await
+                })
                 .await?;
             LedgerUser::from_generated(response.into_inner(), Some(user_id))
         }
@@ -239,8 +241,10 @@ impl ConfidentialLedgerClient {
         async {
             validate::user_id(user_id)?;
             let api = self.api_version();
-            self.run(&options.call, |raw| async move { raw.delete_ledger_user(user_id, api).await })
-                .await?;
+            self.run(&options.call, |raw| async move {
+                raw.delete_ledger_user(user_id, api).await
+            })
+            .await?;
             Ok(())
         }
         .instrument(Self::span("delete_ledger_user", None))
@@ -319,7 +323,9 @@ impl ConfidentialLedgerClient {
             validate::user_id(user_id)?;
             let api = self.api_version();
             let response = self
-                .run(&options.call, |raw| async move { raw.get_user(user_id, api).await })
+                .run(&options.call, |raw| async move {
+                    raw.get_user(user_id, api).await
+                })
                 .await?;
             LegacyUser::from_generated(response.into_inner(), Some(user_id))
         }
@@ -395,8 +401,10 @@ impl ConfidentialLedgerClient {
         async {
             validate::user_id(user_id)?;
             let api = self.api_version();
-            self.run(&options.call, |raw| async move { raw.delete_user(user_id, api).await })
-                .await?;
+            self.run(&options.call, |raw| async move {
+                raw.delete_user(user_id, api).await
+            })
+            .await?;
             Ok(())
         }
         .instrument(Self::span("delete_user", None))

@@ -46,7 +46,10 @@ pub(crate) fn user_id(value: &str) -> Result<(), Error> {
 /// A ledger id: a host label (letters, digits, '-').
 pub(crate) fn ledger_id(value: &str) -> Result<(), Error> {
     name("ledger id", value)?;
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(Error::invalid_input(format!(
             "the ledger id {value:?} may only contain letters, digits, '-' and '_'"
         )));

@@ -23,7 +23,7 @@ mod users;
 
 pub use collections::Collection;
 pub use entries::{LedgerEntry, LedgerWriteResult, TransactionReceipt, TransactionStatus};
-pub use governance::{Constitution, ConsortiumMember, EnclaveQuote, EnclaveQuotes};
+pub use governance::{ConsortiumMember, Constitution, EnclaveQuote, EnclaveQuotes};
 pub use programmability::{
     Bundle, EndpointProperties, ExecutionStatus, ForwardingRequired, ForwardingRequiredKnown,
     FunctionExecution, InterpreterReusePolicy, JsRuntimeOptions, Metadata,

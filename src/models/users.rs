@@ -198,7 +198,10 @@ pub struct LegacyUser {
 }
 
 impl LegacyUser {
-    pub(crate) fn from_generated(user: types::LedgerUser, asked: Option<&str>) -> Result<Self, Error> {
+    pub(crate) fn from_generated(
+        user: types::LedgerUser,
+        asked: Option<&str>,
+    ) -> Result<Self, Error> {
         let assigned_role = LedgerRole::from_generated(&user.assigned_role);
         let user_id = match (user.user_id, asked) {
             (Some(id), _) => id,

@@ -202,9 +202,7 @@ impl OperationContext {
         let facts = find(ledger::OPERATIONS, op.operation_id())
             .or_else(|| find(identity::OPERATIONS, op.operation_id()));
         match facts.and_then(|facts| facts.request_content_type) {
-            Some(content_type)
-                if request.body().is_some() && content_type != JSON_CONTENT_TYPE =>
-            {
+            Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
                 op.with_content_type(HeaderValue::from_static(content_type))
             }
             _ => op,

@@ -25,7 +25,10 @@ async fn the_certificate_is_fetched_from_the_identity_service_and_pinned() {
     let constitution = within(client.get_constitution(None)).await.unwrap();
     assert!(constitution.digest_matches());
     let shown = format!("{client:?}");
-    assert!(shown.contains("identity service http://127.0.0.1:"), "{shown}");
+    assert!(
+        shown.contains("identity service http://127.0.0.1:"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -143,7 +146,10 @@ async fn a_wrong_given_certificate_is_a_pin_mismatch_and_stays_one() {
     );
     assert!(err.is_connect());
     let text = err.to_string();
-    assert!(text.contains("given to the client, which never replaces it"), "{text}");
+    assert!(
+        text.contains("given to the client, which never replaces it"),
+        "{text}"
+    );
     // Nothing reached the ledger.
     let reader = admin(&sandbox).await;
     let current = within(reader.get_current_ledger_entry(None)).await;
@@ -201,7 +207,9 @@ async fn a_rotated_certificate_is_fetched_again_and_the_call_retried() {
     )
     .await
     .unwrap();
-    let err = within(fixed.get_current_ledger_entry(None)).await.unwrap_err();
+    let err = within(fixed.get_current_ledger_entry(None))
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::PinMismatch(_)), "{err}");
 }
 

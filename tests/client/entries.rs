@@ -19,7 +19,9 @@ async fn a_contributor_writes_waits_and_reads_back_with_a_bearer_token() {
     let sandbox = sandbox().await;
     let client = token_user(&sandbox, "contributor-oid", &["Contributor"]).await;
 
-    let written = within(client.create_ledger_entry("hello", None)).await.unwrap();
+    let written = within(client.create_ledger_entry("hello", None))
+        .await
+        .unwrap();
     assert_eq!(written.collection_id, "subledger:0");
     assert!(written.transaction_id.seqno > 0);
 
@@ -43,10 +45,7 @@ async fn a_contributor_writes_waits_and_reads_back_with_a_bearer_token() {
     assert_eq!(entry.contents, "hello");
     assert_eq!(entry.collection_id, "subledger:0");
     assert_eq!(entry.transaction_id, written.transaction_id);
-    assert_eq!(
-        within(watcher).await.unwrap(),
-        [Some(QueryState::Loading)]
-    );
+    assert_eq!(within(watcher).await.unwrap(), [Some(QueryState::Loading)]);
 
     let current = within(client.get_current_ledger_entry(None)).await.unwrap();
     assert_eq!(current, entry);
@@ -71,7 +70,9 @@ async fn create_and_wait_and_begin_create_wait_for_the_commit() {
     assert!(id > written.transaction_id);
     let result = within(poller).await.unwrap();
     assert_eq!(result.transaction_id, id);
-    let status = within(client.get_transaction_status(id, None)).await.unwrap();
+    let status = within(client.get_transaction_status(id, None))
+        .await
+        .unwrap();
     assert!(status.state.is_committed());
 }
 
@@ -181,7 +182,11 @@ async fn ranges_span_several_pages_and_wait_out_loading() {
         contents,
         (1..=8).map(|i| format!("message {i}")).collect::<Vec<_>>()
     );
-    assert!(entries.windows(2).all(|w| w[0].transaction_id < w[1].transaction_id));
+    assert!(
+        entries
+            .windows(2)
+            .all(|w| w[0].transaction_id < w[1].transaction_id)
+    );
 
     // Page by page: the first answer is `Loading` (waited out, not yielded), then pages of at
     // most three entries.
@@ -228,7 +233,9 @@ async fn input_is_checked_before_anything_is_sent() {
         assert!(err.to_string().contains(expected), "{err}");
     };
     refused(
-        within(client.create_ledger_entry("", None)).await.unwrap_err(),
+        within(client.create_ledger_entry("", None))
+            .await
+            .unwrap_err(),
         "empty",
     );
     refused(
@@ -238,25 +245,26 @@ async fn input_is_checked_before_anything_is_sent() {
         "17 bytes, more than the 16 bytes allowed",
     );
     refused(
-        within(client.create_ledger_entry(
-            "x",
-            Some(CreateLedgerEntryOptions::new().tags(["a,b"])),
-        ))
+        within(
+            client.create_ledger_entry("x", Some(CreateLedgerEntryOptions::new().tags(["a,b"]))),
+        )
         .await
         .unwrap_err(),
         "comma",
     );
     refused(
-        within(client.create_ledger_entry(
-            "x",
-            Some(CreateLedgerEntryOptions::new().collection_id("")),
-        ))
+        within(
+            client
+                .create_ledger_entry("x", Some(CreateLedgerEntryOptions::new().collection_id(""))),
+        )
         .await
         .unwrap_err(),
         "collection id is empty",
     );
     refused(
-        within(client.get_ledger_entry("2.x", None)).await.unwrap_err(),
+        within(client.get_ledger_entry("2.x", None))
+            .await
+            .unwrap_err(),
         "invalid transaction id \"2.x\"",
     );
     refused(
@@ -264,7 +272,9 @@ async fn input_is_checked_before_anything_is_sent() {
         "invalid transaction id",
     );
     refused(
-        within(client.wait_for_commit("-1.2", None)).await.unwrap_err(),
+        within(client.wait_for_commit("-1.2", None))
+            .await
+            .unwrap_err(),
         "invalid transaction id",
     );
     refused(
@@ -310,14 +320,20 @@ async fn input_is_checked_before_anything_is_sent() {
             .unwrap_err(),
         "':'",
     );
-    assert_eq!(sandbox.faults().injected(), 0, "a request reached the ledger");
+    assert_eq!(
+        sandbox.faults().injected(),
+        0,
+        "a request reached the ledger"
+    );
 }
 
 #[tokio::test]
 async fn waiting_for_a_commit_outlasts_replication_lag_but_not_a_bad_id() {
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;
-    let written = within(client.create_ledger_entry("lagging", None)).await.unwrap();
+    let written = within(client.create_ledger_entry("lagging", None))
+        .await
+        .unwrap();
     let status_path = format!("/app/transactions/{}/status", written.transaction_id);
     // A node that has not caught up: three 404s, then 406s while pending.
     sandbox
@@ -377,11 +393,17 @@ async fn waits_give_up_at_their_timeout_with_progress_reported() {
     assert_eq!(err.kind(), &ErrorKind::Timeout);
     let updates = within(watcher).await.unwrap();
     assert!(updates.len() >= 3, "{updates:?}");
-    assert!(updates.iter().all(|u| u.status == Some(QueryState::Loading)));
+    assert!(
+        updates
+            .iter()
+            .all(|u| u.status == Some(QueryState::Loading))
+    );
     assert!(updates.windows(2).all(|w| w[0].polls < w[1].polls));
 
     // A commit that never comes (the status answers 406 every time).
-    let pending = within(client.create_ledger_entry("pending", None)).await.unwrap();
+    let pending = within(client.create_ledger_entry("pending", None))
+        .await
+        .unwrap();
     sandbox.faults().inject(
         "GET",
         &format!("/app/transactions/{}/status", pending.transaction_id),

@@ -110,13 +110,17 @@ async fn reads_are_retried_after_dropped_connections_and_server_errors() {
     sandbox
         .faults()
         .inject("GET", path, 1, FaultAction::DropAfterProcessing);
-    sandbox.faults().inject("GET", path, 1, FaultAction::status(500));
+    sandbox
+        .faults()
+        .inject("GET", path, 1, FaultAction::status(500));
     let current = within(client.get_current_ledger_entry(None)).await.unwrap();
     assert_eq!(current.contents, "read me");
     assert_eq!(sandbox.faults().injected(), 3);
 
     // Past the retry budget (3 retries), the last error is returned.
-    sandbox.faults().inject("GET", path, 4, FaultAction::status(503));
+    sandbox
+        .faults()
+        .inject("GET", path, 4, FaultAction::status(503));
     let err = within(client.get_current_ledger_entry(None))
         .await
         .unwrap_err();

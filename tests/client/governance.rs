@@ -22,8 +22,8 @@ async fn constitution_members_and_quotes() {
     assert!(!members.is_empty());
     for member in &members {
         // A member's id is the SHA-256 of its certificate's DER.
-        let pinned = confidential_ledger::tls::PinnedCertificate::from_pem(&member.certificate)
-            .unwrap();
+        let pinned =
+            confidential_ledger::tls::PinnedCertificate::from_pem(&member.certificate).unwrap();
         assert_eq!(
             pinned.fingerprint().replace(':', "").to_lowercase(),
             member.id.to_lowercase()

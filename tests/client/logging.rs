@@ -66,8 +66,10 @@ async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
     assert!(!lines.is_empty(), "{output}");
     assert!(!output.contains("quiet-body-marker"), "{output}");
     assert!(
-        lines.iter().any(|l| l.contains("ledger_call{method=\"create_ledger_entry\"}")
-            && l.contains(&format!("transaction_id={}", quiet.transaction_id))),
+        lines.iter().any(
+            |l| l.contains("ledger_call{method=\"create_ledger_entry\"}")
+                && l.contains(&format!("transaction_id={}", quiet.transaction_id))
+        ),
         "{output}"
     );
 
@@ -100,8 +102,16 @@ async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
         loud.transaction_id
     );
     let lines = client_lines(&output);
-    assert!(lines.iter().any(|l| l.contains(&span) && l.contains("request")), "{output}");
-    assert!(lines.iter().any(|l| l.contains("Loading")), "the Loading body: {output}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&span) && l.contains("request")),
+        "{output}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("Loading")),
+        "the Loading body: {output}"
+    );
     // Credentials never: the admin authenticates with its certificate, and no header or
     // key material is shown.
     assert!(!output.contains("PRIVATE KEY"), "{output}");

@@ -8,6 +8,7 @@ mod construction;
 mod entries;
 mod faults;
 mod governance;
+mod hooks;
 mod logging;
 mod programmability;
 mod receipts;

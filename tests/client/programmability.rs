@@ -12,7 +12,9 @@ use crate::support::{admin, sandbox, within};
 async fn endpoints_bundle_and_modules() {
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;
-    let empty = within(client.get_user_defined_endpoint(None)).await.unwrap();
+    let empty = within(client.get_user_defined_endpoint(None))
+        .await
+        .unwrap();
     assert!(empty.modules.is_empty());
 
     let bundle = Bundle {
@@ -27,7 +29,9 @@ async fn endpoints_bundle_and_modules() {
     within(client.create_user_defined_endpoint(&bundle, None))
         .await
         .unwrap();
-    let stored = within(client.get_user_defined_endpoint(None)).await.unwrap();
+    let stored = within(client.get_user_defined_endpoint(None))
+        .await
+        .unwrap();
     assert_eq!(stored, bundle);
     let module = within(client.get_user_defined_endpoints_module("lib.js", None))
         .await
@@ -55,7 +59,10 @@ async fn runtime_options_are_merge_patched() {
     // Fields not in the patch are kept.
     assert_eq!(after.max_heap_bytes, before.max_heap_bytes);
     assert_eq!(after.log_exception_details, before.log_exception_details);
-    assert_eq!(within(client.get_runtime_options(None)).await.unwrap(), after);
+    assert_eq!(
+        within(client.get_runtime_options(None)).await.unwrap(),
+        after
+    );
 }
 
 #[tokio::test]

@@ -47,7 +47,11 @@ async fn a_receipt_is_fetched_through_loading_and_verifies_against_the_pin() {
         &verifier,
         &client.receipt_verifier().unwrap()
     ));
-    assert!(verifier.cache_stats().chain_hits >= 1, "{:?}", verifier.cache_stats());
+    assert!(
+        verifier.cache_stats().chain_hits >= 1,
+        "{:?}",
+        verifier.cache_stats()
+    );
 
     // In one call.
     let proof = within(client.get_verified_receipt(written.transaction_id, None))
@@ -77,7 +81,10 @@ async fn a_tampered_receipt_or_wrong_claims_are_rejected_with_the_failed_step() 
     let err = client.verify_receipt(&swapped, None).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::InvalidReceipt);
     assert!(
-        matches!(err.receipt_error(), Some(ReceiptError::TransactionId { .. })),
+        matches!(
+            err.receipt_error(),
+            Some(ReceiptError::TransactionId { .. })
+        ),
         "{err}"
     );
 
@@ -87,7 +94,11 @@ async fn a_tampered_receipt_or_wrong_claims_are_rejected_with_the_failed_step() 
         confidential_ledger::receipt::ReceiptLeaf::Components(c) => c,
         other => panic!("an entry's receipt has leaf components, not {other:?}"),
     };
-    let flipped = if leaf.write_set_digest.starts_with('0') { "1" } else { "0" };
+    let flipped = if leaf.write_set_digest.starts_with('0') {
+        "1"
+    } else {
+        "0"
+    };
     leaf.write_set_digest.replace_range(0..1, flipped);
     let err = client.verify_receipt(&tampered, None).unwrap_err();
     assert!(
@@ -96,7 +107,11 @@ async fn a_tampered_receipt_or_wrong_claims_are_rejected_with_the_failed_step() 
     );
 
     // Claims the transaction was not written with.
-    let claims = vec![ApplicationClaim::ledger_entry("subledger:0", "one", b"secret")];
+    let claims = vec![ApplicationClaim::ledger_entry(
+        "subledger:0",
+        "one",
+        b"secret",
+    )];
     let err = within(client.get_verified_receipt(
         first.transaction_id,
         Some(GetVerifiedReceiptOptions::new().application_claims(claims)),

@@ -71,7 +71,10 @@ pub async fn admin(sandbox: &Sandbox) -> ConfidentialLedgerClient {
 /// with `roles` (none: not a user).
 pub async fn token_user(sandbox: &Sandbox, oid: &str, roles: &[&str]) -> ConfidentialLedgerClient {
     if !roles.is_empty() {
-        sandbox.add_user(oid, roles).await.expect("the user is added");
+        sandbox
+            .add_user(oid, roles)
+            .await
+            .expect("the user is added");
     }
     within(
         builder(sandbox)

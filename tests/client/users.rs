@@ -6,7 +6,9 @@ use confidential_ledger::{CertificateCredential, ClientOptions, ErrorKind};
 use confidential_ledger_sandbox::SandboxOptions;
 use futures::TryStreamExt;
 
-use crate::support::{admin, admin_certificate, builder, sandbox, sandbox_with, token_user, within};
+use crate::support::{
+    admin, admin_certificate, builder, sandbox, sandbox_with, token_user, within,
+};
 
 const OID: &str = "0f6b1e29-1111-4000-8000-000000000001";
 
@@ -32,7 +34,9 @@ async fn ledger_users_hold_several_roles_and_are_listed_page_by_page() {
     within(client.create_or_update_ledger_user(fingerprint, &[LedgerRole::Reader], None))
         .await
         .unwrap();
-    let read_back = within(client.get_ledger_user(fingerprint, None)).await.unwrap();
+    let read_back = within(client.get_ledger_user(fingerprint, None))
+        .await
+        .unwrap();
     assert_eq!(read_back.user_id, fingerprint);
     assert_eq!(read_back.assigned_roles, [LedgerRole::Reader]);
 
@@ -53,7 +57,11 @@ async fn ledger_users_hold_several_roles_and_are_listed_page_by_page() {
     .await
     .unwrap();
     ids.sort();
-    let mut expected = vec![sandbox.admin_user_id(), OID.to_owned(), fingerprint.to_owned()];
+    let mut expected = vec![
+        sandbox.admin_user_id(),
+        OID.to_owned(),
+        fingerprint.to_owned(),
+    ];
     expected.sort();
     assert_eq!(ids, expected);
     let pages: Vec<usize> = within(
@@ -89,7 +97,12 @@ async fn a_token_principal_that_is_not_a_user_is_named_and_told_what_to_do() {
     );
     assert_eq!(err.error_code(), Some("NotAllowed"));
     let text = err.to_string();
-    assert!(text.contains("the principal 5e1e7c2a-0000-4000-8000-00000000aaaa is not a user of this ledger"), "{text}");
+    assert!(
+        text.contains(
+            "the principal 5e1e7c2a-0000-4000-8000-00000000aaaa is not a user of this ledger"
+        ),
+        "{text}"
+    );
     assert!(text.contains("create_or_update_ledger_user"), "{text}");
     assert!(!err.is_retryable());
 }
@@ -107,7 +120,9 @@ async fn a_certificate_principal_that_is_not_a_user_is_named_by_fingerprint() {
     let client = within(builder(&sandbox).certificate_credential(credential).build())
         .await
         .unwrap();
-    let err = within(client.get_current_ledger_entry(None)).await.unwrap_err();
+    let err = within(client.get_current_ledger_entry(None))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.kind(),
         &ErrorKind::Forbidden {
@@ -122,7 +137,9 @@ async fn a_certificate_principal_that_is_not_a_user_is_named_by_fingerprint() {
     within(admin.create_or_update_ledger_user(&fingerprint, &[LedgerRole::Reader], None))
         .await
         .unwrap();
-    let err = within(client.get_current_ledger_entry(None)).await.unwrap_err();
+    let err = within(client.get_current_ledger_entry(None))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NotFound, "an empty ledger: {err}");
 }
 
@@ -159,7 +176,10 @@ async fn legacy_users_need_an_older_api_version() {
     let client = admin(&sandbox).await;
     let err = within(client.get_user(OID, None)).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
-    assert!(err.to_string().contains("use the ledger-user calls"), "{err}");
+    assert!(
+        err.to_string().contains("use the ledger-user calls"),
+        "{err}"
+    );
     let err = within(client.list_users(None).try_collect::<Vec<_>>())
         .await
         .unwrap_err();
@@ -193,31 +213,32 @@ async fn user_defined_roles_are_created_changed_assigned_and_deleted() {
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;
     let auditor = UserDefinedRole::new("Auditor", ["/content/read"]);
-    let created = within(client.create_user_defined_role(&[auditor.clone()], None))
+    let created = within(client.create_user_defined_role(std::slice::from_ref(&auditor), None))
         .await
         .unwrap();
-    assert_eq!(created, [auditor.clone()]);
+    assert_eq!(created, std::slice::from_ref(&auditor));
     assert_eq!(
-        within(client.get_user_defined_role("Auditor", None)).await.unwrap(),
+        within(client.get_user_defined_role("Auditor", None))
+            .await
+            .unwrap(),
         auditor
     );
 
     let wider = UserDefinedRole::new("Auditor", ["/content/read", "/receipts/read"]);
-    within(client.update_user_defined_role(&[wider.clone()], None))
+    within(client.update_user_defined_role(std::slice::from_ref(&wider), None))
         .await
         .unwrap();
     assert_eq!(
-        within(client.get_user_defined_role("Auditor", None)).await.unwrap(),
+        within(client.get_user_defined_role("Auditor", None))
+            .await
+            .unwrap(),
         wider
     );
 
-    let user = within(client.create_or_update_ledger_user(
-        OID,
-        &[LedgerRole::from("Auditor")],
-        None,
-    ))
-    .await
-    .unwrap();
+    let user =
+        within(client.create_or_update_ledger_user(OID, &[LedgerRole::from("Auditor")], None))
+            .await
+            .unwrap();
     assert_eq!(user.assigned_roles, [LedgerRole::Custom("Auditor".into())]);
 
     within(client.delete_user_defined_role("Auditor", None))
