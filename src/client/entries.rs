@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::options::{method_options, wait_setters};
 use super::paging::raw_page;
+use super::polling::ReadPolicy;
 use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller, validate};
 use crate::generated::ledger::types;
 use crate::models::{
@@ -553,14 +554,17 @@ impl ConfidentialLedgerClient {
     ///
     /// Only committed transactions can be read: right after a write, wait for the commit
     /// first (or write with [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait)).
+    /// A node that has not caught up yet may answer `404 TransactionPendingOrUnknown` for a
+    /// moment: up to three such answers in a row are waited out.
     ///
     /// # Errors
     ///
     /// Awaiting it fails with [`InvalidInput`](ErrorKind::InvalidInput) for a malformed id
     /// (nothing is sent); [`NotFound`](ErrorKind::NotFound) when the transaction wrote no
-    /// entry to that collection (code `UnknownLedgerEntry`), is not committed yet
-    /// (`TransactionPendingOrUnknown`) or does not exist (`InvalidTransactionId`);
-    /// [`Timeout`](ErrorKind::Timeout) when `Loading` lasts longer than the timeout.
+    /// entry to that collection (code `UnknownLedgerEntry`, at once), is still not committed
+    /// after the answers waited out (`TransactionPendingOrUnknown`) or does not exist
+    /// (`InvalidTransactionId`, at once); [`Timeout`](ErrorKind::Timeout) when `Loading` lasts
+    /// longer than the timeout.
     ///
     /// # Examples
     ///
@@ -618,7 +622,8 @@ impl ConfidentialLedgerClient {
             }
             .map(|step| step.map_err(|e: Error| e.with_operation("get_ledger_entry")))
             .instrument(Self::span("get_ledger_entry", Some(id)))
-        });
+        })
+        .with_error_policy(ReadPolicy::default());
         TransactionPoller::new(
             self.configure_poller(poller, options.polling, options.timeout),
             id,

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
 
-use crate::poller::{ErrorClass, PollErrorClass, PollStep, Poller, PollingOptions, Progress};
+use crate::poller::{
+    ConsecutiveNotFound, ErrorClass, ErrorPolicy, PollErrorClass, PollStep, Poller, PollingOptions,
+    Progress, Verdict,
+};
 use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 
 /// A wait for something about one transaction: its commit, its entry or its receipt while the
@@ -180,6 +183,26 @@ impl<T> fmt::Debug for TransactionPollFuture<T> {
     }
 }
 
+/// How reads of a committed transaction (its entry, its receipt) treat the ledger's errors:
+/// as a commit wait does ([`ConsecutiveNotFound`]: a node that has not caught up may answer
+/// `404` for a moment), except that `UnknownLedgerEntry` (the transaction wrote nothing to that
+/// collection) is final at once.
+#[derive(Debug, Default)]
+pub(crate) struct ReadPolicy(ConsecutiveNotFound);
+
+impl ErrorPolicy<Error> for ReadPolicy {
+    fn on_error(&mut self, error: &Error) -> Verdict {
+        if error.error_code() == Some("UnknownLedgerEntry") {
+            return Verdict::Fail;
+        }
+        self.0.observe(error)
+    }
+
+    fn on_success(&mut self) {
+        self.0.reset();
+    }
+}
+
 /// How waits for a commit treat the ledger's errors: `406` is "still pending", a `404` right
 /// after a write is replication lag (a few are tolerated in a row), a `404` with code
 /// `InvalidTransactionId` and everything else end the wait.
@@ -229,6 +252,30 @@ mod tests {
         assert_eq!(
             Error::invalid_input("x").poll_error_class(),
             ErrorClass::Final
+        );
+    }
+
+    #[test]
+    fn reads_tolerate_lag_but_not_a_missing_entry() {
+        let mut policy = ReadPolicy::default();
+        for _ in 0..3 {
+            assert_eq!(
+                policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
+                Verdict::KeepWaiting
+            );
+        }
+        assert_eq!(
+            policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
+            Verdict::Fail
+        );
+        policy.on_success();
+        assert_eq!(
+            policy.on_error(&answer(404, "UnknownLedgerEntry")),
+            Verdict::Fail
+        );
+        assert_eq!(
+            policy.on_error(&answer(404, "InvalidTransactionId")),
+            Verdict::Fail
         );
     }
 

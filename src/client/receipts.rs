@@ -8,6 +8,7 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use super::options::{method_options, wait_setters};
+use super::polling::ReadPolicy;
 use super::{ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{QueryState, TransactionReceipt, misfit};
 use crate::pipeline::retry_after;
@@ -115,15 +116,18 @@ impl ConfidentialLedgerClient {
     /// receipt with an empty `transactionId`); await it for the receipt.
     ///
     /// Verify it with [`verify_receipt`](Self::verify_receipt), or fetch and verify in one
-    /// call with [`get_verified_receipt`](Self::get_verified_receipt).
+    /// call with [`get_verified_receipt`](Self::get_verified_receipt). As for
+    /// [`get_ledger_entry`](Self::get_ledger_entry), up to three `404
+    /// TransactionPendingOrUnknown` answers in a row (a node catching up) are waited out.
     ///
     /// # Errors
     ///
     /// Awaiting it fails with [`InvalidInput`](crate::ErrorKind::InvalidInput) for a
     /// malformed id (nothing is sent); [`NotFound`](crate::ErrorKind::NotFound) when the
-    /// transaction is not committed yet (`TransactionPendingOrUnknown`: wait for the commit
-    /// first) or does not exist; [`Decode`](crate::ErrorKind::Decode) when the ledger answers
-    /// with a receipt for another transaction; [`Timeout`](crate::ErrorKind::Timeout).
+    /// transaction is still not committed (`TransactionPendingOrUnknown`: wait for the commit
+    /// first) or does not exist (`InvalidTransactionId`, at once);
+    /// [`Decode`](crate::ErrorKind::Decode) when the ledger answers with a receipt for another
+    /// transaction; [`Timeout`](crate::ErrorKind::Timeout).
     ///
     /// # Examples
     ///
@@ -161,7 +165,8 @@ impl ConfidentialLedgerClient {
             }
             .map(|step| step.map_err(|e: Error| e.with_operation("get_receipt")))
             .instrument(Self::span("get_receipt", Some(id)))
-        });
+        })
+        .with_error_policy(ReadPolicy::default());
         TransactionPoller::new(
             self.configure_poller(poller, options.polling, options.timeout),
             id,

@@ -6,6 +6,7 @@ use confidential_ledger::receipt::{
     ApplicationClaim, ReceiptError, ReceiptResponse, VerifyOptions,
 };
 use confidential_ledger::{ErrorKind, GetVerifiedReceiptOptions};
+use confidential_ledger_sandbox::FaultAction;
 use futures::StreamExt;
 
 use crate::support::{admin, sandbox, token_user, within};
@@ -134,4 +135,38 @@ async fn a_receipt_needs_a_committed_transaction() {
     assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
     assert_eq!(err.error_code(), Some("InvalidTransactionId"));
     assert_eq!(err.operation(), Some("get_receipt"));
+}
+
+#[tokio::test]
+async fn reads_right_after_a_commit_outlast_a_lagging_node() {
+    let sandbox = sandbox().await;
+    let client = admin(&sandbox).await;
+    let written = within(client.create_ledger_entry_and_wait("fresh", None))
+        .await
+        .unwrap();
+    let lagging = || FaultAction::status(404).code("TransactionPendingOrUnknown");
+    let entry_path = format!("/app/transactions/{}", written.transaction_id);
+    sandbox.faults().inject("GET", &entry_path, 2, lagging());
+    let entry = within(client.get_ledger_entry(written.transaction_id, None))
+        .await
+        .unwrap();
+    assert_eq!(entry.contents, "fresh");
+    let receipt_path = format!("{entry_path}/receipt");
+    sandbox.faults().clear();
+    sandbox.faults().inject("GET", &receipt_path, 3, lagging());
+    within(client.get_verified_receipt(written.transaction_id, None))
+        .await
+        .unwrap();
+    assert_eq!(sandbox.faults().injected(), 5);
+
+    // A fourth in a row ends the wait.
+    sandbox.faults().inject("GET", &receipt_path, 4, lagging());
+    let err = within(client.get_receipt(written.transaction_id, None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.error_code(),
+        Some("TransactionPendingOrUnknown"),
+        "{err}"
+    );
 }
