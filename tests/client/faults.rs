@@ -169,3 +169,86 @@ async fn a_redirect_to_another_host_is_refused_and_nothing_is_sent_there() {
         .unwrap();
     assert_eq!(entries(&client).await, ["followed"]);
 }
+
+#[tokio::test]
+async fn request_timeouts_apply_and_a_timed_out_write_is_not_sent_again() {
+    let sandbox = sandbox().await;
+    let mut options = crate::support::fast_options();
+    options.request_timeout = Some(Duration::from_millis(200));
+    options.retry.max_retries = 1;
+    let client = within(
+        crate::support::builder(&sandbox)
+            .certificate_credential(crate::support::admin_certificate(&sandbox))
+            .options(options)
+            .build(),
+    )
+    .await
+    .unwrap();
+    let slow = FaultAction::Delay(Duration::from_secs(2));
+
+    // A read that times out is retried (once here), then reported as a timeout.
+    sandbox
+        .faults()
+        .inject("GET", "/app/transactions/current", 2, slow.clone());
+    let err = within(client.get_current_ledger_entry(None))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(sandbox.faults().injected(), 2);
+
+    // A write that times out may have been applied: it is not sent again (a second attempt
+    // would trip the second fault).
+    sandbox.faults().inject("POST", WRITES, 1, slow);
+    sandbox
+        .faults()
+        .inject("POST", WRITES, 1, FaultAction::status(500));
+    let err = within(client.create_ledger_entry("slow write", None))
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(
+        err.to_string().contains("timed out after it was sent"),
+        "{err}"
+    );
+    assert_eq!(sandbox.faults().injected(), 3);
+    assert_eq!(sandbox.faults().remaining(), 1);
+}
+
+#[tokio::test]
+async fn the_identity_lookup_goes_through_the_configured_proxy() {
+    let sandbox = sandbox().await;
+    let identity = serde_json::json!({
+        "ledgerId": "sandbox",
+        "ledgerTlsCertificate": sandbox.service_certificate_pem(),
+    })
+    .to_string();
+    let proxy = Server::start(move |_| Reply::json(200, &identity)).await;
+    let mut options = crate::support::fast_options();
+    options.proxy = confidential_ledger::ProxyOptions::url(proxy.url(""));
+    let client = within(
+        crate::support::builder(&sandbox)
+            .certificate_credential(crate::support::admin_certificate(&sandbox))
+            .options(options)
+            .build(),
+    )
+    .await
+    .unwrap();
+    let requests = proxy.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0]
+            .path
+            .contains("/ledgerIdentity/sandbox?api-version="),
+        "{requests:?}"
+    );
+    // The ledger's own requests take the same proxy (a CONNECT tunnel, which this recording
+    // server does not open, so the call fails).
+    let err = within(client.get_constitution(None)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Transport, "{err}");
+    assert!(err.is_connect(), "{err}");
+    assert!(
+        proxy.requests().iter().any(|r| r.method == "CONNECT"),
+        "{:?}",
+        proxy.requests()
+    );
+}
