@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use confidential_ledger::models::{Bundle, JsRuntimeOptions, Metadata, ModuleDef};
-use confidential_ledger::{ErrorKind, ExecuteUserDefinedFunctionOptions};
+use confidential_ledger::models::{
+    Bundle, JsRuntimeOptions, Metadata, ModuleDef, UserDefinedFunctionHook,
+};
+use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, ExecuteUserDefinedFunctionOptions};
 use futures::TryStreamExt;
 
 use crate::support::{admin, sandbox, within};
@@ -101,6 +103,19 @@ async fn functions_are_stored_listed_run_and_deleted() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(501), "{err}");
     assert_eq!(err.error_code(), Some("JavaScriptNotSupported"));
     assert_eq!(err.operation(), Some("execute_user_defined_function"));
+
+    // Entries written with hooks carry them to the ledger (which would run them).
+    let hook = UserDefinedFunctionHook {
+        function_id: "greet".into(),
+        properties: None,
+    };
+    let err = within(client.create_ledger_entry(
+        "hooked",
+        Some(CreateLedgerEntryOptions::new().pre_hooks(vec![hook])),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_code(), Some("JavaScriptNotSupported"), "{err}");
 
     within(client.delete_user_defined_function("greet", None))
         .await
