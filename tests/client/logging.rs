@@ -41,7 +41,8 @@ fn client_lines(output: &str) -> Vec<&str> {
 }
 
 // The test runtime runs on this thread only, so the thread's default subscriber sees every
-// event of the client (and of the sandbox, filtered out above).
+// event of the client (and of the sandbox, filtered out above); other tests' threads have no
+// subscriber, so their events do not show up here.
 #[tokio::test(flavor = "current_thread")]
 async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
     let capture = Capture::default();
@@ -51,10 +52,17 @@ async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
         .finish();
+    // Other tests of this binary run at the same time, on threads without a subscriber. With a
+    // single dispatcher registered, tracing decides a callsite's interest from the default of
+    // whichever thread reaches it first, and may cache "never" for this thread too; a second
+    // (silent) dispatcher makes it consult every registered dispatcher instead.
+    let _silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;
+    // Callsites other tests reached before this test's subscriber existed: decide again.
+    tracing::callsite::rebuild_interest_cache();
     capture.take();
 
     // Not asked: no body.
