@@ -8,9 +8,10 @@
 //! - `BTreeMap` for maps: deterministic order in values and snapshots.
 //! - `PartialEq` on every type (typify gives untagged enums, such as the open enums, only
 //!   `Clone` and `Debug`), so callers and tests can compare values.
-//! - `HooksMode::Optional` (the default): an empty `ClientHooks` impl for `&Client` is emitted,
-//!   and an impl for `Client` written by hand takes precedence. No inner type yet; the client
-//!   layer will add one (auth, retry and content-type hooks) here.
+//! - Inner type `crate::hooks::HookState` and `HooksMode::Expected`: every generated `Client`
+//!   carries the HTTP pipeline (auth, retries, redirects, content types, logging) and the
+//!   per-call settings, and a missing `ClientHooks` implementation is a compile error. The
+//!   implementations are hand-written in `src/hooks.rs`; the generated code is never edited.
 
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
@@ -24,7 +25,8 @@ pub fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_map_type("::std::collections::BTreeMap")
         .with_derive("PartialEq")
-        .with_hooks(HooksMode::Optional);
+        .with_inner_type(quote::quote!(crate::hooks::HookState))
+        .with_hooks(HooksMode::Expected);
     settings
 }
 

@@ -6,12 +6,17 @@
 //! [`ledger::Client`] and [`identity::Client`], with their request and response types in
 //! [`ledger::types`] and [`identity::types`].
 //!
-//! - Construct with `Client::new_with_client(base_url, reqwest_client)`. (`Client::new` builds
-//!   its own `reqwest::Client`, which needs a process-wide rustls crypto provider.)
+//! - Construct with `Client::new_with_client(base_url, reqwest_client, hook_state)`: every
+//!   request then goes through the [`Pipeline`](crate::pipeline::Pipeline) of the
+//!   [`HookState`](crate::hooks::HookState) (see [`hooks`](crate::hooks)). (`Client::new`
+//!   builds its own `reqwest::Client`, which needs a process-wide rustls crypto provider.)
+//!   [`ConfidentialLedgerClient::raw`](crate::ConfidentialLedgerClient::raw) hands out one
+//!   over the client's connections.
 //! - Arguments are positional: path parameters in path order, then query parameters sorted by
 //!   wire name, then `body`. `api-version` is an ordinary required argument.
-//! - Every method returns `Result<ResponseValue<T>, Error<E>>`; `E` is the service's error body
-//!   (`types::ConfidentialLedgerCommonConfidentialLedgerError`) for 4xx and 5xx responses.
+//! - Every method returns `Result<ResponseValue<T>, Error<E>>`; convert the error with
+//!   `crate::Error::from`, which recovers the pipeline's error (the hooks turn every failure,
+//!   error answers included, into a carrier response; see [`CARRIER_STATUS`](crate::CARRIER_STATUS)).
 //! - Open enums (`x-ms-enum.modelAsString`) are `enum X { Known(XKnown), Other(String) }`:
 //!   values the spec does not list deserialize as `Other`.
 //! - What the signatures do not carry (merge-patch content type, paging, response headers) is

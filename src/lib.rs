@@ -1,10 +1,76 @@
-//! Client library for Azure Confidential Ledger.
+//! Client library for Azure Confidential Ledger: append entries to a tamper-proof ledger, wait
+//! for them to commit, read them back, and fetch and verify receipts that prove, offline, that
+//! they are in the ledger.
+//!
+//! [`ConfidentialLedgerClient`] is the entry point: build it with
+//! [`ConfidentialLedgerClient::builder`], which fetches the ledger's service certificate from
+//! the identity service and pins it as the only trust anchor. Every operation of api-version
+//! `2026-02-23` is a method; waits are [`TransactionPoller`]s and lists are [`Pager`]s; every
+//! failure is an [`Error`] whose [`kind`](Error::kind) a program can match.
+//!
+//! # Examples
+//!
+//! Against a local sandbox ledger (the `confidential-ledger-sandbox` crate), authenticated as
+//! its administrator with a client certificate; a real ledger only needs its endpoint and a
+//! credential ([`StaticTokenCredential`], `AzureCredential` with the `azure-identity` feature,
+//! or a [`CertificateCredential`]):
+//!
+//! ```
+//! use confidential_ledger::{CertificateCredential, ConfidentialLedgerClient};
+//! use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
+//! use futures::TryStreamExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+//! let client = ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
+//!     .identity_endpoint(sandbox.identity_endpoint())
+//!     .ledger_id(sandbox.ledger_id())
+//!     .certificate_credential(CertificateCredential::from_pem_parts(
+//!         sandbox.admin_certificate_pem(),
+//!         sandbox.admin_private_key_pem(),
+//!     )?)
+//!     .build()
+//!     .await?;
+//!
+//! // Write and wait until the entry is durable.
+//! let written = client.create_ledger_entry_and_wait("hello, ledger", None).await?;
+//!
+//! // Proof that it is in the ledger, checked against the pinned service certificate.
+//! let proof = client.get_verified_receipt(written.transaction_id, None).await?;
+//! println!("{} is under the Merkle root {}", written.transaction_id, proof.verified.root);
+//!
+//! // Everything in the collection, page by page behind the scenes.
+//! let entries: Vec<_> = client.list_ledger_entries(None).try_collect().await?;
+//! assert_eq!(entries.last().map(|e| e.contents.as_str()), Some("hello, ledger"));
+//! # sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Modules
+//!
+//! | module | what |
+//! |---|---|
+//! | [`client`] | [`ConfidentialLedgerClient`], its builder and options, and each method's options |
+//! | [`models`] | what the methods take and return |
+//! | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
+//! | [`receipt`] | offline receipt verification, independent of the client |
+//! | [`credential`] | bearer token and client certificate credentials |
+//! | [`error`] | [`Error`] and [`ErrorKind`] |
+//! | [`poller`], [`pager`] | the waiting and paging machinery under the client's pollers and lists |
+//! | [`pipeline`], [`hooks`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
+//! | [`generated`] | the raw generated clients, an escape hatch |
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod credential;
 pub mod error;
 mod fingerprint;
 pub mod generated;
+pub mod hooks;
+pub mod identity;
+pub mod models;
 pub mod operation_facts;
 pub mod pager;
 pub mod pipeline;
@@ -12,7 +78,24 @@ pub mod poller;
 pub mod receipt;
 pub mod tls;
 mod transaction_id;
+mod transport;
 
+pub use client::{
+    CallOptions, ClientBuilder, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
+    CreateOrUpdateLedgerUserOptions, CreateOrUpdateUserOptions, CreateUserDefinedEndpointOptions,
+    CreateUserDefinedFunctionOptions, CreateUserDefinedRoleOptions, DEFAULT_API_VERSION,
+    DEFAULT_MAX_ENTRY_BYTES, DeleteLedgerUserOptions, DeleteUserDefinedFunctionOptions,
+    DeleteUserDefinedRoleOptions, DeleteUserOptions, ExecuteUserDefinedFunctionOptions,
+    GetConstitutionOptions, GetCurrentLedgerEntryOptions, GetEnclaveQuotesOptions,
+    GetLedgerEntryOptions, GetLedgerUserOptions, GetReceiptOptions, GetRuntimeOptionsOptions,
+    GetTransactionStatusOptions, GetUserDefinedEndpointOptions,
+    GetUserDefinedEndpointsModuleOptions, GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions,
+    GetUserOptions, GetVerifiedReceiptOptions, HttpConfigurer, ListCollectionsOptions,
+    ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
+    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, ProxyOptions,
+    TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
+    UpdateUserDefinedRoleOptions, VerifiedReceipt, WaitForCommitOptions,
+};
 #[cfg(feature = "azure-identity")]
 pub use credential::AzureCredential;
 pub use credential::{
@@ -21,8 +104,12 @@ pub use credential::{
 };
 pub use error::{CARRIER_STATUS, Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
+pub use identity::{
+    DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityServiceClient, LedgerIdentity,
+};
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};
 pub use transaction_id::{
-    ParseTransactionIdError, TransactionId, TransactionIdErrorKind, TransactionIdPart,
+    IntoTransactionId, ParseTransactionIdError, TransactionId, TransactionIdErrorKind,
+    TransactionIdPart,
 };

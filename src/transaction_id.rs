@@ -206,6 +206,61 @@ impl TryFrom<&str> for TransactionId {
     }
 }
 
+/// Anything a client method takes as a transaction id: a [`TransactionId`], or its text
+/// (`"2.15"`), which is parsed before any request is sent.
+///
+/// A malformed text makes the call fail with
+/// [`InvalidInput`](crate::ErrorKind::InvalidInput) without sending anything.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::{IntoTransactionId, TransactionId};
+///
+/// assert_eq!("2.15".into_transaction_id()?, TransactionId::new(2, 15));
+/// assert_eq!(TransactionId::new(2, 15).into_transaction_id()?, TransactionId::new(2, 15));
+/// assert!("2.x".into_transaction_id().is_err());
+/// # Ok::<(), confidential_ledger::ParseTransactionIdError>(())
+/// ```
+pub trait IntoTransactionId {
+    /// The transaction id.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseTransactionIdError`] for text that is not `<view>.<seqno>`.
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError>;
+}
+
+impl IntoTransactionId for TransactionId {
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
+        Ok(self)
+    }
+}
+
+impl IntoTransactionId for &TransactionId {
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
+        Ok(*self)
+    }
+}
+
+impl IntoTransactionId for &str {
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
+        self.parse()
+    }
+}
+
+impl IntoTransactionId for String {
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
+        self.parse()
+    }
+}
+
+impl IntoTransactionId for &String {
+    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
+        self.parse()
+    }
+}
+
 impl Serialize for TransactionId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

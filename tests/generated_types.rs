@@ -141,11 +141,11 @@ fn tables_cover_every_operation_once() {
 fn client_reports_the_spec_api_version() {
     use ledger::ClientInfo;
     assert_eq!(
-        <ledger::Client as ClientInfo<()>>::api_version(),
+        <ledger::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
         "2026-02-23"
     );
     assert_eq!(
-        <identity::Client as ClientInfo<()>>::api_version(),
+        <identity::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
         "2026-02-23"
     );
 }

@@ -162,6 +162,12 @@ pub enum ErrorKind {
     /// No credential could be obtained (the token source failed, or a client certificate
     /// could not be loaded).
     Credential,
+    /// A receipt did not verify against the ledger's service certificate (or the certificate
+    /// cannot verify receipts). [`Error::receipt_error`] says which step failed.
+    InvalidReceipt,
+    /// The ledger reports the transaction as `Invalid`: it was rolled back (or never existed
+    /// in the ledger's history) and will never commit. Write it again if it still matters.
+    TransactionInvalid,
 }
 
 /// What an error response said.
@@ -259,6 +265,12 @@ impl Error {
         self
     }
 
+    /// Replaces the description of what happened (shown after the kind's own text).
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.inner.detail = Some(detail.into());
+        self
+    }
+
     pub(crate) fn with_connect(mut self, connect: bool) -> Self {
         self.inner.connect = connect;
         self
@@ -341,6 +353,22 @@ impl Error {
     /// handshake, connect timeout).
     pub fn is_connect(&self) -> bool {
         self.inner.connect
+    }
+
+    /// Why a receipt was rejected, for [`ErrorKind::InvalidReceipt`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::receipt::{ReceiptError, ReceiptVerifier};
+    /// use confidential_ledger::{Error, ErrorKind};
+    ///
+    /// let err = Error::from(ReceiptVerifier::new("not a certificate").unwrap_err());
+    /// assert_eq!(err.kind(), &ErrorKind::InvalidReceipt);
+    /// assert!(matches!(err.receipt_error(), Some(ReceiptError::Certificate { .. })));
+    /// ```
+    pub fn receipt_error(&self) -> Option<&crate::receipt::ReceiptError> {
+        self.source.as_ref()?.downcast_ref()
     }
 
     /// The pin mismatch, for [`ErrorKind::PinMismatch`].
@@ -448,7 +476,13 @@ impl fmt::Display for Inner {
                      create_or_update_ledger_user, delete_ledger_user, list_ledger_users",
                 )
             }
-            ErrorKind::PinMismatch(mismatch) => write!(f, "{mismatch}"),
+            ErrorKind::PinMismatch(mismatch) => {
+                write!(f, "{mismatch}")?;
+                match &self.detail {
+                    Some(detail) => write!(f, "; {detail}"),
+                    None => Ok(()),
+                }
+            }
             ErrorKind::Tls => write!(f, "TLS with the ledger failed: {}", self.detail()),
             ErrorKind::Transport => write!(f, "connection failed: {}", self.detail()),
             ErrorKind::Timeout => write!(f, "timed out: {}", self.detail()),
@@ -479,6 +513,10 @@ impl fmt::Display for Inner {
             }
             ErrorKind::InvalidInput => write!(f, "invalid input: {}", self.detail()),
             ErrorKind::Credential => f.write_str(self.detail()),
+            ErrorKind::InvalidReceipt => {
+                write!(f, "the receipt does not verify: {}", self.detail())
+            }
+            ErrorKind::TransactionInvalid => write!(f, "{}", self.detail()),
         }
     }
 }
@@ -506,6 +544,46 @@ impl From<crate::CertificateCredentialError> for Error {
 impl From<crate::ParseTransactionIdError> for Error {
     fn from(err: crate::ParseTransactionIdError) -> Self {
         Self::invalid_input(err.to_string()).with_source(err)
+    }
+}
+
+impl From<crate::receipt::ReceiptError> for Error {
+    fn from(err: crate::receipt::ReceiptError) -> Self {
+        Self::new(ErrorKind::InvalidReceipt, err.to_string()).with_source(err)
+    }
+}
+
+impl From<crate::poller::TimedOut> for Error {
+    /// A wait that gave up: [`ErrorKind::Timeout`].
+    fn from(err: crate::poller::TimedOut) -> Self {
+        Self::new(
+            ErrorKind::Timeout,
+            format!("the wait gave up: {err}; it can be resumed with a new call"),
+        )
+        .with_source(err)
+    }
+}
+
+impl From<crate::poller::PollError<Error>> for Error {
+    /// The error of a wait: the operation's own error, or [`ErrorKind::Timeout`] when the wait
+    /// gave up.
+    fn from(err: crate::poller::PollError<Error>) -> Self {
+        err.into_error()
+    }
+}
+
+impl From<crate::pager::PagingError> for Error {
+    /// A paged list that could not go on (a page stayed `Loading` too long, or the pages kept
+    /// leading back to a link already fetched): [`ErrorKind::Timeout`], as the pager gave up
+    /// after waiting. Listing again later may succeed.
+    fn from(err: crate::pager::PagingError) -> Self {
+        Self::new(ErrorKind::Timeout, format!("the list gave up: {err}")).with_source(err)
+    }
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(err: std::convert::Infallible) -> Self {
+        match err {}
     }
 }
 

@@ -35,6 +35,8 @@
 //! `progenitor_client::Error::UnexpectedResponse`; `Error::from` on that gives the original
 //! error back, intact. Because the pipeline turns every non-2xx answer into an [`Error`]
 //! while it still has the body, the generated code only ever sees 2xx responses and carriers.
+//! The crate's own hooks ([`hooks`](crate::hooks)) do this for the generated clients; the
+//! sketch below shows the mechanism on a stand-in client.
 //!
 //! ```
 //! use confidential_ledger::pipeline::{OperationContext, Pipeline};
@@ -90,6 +92,8 @@ pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
 use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
+use crate::generated::{identity, ledger};
+use crate::operation_facts::find;
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
@@ -101,6 +105,9 @@ pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
 /// The content type of JSON merge patches (RFC 7396), which the ledger's `PATCH` operations
 /// take.
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+
+/// The content type the generated operations send bodies with.
+const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// Settings of a [`Pipeline`].
 ///
@@ -179,18 +186,26 @@ impl OperationContext {
         }
     }
 
-    /// The context for a request of the ledger's API: as [`new`](Self::new), and a `PATCH`
-    /// with a body is sent as [`MERGE_PATCH_JSON`] (every `PATCH` of the ledger's API takes a
-    /// merge patch, which the generated code sends as `application/json`).
+    /// The context for a request of a generated operation: as [`new`](Self::new), and, when
+    /// the spec says the operation's body has another content type than the
+    /// `application/json` the generated code sends (the `PATCH` operations take
+    /// [`MERGE_PATCH_JSON`]), a request with a body is sent with that content type. The
+    /// content type comes from the operation tables
+    /// ([`generated::ledger::OPERATIONS`](crate::generated::ledger::OPERATIONS) and
+    /// [`generated::identity::OPERATIONS`](crate::generated::identity::OPERATIONS)); an
+    /// operation id that is in neither keeps its content type.
     pub fn for_request(
         operation_id: impl Into<Cow<'static, str>>,
         request: &reqwest::Request,
     ) -> Self {
         let op = Self::new(operation_id);
-        if *request.method() == Method::PATCH && request.body().is_some() {
-            op.merge_patch()
-        } else {
-            op
+        let facts = find(ledger::OPERATIONS, op.operation_id())
+            .or_else(|| find(identity::OPERATIONS, op.operation_id()));
+        match facts.and_then(|facts| facts.request_content_type) {
+            Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
+                op.with_content_type(HeaderValue::from_static(content_type))
+            }
+            _ => op,
         }
     }
 
@@ -744,20 +759,33 @@ mod tests {
     }
 
     #[test]
-    fn patch_requests_of_the_ledger_api_are_merge_patches() {
-        let mut patch = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
-        assert!(
-            OperationContext::for_request("x", &patch)
-                .content_type()
-                .is_none()
-        );
-        *patch.body_mut() = Some(reqwest::Body::from("{}"));
-        let op = OperationContext::for_request("create_or_update_ledger_user", &patch);
-        assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON);
-        assert!(!op.is_non_idempotent(&Method::PATCH));
-        let mut post = reqwest::Request::new(Method::POST, "https://l.test/".parse().unwrap());
-        *post.body_mut() = Some(reqwest::Body::from("{}"));
-        let op = OperationContext::for_request("create_ledger_entry", &post);
+    fn content_types_come_from_the_operation_tables() {
+        let with_body = |method: Method| {
+            let mut request = reqwest::Request::new(method, "https://l.test/".parse().unwrap());
+            *request.body_mut() = Some(reqwest::Body::from("{}"));
+            request
+        };
+        for id in [
+            "create_or_update_ledger_user",
+            "create_or_update_user",
+            "update_runtime_options",
+            "update_user_defined_role",
+        ] {
+            let op = OperationContext::for_request(id, &with_body(Method::PATCH));
+            assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON, "{id}");
+            assert!(!op.is_non_idempotent(&Method::PATCH));
+        }
+        // A PUT of the same resource takes plain JSON.
+        let op = OperationContext::for_request("create_user_defined_role", &with_body(Method::PUT));
+        assert!(op.content_type().is_none());
+        // An operation the tables do not know keeps its content type, PATCH or not.
+        let op = OperationContext::for_request("x", &with_body(Method::PATCH));
+        assert!(op.content_type().is_none());
+        // Without a body there is no content type to set.
+        let bare = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
+        let op = OperationContext::for_request("update_runtime_options", &bare);
+        assert!(op.content_type().is_none());
+        let op = OperationContext::for_request("create_ledger_entry", &with_body(Method::POST));
         assert!(op.content_type().is_none());
         assert!(op.is_non_idempotent(&Method::POST));
         assert!(!op.non_idempotent(false).is_non_idempotent(&Method::POST));

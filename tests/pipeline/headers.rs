@@ -78,13 +78,17 @@ async fn without_a_credential_no_authorization_is_sent_not_even_the_callers() {
 async fn merge_patch_content_type_is_restored_for_patch_only() {
     let server = Server::start(|_| Reply::json(200, "{}")).await;
     let harness = Harness::new(&server.url(""), options(0));
-    for method in [Method::PATCH, Method::PUT, Method::POST] {
+    for (method, id) in [
+        (Method::PATCH, "create_or_update_ledger_user"),
+        (Method::PUT, "create_user_defined_role"),
+        (Method::POST, "create_ledger_entry"),
+    ] {
         let request = json(
             method.clone(),
             &server.url("/app/ledgerUsers/u1"),
             r#"{"assignedRoles":["Reader"]}"#,
         );
-        let op = OperationContext::for_request("op", &request);
+        let op = OperationContext::for_request(id, &request);
         within(harness.pipeline.send(request, &op)).await.unwrap();
     }
     // An explicit override applies to any method.
@@ -199,9 +203,9 @@ async fn a_credential_failure_sends_nothing_and_is_not_retried() {
     assert_eq!(server.request_count(), 0);
 }
 
-/// `OperationContext::for_request` sends every PATCH as a merge patch: true of every PATCH in
-/// the API version the client targets (the hand-written 2024-12-09-preview description declares
-/// `PATCH /app/roles` as plain JSON, so it is not checked here).
+/// Every PATCH of the API version the client targets takes a merge patch, and the operation
+/// tables `OperationContext::for_request` reads say so (the hand-written 2024-12-09-preview
+/// description declares `PATCH /app/roles` as plain JSON, so it is not checked here).
 #[test]
 fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
     for spec in [
@@ -225,5 +229,18 @@ fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
             }
         }
         assert!(patches >= 3, "{spec} has {patches} PATCH operations");
+        let tabled = confidential_ledger::generated::ledger::OPERATIONS
+            .iter()
+            .filter(|op| op.method == "PATCH")
+            .inspect(|op| {
+                assert_eq!(
+                    op.request_content_type,
+                    Some("application/merge-patch+json"),
+                    "{}",
+                    op.id
+                )
+            })
+            .count();
+        assert_eq!(tabled, patches);
     }
 }

@@ -1,0 +1,826 @@
+//! Entries: write, wait for commit, read back, list.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::FutureExt;
+use reqwest::header::HeaderMap;
+use tracing::Instrument;
+
+use super::options::{method_options, wait_setters};
+use super::paging::raw_page;
+use super::polling::ReadPolicy;
+use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller, validate};
+use crate::generated::ledger::types;
+use crate::models::{
+    LedgerEntry, LedgerWriteResult, QueryState, TransactionState, TransactionStatus,
+    UserDefinedFunctionHook, misfit,
+};
+use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
+use crate::poller::{ConsecutiveNotFound, PollStep, Poller, PollingOptions};
+use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
+
+method_options! {
+    /// Options of [`create_ledger_entry`](ConfidentialLedgerClient::create_ledger_entry) (and
+    /// of the calls that write and wait, which also use `polling` and `timeout`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use confidential_ledger::CreateLedgerEntryOptions;
+    ///
+    /// let options = CreateLedgerEntryOptions::new()
+    ///     .collection_id("audit")
+    ///     .tags(["login", "admin"])
+    ///     .timeout(Duration::from_secs(30));
+    /// assert_eq!(options.tags, ["login", "admin"]);
+    /// ```
+    pub struct CreateLedgerEntryOptions {
+        /// The collection to write to (default: the ledger's default collection,
+        /// `subledger:0`).
+        pub collection_id: Option<String>,
+        /// Tags to file the entry under (each without a comma), for
+        /// [`ListLedgerEntriesOptions::tag`].
+        pub tags: Vec<String>,
+        /// User-defined functions run before the write.
+        pub pre_hooks: Vec<UserDefinedFunctionHook>,
+        /// User-defined functions run after the write.
+        pub post_hooks: Vec<UserDefinedFunctionHook>,
+        /// For the calls that wait for the commit: the polling schedule (default: the
+        /// client's).
+        pub polling: Option<PollingOptions>,
+        /// For the calls that wait for the commit: how long to wait (default: the client's
+        /// [`wait_timeout`](crate::ClientOptions::wait_timeout)).
+        pub timeout: Option<Duration>,
+    }
+}
+
+wait_setters!(CreateLedgerEntryOptions);
+
+impl CreateLedgerEntryOptions {
+    /// Writes to the collection `collection_id`.
+    #[must_use]
+    pub fn collection_id(mut self, collection_id: impl Into<String>) -> Self {
+        self.collection_id = Some(collection_id.into());
+        self
+    }
+
+    /// Files the entry under `tags`.
+    #[must_use]
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Runs `hooks` before the write.
+    #[must_use]
+    pub fn pre_hooks(mut self, hooks: Vec<UserDefinedFunctionHook>) -> Self {
+        self.pre_hooks = hooks;
+        self
+    }
+
+    /// Runs `hooks` after the write.
+    #[must_use]
+    pub fn post_hooks(mut self, hooks: Vec<UserDefinedFunctionHook>) -> Self {
+        self.post_hooks = hooks;
+        self
+    }
+}
+
+method_options! {
+    /// Options of [`wait_for_commit`](ConfidentialLedgerClient::wait_for_commit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use confidential_ledger::WaitForCommitOptions;
+    /// use confidential_ledger::poller::PollingOptions;
+    ///
+    /// // Poll every half second, as the official clients do, for at most a minute.
+    /// let options = WaitForCommitOptions::new()
+    ///     .polling(PollingOptions::fixed(Duration::from_millis(500)))
+    ///     .timeout(Duration::from_secs(60));
+    /// # let _ = options;
+    /// ```
+    pub struct WaitForCommitOptions {
+        /// The polling schedule (default: the client's).
+        pub polling: Option<PollingOptions>,
+        /// How long to wait (default: the client's
+        /// [`wait_timeout`](crate::ClientOptions::wait_timeout)).
+        pub timeout: Option<Duration>,
+    }
+}
+
+wait_setters!(WaitForCommitOptions);
+
+method_options! {
+    /// Options of [`get_ledger_entry`](ConfidentialLedgerClient::get_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::GetLedgerEntryOptions;
+    ///
+    /// let options = GetLedgerEntryOptions::new().collection_id("audit");
+    /// assert_eq!(options.collection_id.as_deref(), Some("audit"));
+    /// ```
+    pub struct GetLedgerEntryOptions {
+        /// The collection the entry is in (default: the ledger's default collection).
+        pub collection_id: Option<String>,
+        /// The schedule of polls while the ledger is `Loading` the entry (default: the
+        /// client's).
+        pub polling: Option<PollingOptions>,
+        /// How long to wait out `Loading` (default: the client's
+        /// [`wait_timeout`](crate::ClientOptions::wait_timeout)).
+        pub timeout: Option<Duration>,
+    }
+}
+
+wait_setters!(GetLedgerEntryOptions);
+
+impl GetLedgerEntryOptions {
+    /// Reads from the collection `collection_id`.
+    #[must_use]
+    pub fn collection_id(mut self, collection_id: impl Into<String>) -> Self {
+        self.collection_id = Some(collection_id.into());
+        self
+    }
+}
+
+method_options! {
+    /// Options of [`get_current_ledger_entry`](ConfidentialLedgerClient::get_current_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::GetCurrentLedgerEntryOptions;
+    ///
+    /// let options = GetCurrentLedgerEntryOptions::new().collection_id("audit");
+    /// # let _ = options;
+    /// ```
+    pub struct GetCurrentLedgerEntryOptions {
+        /// The collection (default: the ledger's default collection).
+        pub collection_id: Option<String>,
+    }
+}
+
+impl GetCurrentLedgerEntryOptions {
+    /// Reads the latest entry of the collection `collection_id`.
+    #[must_use]
+    pub fn collection_id(mut self, collection_id: impl Into<String>) -> Self {
+        self.collection_id = Some(collection_id.into());
+        self
+    }
+}
+
+method_options! {
+    /// Options of [`list_ledger_entries`](ConfidentialLedgerClient::list_ledger_entries): which
+    /// collection, which range of transactions, which tag.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    ///
+    /// let options = ListLedgerEntriesOptions::new()
+    ///     .collection_id("audit")
+    ///     .from_transaction_id(TransactionId::new(2, 100))
+    ///     .to_transaction_id(TransactionId::new(2, 200))
+    ///     .tag("login");
+    /// # let _ = options;
+    /// ```
+    pub struct ListLedgerEntriesOptions {
+        /// The collection (default: the ledger's default collection).
+        pub collection_id: Option<String>,
+        /// The first transaction of the range (default: the collection's first entry).
+        pub from_transaction_id: Option<TransactionId>,
+        /// The last transaction of the range (default: the latest).
+        pub to_transaction_id: Option<TransactionId>,
+        /// Only entries filed under this tag.
+        pub tag: Option<String>,
+    }
+}
+
+impl ListLedgerEntriesOptions {
+    /// Lists the collection `collection_id`.
+    #[must_use]
+    pub fn collection_id(mut self, collection_id: impl Into<String>) -> Self {
+        self.collection_id = Some(collection_id.into());
+        self
+    }
+
+    /// Starts at transaction `id`.
+    #[must_use]
+    pub fn from_transaction_id(mut self, id: TransactionId) -> Self {
+        self.from_transaction_id = Some(id);
+        self
+    }
+
+    /// Ends at transaction `id` (included).
+    #[must_use]
+    pub fn to_transaction_id(mut self, id: TransactionId) -> Self {
+        self.to_transaction_id = Some(id);
+        self
+    }
+
+    /// Lists only entries filed under `tag`.
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
+        self
+    }
+}
+
+method_options! {
+    /// Options of [`get_transaction_status`](ConfidentialLedgerClient::get_transaction_status).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::GetTransactionStatusOptions;
+    ///
+    /// let options = GetTransactionStatusOptions::new().logging_enable(true);
+    /// # let _ = options;
+    /// ```
+    pub struct GetTransactionStatusOptions {}
+}
+
+/// The transaction id a write was answered with: a write without a well-formed one is a
+/// [`Decode`](ErrorKind::Decode) error, never a made-up id.
+pub(super) fn written_transaction_id(
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<TransactionId, Error> {
+    let Some(value) = headers.get(TRANSACTION_ID_HEADER) else {
+        return Err(Error::decode(
+            format!(
+                "{what} succeeded but the answer has no {TRANSACTION_ID_HEADER} header, so its \
+                 transaction id is unknown"
+            ),
+            b"",
+        ));
+    };
+    match value
+        .to_str()
+        .ok()
+        .map(|text| text.trim().parse::<TransactionId>())
+    {
+        Some(Ok(id)) => Ok(id),
+        _ => Err(Error::decode(
+            format!(
+                "{what} succeeded but its {TRANSACTION_ID_HEADER} header is not a transaction \
+                 id, so its transaction id is unknown"
+            ),
+            value.as_bytes(),
+        )),
+    }
+}
+
+impl ConfidentialLedgerClient {
+    /// Appends an entry to the ledger. Returns the write's transaction id (and collection)
+    /// once the ledger has accepted it; it is durable once committed (see
+    /// [`wait_for_commit`](Self::wait_for_commit), or write with
+    /// [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait)).
+    ///
+    /// A write is never sent twice: it is retried only when the ledger provably did not
+    /// process it (no connection, `429`, `503`); after any other failure the error is
+    /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) and the caller decides.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidInput`](ErrorKind::InvalidInput), before anything is sent: empty contents,
+    ///   contents over [`max_entry_bytes`](crate::ClientOptions::max_entry_bytes), a malformed
+    ///   collection id or tag.
+    /// - [`OutcomeUnknown`](ErrorKind::OutcomeUnknown): the write may or may not have been
+    ///   applied.
+    /// - [`Forbidden`](ErrorKind::Forbidden): the principal may not write (a `Reader`, or not
+    ///   a user at all: the message names it).
+    /// - [`Decode`](ErrorKind::Decode): the ledger accepted the write but did not say its
+    ///   transaction id.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use confidential_ledger::CreateLedgerEntryOptions;
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let written = client.create_ledger_entry("hello", None).await?;
+    /// println!("{}", written.transaction_id);
+    ///
+    /// let options = CreateLedgerEntryOptions::new().collection_id("audit").tags(["login"]);
+    /// client.create_ledger_entry("alice logged in", Some(options)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_ledger_entry(
+        &self,
+        contents: impl Into<String>,
+        options: Option<CreateLedgerEntryOptions>,
+    ) -> Result<LedgerWriteResult, Error> {
+        let options = options.unwrap_or_default();
+        let span = Self::span("create_ledger_entry", None);
+        self.write_entry(contents.into(), &options)
+            .instrument(span)
+            .await
+    }
+
+    async fn write_entry(
+        &self,
+        contents: String,
+        options: &CreateLedgerEntryOptions,
+    ) -> Result<LedgerWriteResult, Error> {
+        validate::entry(&contents, self.inner.options.max_entry_bytes)?;
+        if let Some(collection) = &options.collection_id {
+            validate::name("collection id", collection)?;
+        }
+        let tags = validate::tags(&options.tags)?;
+        let body = types::LedgerEntry {
+            collection_id: None,
+            contents,
+            post_hooks: options.post_hooks.clone(),
+            pre_hooks: options.pre_hooks.clone(),
+            transaction_id: None,
+        };
+        let (api, collection, tags, body) = (
+            self.api_version(),
+            options.collection_id.as_deref(),
+            tags.as_deref(),
+            &body,
+        );
+        let response = self
+            .run(&options.call, |raw| async move {
+                raw.create_ledger_entry(api, collection, tags, body).await
+            })
+            .await?;
+        let id = written_transaction_id(response.headers(), "the write")
+            .map_err(|e| e.with_operation("create_ledger_entry"))?;
+        tracing::Span::current().record("transaction_id", tracing::field::display(id));
+        Ok(LedgerWriteResult::new(
+            id,
+            response.into_inner().collection_id,
+        ))
+    }
+
+    /// Appends an entry, then waits until it is committed: a
+    /// [`create_ledger_entry`](Self::create_ledger_entry) followed by a
+    /// [`wait_for_commit`](Self::wait_for_commit) (with the options' `polling` and `timeout`).
+    ///
+    /// # Errors
+    ///
+    /// Those of both calls. If the wait fails, the entry was written: the error's
+    /// [`transaction_id`](Error::transaction_id) may be unset, so use
+    /// [`begin_create_ledger_entry`](Self::begin_create_ledger_entry) to keep the id in hand.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let written = client.create_ledger_entry_and_wait("durable", None).await?;
+    /// println!("{} is committed", written.transaction_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_ledger_entry_and_wait(
+        &self,
+        contents: impl Into<String>,
+        options: Option<CreateLedgerEntryOptions>,
+    ) -> Result<LedgerWriteResult, Error> {
+        self.begin_create_ledger_entry(contents, options)
+            .await?
+            .await
+    }
+
+    /// Appends an entry and returns a poller that waits for its commit. The write is done when
+    /// this returns (the poller knows its [`transaction_id`](TransactionPoller::transaction_id));
+    /// awaiting the poller waits for the commit and yields the write's result.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`create_ledger_entry`](Self::create_ledger_entry); the poller's own are those
+    /// of [`wait_for_commit`](Self::wait_for_commit).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let poller = client.begin_create_ledger_entry("hello", None).await?;
+    /// let id = poller.transaction_id().expect("written");
+    /// println!("written at {id}, waiting for the commit");
+    /// let written = poller.await?;
+    /// assert_eq!(written.transaction_id, id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn begin_create_ledger_entry(
+        &self,
+        contents: impl Into<String>,
+        options: Option<CreateLedgerEntryOptions>,
+    ) -> Result<TransactionPoller<LedgerWriteResult, TransactionState>, Error> {
+        let options = options.unwrap_or_default();
+        let span = Self::span("create_ledger_entry", None);
+        let written = self
+            .write_entry(contents.into(), &options)
+            .instrument(span)
+            .await?;
+        let id = written.transaction_id;
+        Ok(self.commit_poller(
+            id,
+            options.call,
+            options.polling,
+            options.timeout,
+            move |_| written.clone(),
+        ))
+    }
+
+    /// The commit state of a transaction, once.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](ErrorKind::InvalidInput) for a malformed id (nothing is sent);
+    /// [`NotFound`](ErrorKind::NotFound) with code `InvalidTransactionId` for an id the
+    /// ledger never issued (or, briefly after a write, from a node that has not caught up).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let status = client.get_transaction_status("2.15", None).await?;
+    /// println!("{} is {}", status.transaction_id, status.state);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_transaction_status(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetTransactionStatusOptions>,
+    ) -> Result<TransactionStatus, Error> {
+        let options = options.unwrap_or_default();
+        let id = transaction_id
+            .into_transaction_id()
+            .map_err(|e| Error::from(e).with_operation("get_transaction_status"))?;
+        self.status_once(id, &options.call)
+            .instrument(Self::span("get_transaction_status", Some(id)))
+            .await
+    }
+
+    async fn status_once(
+        &self,
+        id: TransactionId,
+        call: &CallOptions,
+    ) -> Result<TransactionStatus, Error> {
+        let id_text = id.to_string();
+        let (api, id_text) = (self.api_version(), id_text.as_str());
+        let response = self
+            .run(call, |raw| async move {
+                raw.get_transaction_status(id_text, api).await
+            })
+            .await?;
+        TransactionStatus::from_generated(response.into_inner())
+    }
+
+    /// Waits until a transaction is committed. Returns a [`TransactionPoller`]: await it for
+    /// the final status, or watch its progress.
+    ///
+    /// Right after a write, a node that has not caught up may answer `404`, and a pending
+    /// transaction may be answered `406`: the wait goes on through `406`s and up to three
+    /// `404`s in a row. It ends at once on a `404` with code `InvalidTransactionId` (the
+    /// ledger never issued that id) and on the state `Invalid` (rolled back).
+    ///
+    /// # Errors
+    ///
+    /// Awaiting it fails with [`InvalidInput`](ErrorKind::InvalidInput) for a malformed id
+    /// (nothing is sent), [`TransactionInvalid`](ErrorKind::TransactionInvalid) for a rolled
+    /// back transaction, [`Timeout`](ErrorKind::Timeout) when the wait gives up, and with the
+    /// errors of [`get_transaction_status`](Self::get_transaction_status) it does not survive.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let written = client.create_ledger_entry("hello", None).await?;
+    /// client.wait_for_commit(written.transaction_id, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_for_commit(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<WaitForCommitOptions>,
+    ) -> TransactionPoller<TransactionStatus, TransactionState> {
+        let options = options.unwrap_or_default();
+        match transaction_id.into_transaction_id() {
+            Ok(id) => self.commit_poller(id, options.call, options.polling, options.timeout, |s| s),
+            Err(e) => TransactionPoller::invalid(&e, "wait_for_commit"),
+        }
+    }
+
+    /// A poller waiting for the commit of `id`, ending with `done(status)`.
+    fn commit_poller<T: Send + 'static>(
+        &self,
+        id: TransactionId,
+        call: CallOptions,
+        polling: Option<PollingOptions>,
+        timeout: Option<Duration>,
+        done: impl Fn(TransactionStatus) -> T + Send + Sync + 'static,
+    ) -> TransactionPoller<T, TransactionState> {
+        let client = self.clone();
+        let done = Arc::new(done);
+        let poller = Poller::new(move || {
+            let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
+            async move {
+                let status = client.status_once(id, &call).await?;
+                match status.state {
+                    TransactionState::Committed => Ok(PollStep::Done(done(status))),
+                    TransactionState::Invalid => Err(Error::new(
+                        ErrorKind::TransactionInvalid,
+                        format!(
+                            "transaction {id} is Invalid: it was rolled back and will never \
+                             commit; write it again if it still matters"
+                        ),
+                    )
+                    .with_operation("wait_for_commit")),
+                    state => Ok(PollStep::pending(state)),
+                }
+            }
+            .instrument(Self::span("wait_for_commit", Some(id)))
+        })
+        .with_error_policy(ConsecutiveNotFound::default());
+        TransactionPoller::new(self.configure_poller(poller, polling, timeout), id)
+    }
+
+    /// Reads the entry a transaction wrote. Returns a [`TransactionPoller`] that asks again
+    /// while the ledger is `Loading` it from its history (with backoff); await it for the
+    /// entry.
+    ///
+    /// Only committed transactions can be read: right after a write, wait for the commit
+    /// first (or write with [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait)).
+    /// A node that has not caught up yet may answer `404 TransactionPendingOrUnknown` for a
+    /// moment: up to three such answers in a row are waited out.
+    ///
+    /// # Errors
+    ///
+    /// Awaiting it fails with [`InvalidInput`](ErrorKind::InvalidInput) for a malformed id
+    /// (nothing is sent); [`NotFound`](ErrorKind::NotFound) when the transaction wrote no
+    /// entry to that collection (code `UnknownLedgerEntry`, at once), is still not committed
+    /// after the answers waited out (`TransactionPendingOrUnknown`) or does not exist
+    /// (`InvalidTransactionId`, at once); [`Timeout`](ErrorKind::Timeout) when `Loading` lasts
+    /// longer than the timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let entry = client.get_ledger_entry("2.15", None).await?;
+    /// println!("{}", entry.contents);
+    /// # Ok(()) }
+    /// ```
+    pub fn get_ledger_entry(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+    ) -> TransactionPoller<LedgerEntry, QueryState> {
+        let options = options.unwrap_or_default();
+        let id = match transaction_id.into_transaction_id() {
+            Ok(id) => id,
+            Err(e) => return TransactionPoller::invalid(&e, "get_ledger_entry"),
+        };
+        let client = self.clone();
+        let (call, collection) = (options.call, options.collection_id);
+        let poller = Poller::new(move || {
+            let (client, call, collection) = (client.clone(), call.clone(), collection.clone());
+            async move {
+                if let Some(collection) = &collection {
+                    validate::name("collection id", collection)?;
+                }
+                let id_text = id.to_string();
+                let (api, id_text, collection) = (
+                    client.api_version(),
+                    id_text.as_str(),
+                    collection.as_deref(),
+                );
+                let response = client
+                    .run(&call, |raw| async move {
+                        raw.get_ledger_entry(id_text, api, collection).await
+                    })
+                    .await?;
+                let retry_after = retry_after(response.headers(), SystemTime::now());
+                let result = response.into_inner();
+                match QueryState::from_generated(&result.state) {
+                    QueryState::Ready => match result.entry {
+                        Some(entry) => Ok(PollStep::Done(LedgerEntry::from_generated(entry)?)),
+                        None => Err(misfit("the entry is Ready but missing", &result)),
+                    },
+                    QueryState::Loading => Ok(PollStep::Pending {
+                        status: QueryState::Loading,
+                        retry_after,
+                    }),
+                    QueryState::Other(state) => Err(misfit(
+                        format!("the entry's state {state:?} is neither Loading nor Ready"),
+                        &result,
+                    )),
+                }
+            }
+            .map(|step| step.map_err(|e: Error| e.with_operation("get_ledger_entry")))
+            .instrument(Self::span("get_ledger_entry", Some(id)))
+        })
+        .with_error_policy(ReadPolicy::default());
+        TransactionPoller::new(
+            self.configure_poller(poller, options.polling, options.timeout),
+            id,
+        )
+    }
+
+    /// The latest entry of a collection.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](ErrorKind::NotFound) (code `UnknownLedgerEntry`) when the collection has
+    /// no entry.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let latest = client.get_current_ledger_entry(None).await?;
+    /// println!("{} at {}", latest.contents, latest.transaction_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_current_ledger_entry(
+        &self,
+        options: Option<GetCurrentLedgerEntryOptions>,
+    ) -> Result<LedgerEntry, Error> {
+        let options = options.unwrap_or_default();
+        async {
+            if let Some(collection) = &options.collection_id {
+                validate::name("collection id", collection)?;
+            }
+            let (api, collection) = (self.api_version(), options.collection_id.as_deref());
+            let response = self
+                .run(&options.call, |raw| async move {
+                    raw.get_current_ledger_entry(api, collection).await
+                })
+                .await?;
+            let entry = LedgerEntry::from_generated(response.into_inner())
+                .map_err(|e| e.with_operation("get_current_ledger_entry"))?;
+            tracing::Span::current().record(
+                "transaction_id",
+                tracing::field::display(entry.transaction_id),
+            );
+            Ok(entry)
+        }
+        .instrument(Self::span("get_current_ledger_entry", None))
+        .await
+    }
+
+    /// The entries of a collection over a range of transactions, oldest first: a lazy
+    /// [`Pager`] (a `Stream` of entries; `into_pages()` for pages) that follows the ledger's
+    /// pages and waits out `Loading` pages with backoff. It holds one page at a time.
+    ///
+    /// # Errors
+    ///
+    /// The stream yields [`InvalidInput`](ErrorKind::InvalidInput) first (and nothing is
+    /// sent) for a malformed collection id or tag, or a range whose start is after its end;
+    /// then the errors of the requests, and [`Timeout`](ErrorKind::Timeout) when a page stays
+    /// `Loading` longer than the client's [`wait_timeout`](crate::ClientOptions::wait_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let options = ListLedgerEntriesOptions::new()
+    ///     .from_transaction_id(TransactionId::new(2, 10))
+    ///     .to_transaction_id(TransactionId::new(2, 50));
+    /// let mut entries = client.list_ledger_entries(Some(options));
+    /// while let Some(entry) = entries.try_next().await? {
+    ///     println!("{}: {}", entry.transaction_id, entry.contents);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_ledger_entries(
+        &self,
+        options: Option<ListLedgerEntriesOptions>,
+    ) -> Pager<LedgerEntry, Error> {
+        let options = options.unwrap_or_default();
+        let checked = (|| {
+            if let Some(collection) = &options.collection_id {
+                validate::name("collection id", collection)?;
+            }
+            if let Some(tag) = &options.tag {
+                validate::name("tag", tag)?;
+            }
+            if let (Some(from), Some(to)) = (options.from_transaction_id, options.to_transaction_id)
+                && from > to
+            {
+                return Err(Error::invalid_input(format!(
+                    "the range starts at {from}, after its end {to}"
+                )));
+            }
+            Ok(())
+        })();
+        if let Err(err) = checked {
+            return Self::failed_pager(err.with_operation("list_ledger_entries"));
+        }
+        let ListLedgerEntriesOptions {
+            collection_id,
+            from_transaction_id,
+            to_transaction_id,
+            tag,
+            call,
+        } = options;
+        let from = from_transaction_id.map(|id| id.to_string());
+        let to = to_transaction_id.map(|id| id.to_string());
+        self.pager(
+            "list_ledger_entries",
+            "entries",
+            call,
+            Box::new(move |client, call| {
+                let (collection, from, to, tag) =
+                    (collection_id.clone(), from.clone(), to.clone(), tag.clone());
+                async move {
+                    let (api, collection, from, tag, to) = (
+                        client.api_version(),
+                        collection.as_deref(),
+                        from.as_deref(),
+                        tag.as_deref(),
+                        to.as_deref(),
+                    );
+                    let response = client
+                        .run(&call, |raw| async move {
+                            raw.list_ledger_entries(api, collection, from, tag, to)
+                                .await
+                        })
+                        .await?;
+                    raw_page(response, |page: types::PagedLedgerEntries| {
+                        let loading = match QueryState::from_generated(&page.state) {
+                            QueryState::Loading => true,
+                            QueryState::Ready => false,
+                            QueryState::Other(state) => {
+                                return Err(misfit(
+                                    format!(
+                                        "the page's state {state:?} is neither Loading nor Ready"
+                                    ),
+                                    &page,
+                                ));
+                            }
+                        };
+                        Ok((page.entries, page.next_link, loading))
+                    })
+                }
+                .boxed()
+            }),
+            LedgerEntry::from_generated,
+        )
+    }
+
+    /// `poller` with the polling schedule and timeout of a call, or the client's.
+    pub(super) fn configure_poller<T, S>(
+        &self,
+        poller: Poller<T, S, Error>,
+        polling: Option<PollingOptions>,
+        timeout: Option<Duration>,
+    ) -> Poller<T, S, Error>
+    where
+        T: Send + 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let poller =
+            poller.with_options(polling.unwrap_or_else(|| self.inner.options.polling.clone()));
+        match timeout.or(self.inner.options.wait_timeout) {
+            Some(timeout) => poller.with_timeout(timeout),
+            None => poller,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_without_a_well_formed_transaction_id_is_a_decode_error() {
+        let mut headers = HeaderMap::new();
+        let err = written_transaction_id(&headers, "the write").unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+        assert!(
+            err.to_string().contains("has no x-ms-ccf-transaction-id"),
+            "{err}"
+        );
+
+        for garbled in ["", "2", "2.x", "-1.2", "2.3.4"] {
+            headers.insert(TRANSACTION_ID_HEADER, garbled.parse().unwrap());
+            let err = written_transaction_id(&headers, "the write").unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::Decode { .. }),
+                "{garbled}: {err}"
+            );
+            assert!(err.to_string().contains("is not a transaction id"), "{err}");
+        }
+        headers.insert(TRANSACTION_ID_HEADER, " 2.15 ".parse().unwrap());
+        assert_eq!(
+            written_transaction_id(&headers, "the write").unwrap(),
+            TransactionId::new(2, 15)
+        );
+    }
+}

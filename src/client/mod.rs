@@ -1,0 +1,368 @@
+//! [`ConfidentialLedgerClient`]: every operation of the ledger, typed, with pinning, pollers,
+//! pagers and receipt verification.
+//!
+//! # How a call runs
+//!
+//! Each method validates its input (a malformed transaction id, an empty or oversized entry,
+//! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
+//! before anything is sent), then calls the generated operation
+//! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
+//! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
+//! certificate, retries with backoff (writes only when provably not applied), redirects kept
+//! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
+//! converted into the [`models`](crate::models).
+//!
+//! # The pinned certificate
+//!
+//! The ledger's nodes present certificates issued by the ledger's own service certificate.
+//! The client trusts that certificate and nothing else (see [`tls`](crate::tls)). By default it
+//! fetches it from the identity service when it is built; when a later connection fails with a
+//! [`PinMismatch`](crate::ErrorKind::PinMismatch) (the certificate rotated, or the ledger was
+//! recovered), the client fetches it once more, and if it changed, rebuilds its connections
+//! with the new pin and tries the call again, once. Nothing was sent on a connection that
+//! failed verification, so this is safe for writes too. A certificate given to the builder
+//! ([`ClientBuilder::service_certificate_pem`]) is never replaced: a mismatch is then an error.
+//! Verification is never switched off.
+//!
+//! # Logging
+//!
+//! Every method runs in an `INFO` span `ledger_call` (target `confidential_ledger::client`)
+//! with the fields `method` and `transaction_id` (the transaction the call is about, or the one
+//! a write created); the pipeline's `ledger_operation` and `ledger_attempt` spans nest inside
+//! it (see [`pipeline::logging`](crate::pipeline::logging)). Bodies are logged at `DEBUG` only
+//! when [`ClientOptions::logging_enable`] or the call's
+//! [`CallOptions::logging_enable`] asks for it.
+
+mod builder;
+mod collections;
+mod entries;
+mod governance;
+pub(crate) mod options;
+mod paging;
+mod pinning;
+mod polling;
+mod programmability;
+mod receipts;
+mod roles;
+mod users;
+pub(crate) mod validate;
+
+use std::fmt;
+use std::future::Future;
+#[cfg(test)]
+use std::future::IntoFuture;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use progenitor_client::ResponseValue;
+use reqwest::Url;
+use tracing::Span;
+
+pub use builder::ClientBuilder;
+pub use collections::{ListCollectionsOptions, ListTagsOptions};
+pub use entries::{
+    CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
+    GetTransactionStatusOptions, ListLedgerEntriesOptions, WaitForCommitOptions,
+};
+pub use governance::{
+    GetConstitutionOptions, GetEnclaveQuotesOptions, ListConsortiumMembersOptions,
+};
+pub use options::{
+    CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
+    ProxyOptions,
+};
+pub use polling::{TransactionPollFuture, TransactionPoller};
+pub use programmability::{
+    CreateUserDefinedEndpointOptions, CreateUserDefinedFunctionOptions,
+    DeleteUserDefinedFunctionOptions, ExecuteUserDefinedFunctionOptions, GetRuntimeOptionsOptions,
+    GetUserDefinedEndpointOptions, GetUserDefinedEndpointsModuleOptions,
+    GetUserDefinedFunctionOptions, ListUserDefinedFunctionsOptions, UpdateRuntimeOptionsOptions,
+};
+pub use receipts::{GetReceiptOptions, GetVerifiedReceiptOptions, VerifiedReceipt};
+pub use roles::{
+    CreateUserDefinedRoleOptions, DeleteUserDefinedRoleOptions, GetUserDefinedRoleOptions,
+    UpdateUserDefinedRoleOptions,
+};
+pub use users::{
+    CreateOrUpdateLedgerUserOptions, CreateOrUpdateUserOptions, DeleteLedgerUserOptions,
+    DeleteUserOptions, GetLedgerUserOptions, GetUserOptions, ListLedgerUsersOptions,
+    ListUsersOptions,
+};
+
+use crate::generated::ledger;
+use crate::hooks::HookState;
+use crate::tls::PinnedCertificate;
+use crate::{CertificateCredential, Error, IdentityServiceClient, TransactionId};
+use pinning::Transport;
+
+/// A client of one Azure Confidential Ledger.
+///
+/// Build it with [`ConfidentialLedgerClient::builder`]. Cheap to clone: clones share the
+/// connections, the credential, the pinned certificate and the receipt verifier; it is `Send`
+/// and `Sync`, so one client can serve a whole program.
+///
+/// Methods follow one shape: required arguments, then `Option<XxxOptions>` (`None` for the
+/// defaults). Those that wait return a [`TransactionPoller`] (await it, or watch its progress);
+/// lists return a [`Pager`](crate::Pager), a `Stream` of items (or of pages with
+/// `into_pages()`).
+///
+/// | task | methods |
+/// |---|---|
+/// | write | [`create_ledger_entry`](Self::create_ledger_entry), [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait), [`begin_create_ledger_entry`](Self::begin_create_ledger_entry) |
+/// | commit | [`get_transaction_status`](Self::get_transaction_status), [`wait_for_commit`](Self::wait_for_commit) |
+/// | read | [`get_ledger_entry`](Self::get_ledger_entry), [`get_current_ledger_entry`](Self::get_current_ledger_entry), [`list_ledger_entries`](Self::list_ledger_entries) |
+/// | receipts | [`get_receipt`](Self::get_receipt), [`verify_receipt`](Self::verify_receipt), [`get_verified_receipt`](Self::get_verified_receipt) |
+/// | collections | [`list_collections`](Self::list_collections), [`list_tags`](Self::list_tags) |
+/// | governance | [`get_constitution`](Self::get_constitution), [`list_consortium_members`](Self::list_consortium_members), [`get_enclave_quotes`](Self::get_enclave_quotes) |
+/// | users | [`get_ledger_user`](Self::get_ledger_user), [`create_or_update_ledger_user`](Self::create_or_update_ledger_user), [`delete_ledger_user`](Self::delete_ledger_user), [`list_ledger_users`](Self::list_ledger_users); legacy [`get_user`](Self::get_user), [`create_or_update_user`](Self::create_or_update_user), [`delete_user`](Self::delete_user), [`list_users`](Self::list_users) |
+/// | roles | [`create_user_defined_role`](Self::create_user_defined_role), [`get_user_defined_role`](Self::get_user_defined_role), [`update_user_defined_role`](Self::update_user_defined_role), [`delete_user_defined_role`](Self::delete_user_defined_role) |
+/// | endpoints | [`get_user_defined_endpoint`](Self::get_user_defined_endpoint), [`create_user_defined_endpoint`](Self::create_user_defined_endpoint), [`get_user_defined_endpoints_module`](Self::get_user_defined_endpoints_module), [`get_runtime_options`](Self::get_runtime_options), [`update_runtime_options`](Self::update_runtime_options) |
+/// | functions | [`list_user_defined_functions`](Self::list_user_defined_functions), [`get_user_defined_function`](Self::get_user_defined_function), [`create_user_defined_function`](Self::create_user_defined_function), [`delete_user_defined_function`](Self::delete_user_defined_function), [`execute_user_defined_function`](Self::execute_user_defined_function) |
+///
+/// See the [module documentation](self) for how calls run, how the pinned certificate is
+/// kept current, and what is logged.
+///
+/// # Examples
+///
+/// Against a local sandbox ledger, as the administrator (mutual TLS):
+///
+/// ```
+/// use confidential_ledger::{CertificateCredential, ConfidentialLedgerClient};
+/// use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+/// let client = ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
+///     .identity_endpoint(sandbox.identity_endpoint())
+///     .ledger_id(sandbox.ledger_id())
+///     .certificate_credential(CertificateCredential::from_pem_parts(
+///         sandbox.admin_certificate_pem(),
+///         sandbox.admin_private_key_pem(),
+///     )?)
+///     .build()
+///     .await?;
+///
+/// let written = client.create_ledger_entry_and_wait("hello, ledger", None).await?;
+/// let entry = client.get_ledger_entry(written.transaction_id, None).await?;
+/// assert_eq!(entry.contents, "hello, ledger");
+///
+/// let receipt = client.get_receipt(written.transaction_id, None).await?;
+/// let verified = client.verify_receipt(&receipt, None)?;
+/// assert_eq!(verified.transaction_id, Some(written.transaction_id.to_string()));
+/// # sandbox.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ConfidentialLedgerClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: Url,
+    base_url: String,
+    ledger_id: String,
+    options: ClientOptions,
+    /// Where the pinned certificate comes from; `None` when the caller gave it.
+    identity: Option<IdentityServiceClient>,
+    certificate: Option<CertificateCredential>,
+    /// The current connections and pin; replaced when the pin is refreshed.
+    transport: RwLock<Arc<Transport>>,
+    /// One refresh at a time.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for ConfidentialLedgerClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let transport = self.transport();
+        f.debug_struct("ConfidentialLedgerClient")
+            .field("endpoint", &self.inner.endpoint.as_str())
+            .field("ledger_id", &self.inner.ledger_id)
+            .field("api_version", &self.inner.options.api_version)
+            .field("pinned", &transport.pinned)
+            .field(
+                "certificate_source",
+                &match &self.inner.identity {
+                    Some(identity) => format!("identity service {}", identity.endpoint()),
+                    None => "given by the caller".to_owned(),
+                },
+            )
+            .field("pipeline", &transport.pipeline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfidentialLedgerClient {
+    /// A builder for a client of the ledger at `endpoint`
+    /// (`https://<ledger-name>.confidential-ledger.azure.com`); see [`ClientBuilder`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use confidential_ledger::{ConfidentialLedgerClient, StaticTokenCredential};
+    ///
+    /// # async fn run() -> Result<(), confidential_ledger::Error> {
+    /// let client = ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
+    ///     .credential(StaticTokenCredential::new("<an Entra ID token>"))
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(endpoint: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(endpoint)
+    }
+
+    /// The ledger's endpoint.
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.endpoint
+    }
+
+    /// The ledger's id (the name the identity service knows it by).
+    pub fn ledger_id(&self) -> &str {
+        &self.inner.ledger_id
+    }
+
+    /// The client's options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The service certificate the client currently pins (and verifies receipts against).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run(client: confidential_ledger::ConfidentialLedgerClient) {
+    /// println!("trusting {}", client.service_certificate().fingerprint());
+    /// # }
+    /// ```
+    pub fn service_certificate(&self) -> PinnedCertificate {
+        self.transport().pinned.clone()
+    }
+
+    /// The generated client over the current connections, for operations or parameters the
+    /// typed methods do not cover. Its calls go through the same pipeline (credentials,
+    /// retries, redirects, logging) but are not retried after a pin refresh; convert their
+    /// errors with `Error::from`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use confidential_ledger::Error;
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), Error> {
+    /// let raw = client.raw();
+    /// let quotes = raw.get_enclave_quotes(&client.options().api_version).await.map_err(Error::from)?;
+    /// println!("{}", quotes.current_node_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn raw(&self) -> ledger::Client {
+        self.raw_for(&self.transport(), &CallOptions::default())
+    }
+
+    /// The current transport.
+    fn transport(&self) -> Arc<Transport> {
+        Arc::clone(
+            &self
+                .inner
+                .transport
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    fn api_version(&self) -> &str {
+        &self.inner.options.api_version
+    }
+
+    /// The generated client for one call over `transport`.
+    fn raw_for(&self, transport: &Transport, call: &CallOptions) -> ledger::Client {
+        let mut state = HookState::new(transport.pipeline.clone());
+        if let Some(enabled) = call.logging_enable {
+            state = state.log_bodies(enabled);
+        }
+        ledger::Client::new_with_client(
+            &self.inner.base_url,
+            transport.pipeline.http_client().clone(),
+            state,
+        )
+    }
+
+    /// Runs a generated operation (`op` is given the generated client), refreshing the pin and
+    /// trying again once after a pin mismatch.
+    async fn run<T, E, F, Fut>(
+        &self,
+        call: &CallOptions,
+        mut op: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: FnMut(ledger::Client) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    {
+        self.with_transport(|transport| {
+            let pending = op(self.raw_for(&transport, call));
+            async move { pending.await.map_err(Error::from) }
+        })
+        .await
+    }
+
+    /// Runs `attempt` over the current transport; after a pin mismatch, refreshes the pin (see
+    /// the [module documentation](self)) and runs it once more over the new transport.
+    async fn with_transport<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    where
+        F: FnMut(Arc<Transport>) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let transport = self.transport();
+        match attempt(Arc::clone(&transport)).await {
+            Err(err) if err.pin_mismatch().is_some() => {
+                match self.refresh_after_mismatch(&transport).await {
+                    Ok(fresh) => attempt(fresh).await,
+                    Err(why) => Err(err.with_detail(why)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The span of a call of `method`, about `transaction_id` when known.
+    fn span(method: &'static str, transaction_id: Option<TransactionId>) -> Span {
+        let span = tracing::info_span!(
+            target: "confidential_ledger::client",
+            "ledger_call",
+            method,
+            transaction_id = tracing::field::Empty,
+        );
+        if let Some(id) = transaction_id {
+            span.record("transaction_id", tracing::field::display(id));
+        }
+        span
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    /// Futures, pollers and pagers can move to other tasks (`tokio::spawn`).
+    #[allow(dead_code, clippy::diverging_sub_expression, unreachable_code)]
+    fn everything_is_send(client: ConfidentialLedgerClient) {
+        assert_send_sync::<ConfidentialLedgerClient>();
+        assert_send(&client.create_ledger_entry("x", None));
+        assert_send(&client.create_ledger_entry_and_wait("x", None));
+        assert_send(&client.begin_create_ledger_entry("x", None));
+        assert_send(&client.get_current_ledger_entry(None));
+        assert_send(&client.get_ledger_entry("1.1", None).into_future());
+        assert_send(&client.get_receipt("1.1", None).into_future());
+        assert_send(&client.get_verified_receipt("1.1", None));
+        assert_send(&client.wait_for_commit("1.1", None).into_future());
+        assert_send(&client.list_ledger_entries(None));
+        assert_send(&client.create_or_update_ledger_user("u", &[], None));
+        assert_send(&client.execute_user_defined_function("f", None));
+        assert_send(&client.refresh_service_certificate());
+        assert_send(&ClientBuilder::new("https://x").build());
+    }
+}

@@ -1,0 +1,292 @@
+//! [`TransactionPoller`]: the client's waits (for a commit, for a `Loading` entry or receipt),
+//! on top of the generic [`Poller`].
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::poller::{
+    ConsecutiveNotFound, ErrorClass, ErrorPolicy, PollErrorClass, PollStep, Poller, PollingOptions,
+    Progress, Verdict,
+};
+use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
+
+/// A wait for something about one transaction: its commit, its entry or its receipt while the
+/// ledger is `Loading` it.
+///
+/// - **Await it** for the result: `Result<T, Error>`; a wait that gives up is a
+///   [`Timeout`](ErrorKind::Timeout) error.
+/// - **Watch it** with [`progress`](Self::progress): a stream of updates (the status `S` the
+///   ledger reported, the number of polls, the next delay), readable from another task while
+///   the poller is awaited.
+/// - **Cancel it** by dropping it (or the future it became): nothing runs in the background.
+/// - **Bound it** with [`with_timeout`](Self::with_timeout), **pace it** with
+///   [`with_polling`](Self::with_polling), or **step it** by hand with
+///   [`poll_once`](Self::poll_once).
+///
+/// The first poll is immediate; later ones follow the [`PollingOptions`] schedule (25 ms,
+/// growing by 1.5× to 1 s by default), never faster than a `Retry-After` the ledger sent.
+///
+/// # Examples
+///
+/// ```no_run
+/// use futures::StreamExt;
+/// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+/// let written = client.create_ledger_entry("hello", None).await?;
+/// let poller = client
+///     .wait_for_commit(written.transaction_id, None)
+///     .with_timeout(std::time::Duration::from_secs(30));
+/// let mut progress = poller.progress();
+/// tokio::spawn(async move {
+///     while let Some(update) = progress.next().await {
+///         println!("{:?} after {} polls", update.status, update.polls);
+///     }
+/// });
+/// let status = poller.await?;
+/// assert!(status.state.is_committed());
+/// # Ok(()) }
+/// ```
+#[must_use = "a poller does nothing until it is awaited or polled"]
+pub struct TransactionPoller<T, S> {
+    poller: Poller<T, S, Error>,
+    transaction_id: Option<TransactionId>,
+}
+
+impl<T, S> TransactionPoller<T, S>
+where
+    T: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    pub(crate) fn new(poller: Poller<T, S, Error>, transaction_id: TransactionId) -> Self {
+        Self {
+            poller,
+            transaction_id: Some(transaction_id),
+        }
+    }
+
+    /// A poller that fails at its first poll, without a request: the transaction id given to
+    /// `operation` was malformed.
+    pub(crate) fn invalid(err: &ParseTransactionIdError, operation: &'static str) -> Self {
+        let detail = err.to_string();
+        Self {
+            poller: Poller::new(move || {
+                let err = Error::invalid_input(detail.clone()).with_operation(operation);
+                async move { Err::<PollStep<T, S>, Error>(err) }
+            }),
+            transaction_id: None,
+        }
+    }
+
+    /// The transaction waited for (`None` when the id given was malformed: the wait then
+    /// fails with [`InvalidInput`](ErrorKind::InvalidInput) without sending anything).
+    pub fn transaction_id(&self) -> Option<TransactionId> {
+        self.transaction_id
+    }
+
+    /// Gives up with a [`Timeout`](ErrorKind::Timeout) error once `timeout` has passed since
+    /// the first poll (replacing the client's
+    /// [`wait_timeout`](crate::ClientOptions::wait_timeout) and the call's option).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.poller = self.poller.with_timeout(timeout);
+        self
+    }
+
+    /// Polls on this schedule.
+    pub fn with_polling(mut self, options: PollingOptions) -> Self {
+        self.poller = self.poller.with_options(options);
+        self
+    }
+
+    /// A stream of the wait's progress; see [`Poller::progress`].
+    pub fn progress(&self) -> Progress<S> {
+        self.poller.progress()
+    }
+
+    /// The latest status the ledger reported, if a poll got one yet.
+    pub fn status(&self) -> Option<&S> {
+        self.poller.status()
+    }
+
+    /// How many polls were made so far.
+    pub fn polls(&self) -> u32 {
+        self.poller.polls()
+    }
+
+    /// How long to wait before the next [`poll_once`](Self::poll_once).
+    pub fn next_delay(&self) -> Duration {
+        self.poller.next_delay()
+    }
+
+    /// Polls once, now: `Ok(Some(result))` when done, `Ok(None)` when still pending (wait
+    /// [`next_delay`](Self::next_delay) before polling again).
+    ///
+    /// # Errors
+    ///
+    /// The error that ended the wait, or [`Timeout`](ErrorKind::Timeout).
+    pub async fn poll_once(&mut self) -> Result<Option<T>, Error> {
+        self.poller.poll_once().await.map_err(Error::from)
+    }
+
+    /// The generic poller underneath, whose output keeps timeouts apart
+    /// ([`PollError`](crate::PollError)).
+    pub fn into_poller(self) -> Poller<T, S, Error> {
+        self.poller
+    }
+}
+
+impl<T, S> IntoFuture for TransactionPoller<T, S>
+where
+    T: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Output = Result<T, Error>;
+    type IntoFuture = TransactionPollFuture<T>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        TransactionPollFuture {
+            inner: async move { self.poller.await.map_err(Error::from) }.boxed(),
+        }
+    }
+}
+
+impl<T, S: fmt::Debug> fmt::Debug for TransactionPoller<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransactionPoller")
+            .field("transaction_id", &self.transaction_id)
+            .field("poller", &self.poller)
+            .finish()
+    }
+}
+
+/// The future of an awaited [`TransactionPoller`]. Dropping it cancels the wait.
+#[must_use = "futures do nothing unless awaited"]
+pub struct TransactionPollFuture<T> {
+    inner: BoxFuture<'static, Result<T, Error>>,
+}
+
+impl<T> Future for TransactionPollFuture<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.poll_unpin(cx)
+    }
+}
+
+impl<T> fmt::Debug for TransactionPollFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransactionPollFuture")
+            .finish_non_exhaustive()
+    }
+}
+
+/// How reads of a committed transaction (its entry, its receipt) treat the ledger's errors:
+/// as a commit wait does ([`ConsecutiveNotFound`]: a node that has not caught up may answer
+/// `404` for a moment), except that `UnknownLedgerEntry` (the transaction wrote nothing to that
+/// collection) is final at once.
+#[derive(Debug, Default)]
+pub(crate) struct ReadPolicy(ConsecutiveNotFound);
+
+impl ErrorPolicy<Error> for ReadPolicy {
+    fn on_error(&mut self, error: &Error) -> Verdict {
+        if error.error_code() == Some("UnknownLedgerEntry") {
+            return Verdict::Fail;
+        }
+        self.0.observe(error)
+    }
+
+    fn on_success(&mut self) {
+        self.0.reset();
+    }
+}
+
+/// How waits for a commit treat the ledger's errors: `406` is "still pending", a `404` right
+/// after a write is replication lag (a few are tolerated in a row), a `404` with code
+/// `InvalidTransactionId` and everything else end the wait.
+impl PollErrorClass for Error {
+    fn poll_error_class(&self) -> ErrorClass {
+        match (self.status().map(|s| s.as_u16()), self.error_code()) {
+            (Some(406), _) => ErrorClass::StillPending,
+            (Some(404), Some("InvalidTransactionId")) => ErrorClass::Final,
+            (Some(404), _) if *self.kind() == ErrorKind::NotFound => ErrorClass::NotFoundYet,
+            _ => ErrorClass::Final,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn answer(status: u16, code: &str) -> Error {
+        let body = format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
+        Error::from_parts(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn commit_waits_classify_the_ledgers_answers() {
+        assert_eq!(
+            answer(406, "TransactionPendingOrUnknown").poll_error_class(),
+            ErrorClass::StillPending
+        );
+        assert_eq!(
+            answer(404, "TransactionPendingOrUnknown").poll_error_class(),
+            ErrorClass::NotFoundYet
+        );
+        assert_eq!(
+            answer(404, "InvalidTransactionId").poll_error_class(),
+            ErrorClass::Final
+        );
+        for (status, code) in [(500, "InternalError"), (403, "NotAllowed"), (401, "x")] {
+            assert_eq!(answer(status, code).poll_error_class(), ErrorClass::Final);
+        }
+        assert_eq!(
+            Error::invalid_input("x").poll_error_class(),
+            ErrorClass::Final
+        );
+    }
+
+    #[test]
+    fn reads_tolerate_lag_but_not_a_missing_entry() {
+        let mut policy = ReadPolicy::default();
+        for _ in 0..3 {
+            assert_eq!(
+                policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
+                Verdict::KeepWaiting
+            );
+        }
+        assert_eq!(
+            policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
+            Verdict::Fail
+        );
+        policy.on_success();
+        assert_eq!(
+            policy.on_error(&answer(404, "UnknownLedgerEntry")),
+            Verdict::Fail
+        );
+        assert_eq!(
+            policy.on_error(&answer(404, "InvalidTransactionId")),
+            Verdict::Fail
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_id_fails_the_first_poll_and_names_the_operation() {
+        let err = "2.x".parse::<TransactionId>().unwrap_err();
+        let mut poller = TransactionPoller::<(), ()>::invalid(&err, "get_receipt");
+        assert_eq!(poller.transaction_id(), None);
+        let first = poller.poll_once().await.unwrap_err();
+        assert_eq!(first.kind(), &ErrorKind::InvalidInput);
+        assert_eq!(first.operation(), Some("get_receipt"));
+        assert!(first.to_string().contains("\"2.x\""), "{first}");
+    }
+}

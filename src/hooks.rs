@@ -1,0 +1,137 @@
+//! The generated clients' hooks: every request of a generated operation goes through the
+//! [`Pipeline`].
+//!
+//! The generator (`build/generator.rs`) gives each generated `Client` an inner value of type
+//! [`HookState`] and requires an implementation of `progenitor_client::ClientHooks` for it
+//! (`HooksMode::Expected`); this module holds both implementations, for
+//! [`generated::ledger::Client`](crate::generated::ledger::Client) and
+//! [`generated::identity::Client`](crate::generated::identity::Client). Their `exec` hook:
+//!
+//! - drops the `api-version` *header* the generated code adds (the service reads the query
+//!   parameter, which carries the version the caller chose);
+//! - sends the body with the content type the operation table names (merge patch for the
+//!   `PATCH` operations; see [`OperationContext::for_request`]);
+//! - applies the call's body logging setting;
+//! - sends the request through the [`Pipeline`] (authentication, retries, redirects, user agent,
+//!   tracing) and hands the pipeline's errors back through the *carrier* response
+//!   ([`CARRIER_STATUS`](crate::CARRIER_STATUS)): convert a generated operation's error with
+//!   `Error::from` to get them back intact.
+//!
+//! This is how [`ConfidentialLedgerClient`](crate::ConfidentialLedgerClient) runs every
+//! operation; the same works for anyone using the generated client directly.
+//!
+//! # Examples
+//!
+//! The raw generated client over a pipeline, as an escape hatch:
+//!
+//! ```no_run
+//! use confidential_ledger::generated::ledger;
+//! use confidential_ledger::hooks::HookState;
+//! use confidential_ledger::pipeline::Pipeline;
+//! use confidential_ledger::Error;
+//!
+//! # async fn run(pipeline: Pipeline) -> Result<(), Error> {
+//! let raw = ledger::Client::new_with_client(
+//!     "https://myledger.confidential-ledger.azure.com",
+//!     pipeline.http_client().clone(),
+//!     HookState::new(pipeline.clone()),
+//! );
+//! let constitution = raw.get_constitution("2026-02-23").await.map_err(Error::from)?;
+//! println!("{}", constitution.digest);
+//! # Ok(()) }
+//! ```
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use crate::Error;
+use crate::generated::{identity, ledger};
+use crate::pipeline::{OperationContext, Pipeline};
+
+/// The name of the header progenitor adds to every request with the spec's version.
+const API_VERSION_HEADER: &str = "api-version";
+
+/// What the generated clients' hooks need: the pipeline to send through, and the settings of
+/// the call being made.
+///
+/// Cheap to clone (the pipeline is shared).
+///
+/// # Examples
+///
+/// ```no_run
+/// use confidential_ledger::hooks::HookState;
+/// # fn run(pipeline: confidential_ledger::pipeline::Pipeline) {
+/// let state = HookState::new(pipeline).log_bodies(true);
+/// assert_eq!(state.logs_bodies(), Some(true));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct HookState {
+    pipeline: Pipeline,
+    log_bodies: Option<bool>,
+}
+
+impl HookState {
+    /// Sends every request through `pipeline`, with the pipeline's own body logging setting.
+    pub fn new(pipeline: Pipeline) -> Self {
+        Self {
+            pipeline,
+            log_bodies: None,
+        }
+    }
+
+    /// Logs (or does not log) the bodies of the requests made with this state at `DEBUG`,
+    /// whatever the pipeline's setting.
+    #[must_use]
+    pub fn log_bodies(mut self, enabled: bool) -> Self {
+        self.log_bodies = Some(enabled);
+        self
+    }
+
+    /// The body logging setting of calls made with this state (`None`: the pipeline's).
+    pub fn logs_bodies(&self) -> Option<bool> {
+        self.log_bodies
+    }
+
+    /// The pipeline requests go through.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Sends a request the generated code built for `operation_id`. Never fails: a failure is
+    /// returned as a carrier response.
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> reqwest::Response {
+        request.headers_mut().remove(API_VERSION_HEADER);
+        let mut op = OperationContext::for_request(operation_id, &request);
+        if let Some(enabled) = self.log_bodies {
+            op = op.log_bodies(enabled);
+        }
+        self.pipeline
+            .send(request, &op)
+            .await
+            .unwrap_or_else(Error::into_response)
+    }
+}
+
+impl ClientHooks<HookState> for ledger::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        Ok(self.inner().exec(request, info.operation_id).await)
+    }
+}
+
+impl ClientHooks<HookState> for identity::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        Ok(self.inner().exec(request, info.operation_id).await)
+    }
+}

@@ -1,0 +1,16 @@
+//! The client against in-process sandbox ledgers: every operation, both ways to authenticate,
+//! pollers and pagers (with `Loading` and several pages), pin refresh, identity lookup,
+//! retries and dropped connections, redirects, input checks and access errors.
+//!
+//! One test binary with a module per area, each test with a sandbox of its own.
+
+mod construction;
+mod entries;
+mod faults;
+mod governance;
+mod hooks;
+mod logging;
+mod programmability;
+mod receipts;
+mod support;
+mod users;
