@@ -118,6 +118,13 @@ pub(crate) struct Generation {
     pub(crate) endorsement_pem: Option<String>,
 }
 
+impl Generation {
+    /// The node's private key (PKCS#8 PEM).
+    pub(crate) fn node_key_pem(&self) -> &str {
+        &self.node_key_pem
+    }
+}
+
 impl std::fmt::Debug for Generation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Generation")

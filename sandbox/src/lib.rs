@@ -65,6 +65,7 @@ pub use control::{mint_token_in, rotate_service_identity_in, stored_ledger_id};
 pub use error::SandboxError;
 pub use faults::{FaultAction, Faults};
 pub use options::SandboxOptions;
+pub use tls::NodeTlsIdentity;
 pub use token::{LEDGER_AUDIENCE, TokenSpec};
 pub use txid::{ParseTransactionIdError, TransactionId};
 
@@ -359,6 +360,33 @@ impl Sandbox {
             .current_generation()
             .service_cert_pem
             .clone()
+    }
+
+    /// The node certificate chain and private key the ledger endpoint currently presents (PEM).
+    ///
+    /// A test aid, for test proxies and fake nodes that must be accepted by a client pinned to
+    /// the [service certificate](Self::service_certificate_pem). Changes when the identity
+    /// rotates. Never hand a real ledger's node key to anything: this exists because the
+    /// sandbox's keys are throwaway.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confidential_ledger_sandbox::SandboxError> {
+    /// use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
+    ///
+    /// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+    /// let node = sandbox.node_tls_identity();
+    /// assert!(node.certificate_chain_pem.contains("BEGIN CERTIFICATE"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn node_tls_identity(&self) -> NodeTlsIdentity {
+        let generation = self.app.ledger.current_generation();
+        NodeTlsIdentity {
+            certificate_chain_pem: generation.node_cert_pem.clone(),
+            private_key_pem: generation.node_key_pem().to_string(),
+        }
     }
 
     /// The administrator's client certificate (PEM). Its fingerprint is an `Administrator`.

@@ -18,6 +18,41 @@ use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureSc
 use crate::SandboxError;
 use crate::identity::Generation;
 
+/// The TLS identity the ledger endpoint presents: the node certificate chain and its private
+/// key, both PEM ([`Sandbox::node_tls_identity`](crate::Sandbox::node_tls_identity)).
+///
+/// A test aid: a test proxy that terminates TLS with it is accepted by a client pinned to the
+/// service certificate exactly as the sandbox is. `Debug` redacts the key.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger_sandbox::NodeTlsIdentity;
+///
+/// let id = NodeTlsIdentity {
+///     certificate_chain_pem: "-----BEGIN CERTIFICATE-----\n...".into(),
+///     private_key_pem: "-----BEGIN PRIVATE KEY-----\nsecret".into(),
+/// };
+/// assert!(!format!("{id:?}").contains("secret"));
+/// ```
+#[derive(Clone)]
+pub struct NodeTlsIdentity {
+    /// The certificates the node presents, leaf first (PEM). A node presents only its own
+    /// certificate, issued by the service certificate.
+    pub certificate_chain_pem: String,
+    /// The node's private key (PKCS#8 PEM).
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for NodeTlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTlsIdentity")
+            .field("certificate_chain_pem", &self.certificate_chain_pem)
+            .field("private_key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
 /// Serves the current node certificate; swapped when the identity rotates.
 #[derive(Debug)]
 pub(crate) struct NodeCertResolver {

@@ -1,0 +1,168 @@
+//! The faults the proxy can inflict on one request.
+
+use std::time::Duration;
+
+/// What the proxy does to one request instead of (or before) passing it through.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use faultproxy::Fault;
+///
+/// let throttled = Fault::status(429).retry_after(Duration::from_secs(2));
+/// assert_eq!(throttled, Fault::Status { status: 429, retry_after: Some(Duration::from_secs(2)) });
+/// assert_eq!(Fault::unavailable().retry_after(Duration::from_millis(1500)).to_string(),
+///            "status 503 (Retry-After 2 s)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Read the whole request, then reset the client's connection (TCP RST, `SO_LINGER` 0).
+    /// The request never reaches the server: for a write, nothing was written.
+    ResetBeforeForward,
+    /// Forward the request, read the server's whole answer, then reset the client's connection
+    /// instead of answering. The server executed the request; the client cannot know it.
+    ResetAfterResponse,
+    /// Wait this long, then forward the request normally.
+    Delay(Duration),
+    /// Answer `status` in the service's error shape (`{"error": {"code", "message"}}`) without
+    /// forwarding the request; the connection stays open.
+    Status {
+        /// An HTTP error status (400-599), typically 503 or 429.
+        status: u16,
+        /// Sent as `Retry-After` in whole seconds, rounded up.
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Fault {
+    /// An error answer with `status` and no `Retry-After`.
+    pub fn status(status: u16) -> Fault {
+        Fault::Status {
+            status,
+            retry_after: None,
+        }
+    }
+
+    /// `503 Service Unavailable`.
+    pub fn unavailable() -> Fault {
+        Fault::status(503)
+    }
+
+    /// `429 Too Many Requests`.
+    pub fn throttled() -> Fault {
+        Fault::status(429)
+    }
+
+    /// The same error answer with `Retry-After`; other faults are returned unchanged.
+    #[must_use]
+    pub fn retry_after(self, after: Duration) -> Fault {
+        match self {
+            Fault::Status { status, .. } => Fault::Status {
+                status,
+                retry_after: Some(after),
+            },
+            other => other,
+        }
+    }
+
+    /// The kind of fault, without its parameters.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::ResetBeforeForward => FaultKind::ResetBeforeForward,
+            Fault::ResetAfterResponse => FaultKind::ResetAfterResponse,
+            Fault::Delay(_) => FaultKind::Delay,
+            Fault::Status { .. } => FaultKind::Status,
+        }
+    }
+
+    /// True when the request reaches the server despite the fault.
+    pub fn forwards(&self) -> bool {
+        matches!(self, Fault::ResetAfterResponse | Fault::Delay(_))
+    }
+}
+
+/// `Retry-After` in whole seconds, rounded up.
+pub(crate) fn retry_after_seconds(after: Duration) -> u64 {
+    after.as_secs() + u64::from(after.subsec_nanos() > 0)
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::ResetBeforeForward => f.write_str("reset before forwarding"),
+            Fault::ResetAfterResponse => f.write_str("reset after the response"),
+            Fault::Delay(d) => write!(f, "delay {d:?}"),
+            Fault::Status {
+                status,
+                retry_after: None,
+            } => write!(f, "status {status}"),
+            Fault::Status {
+                status,
+                retry_after: Some(after),
+            } => write!(
+                f,
+                "status {status} (Retry-After {} s)",
+                retry_after_seconds(*after)
+            ),
+        }
+    }
+}
+
+/// The kinds of [`Fault`], for counting.
+///
+/// # Examples
+///
+/// ```
+/// use faultproxy::{Fault, FaultKind};
+///
+/// assert_eq!(Fault::throttled().kind(), FaultKind::Status);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    /// [`Fault::ResetBeforeForward`].
+    ResetBeforeForward,
+    /// [`Fault::ResetAfterResponse`].
+    ResetAfterResponse,
+    /// [`Fault::Delay`].
+    Delay,
+    /// [`Fault::Status`].
+    Status,
+}
+
+/// The error code the service uses for `status` in an injected answer.
+pub(crate) fn error_code(status: u16) -> &'static str {
+    match status {
+        408 => "RequestTimeout",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => "InjectedFault",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), 0);
+        assert_eq!(retry_after_seconds(Duration::from_secs(3)), 3);
+        assert_eq!(retry_after_seconds(Duration::from_millis(3001)), 4);
+        assert_eq!(retry_after_seconds(Duration::from_nanos(1)), 1);
+    }
+
+    #[test]
+    fn retry_after_only_changes_status_faults() {
+        let d = Duration::from_secs(1);
+        assert_eq!(
+            Fault::ResetBeforeForward.retry_after(d),
+            Fault::ResetBeforeForward
+        );
+        assert_eq!(Fault::Delay(d).retry_after(d), Fault::Delay(d));
+        assert!(Fault::ResetAfterResponse.forwards() && !Fault::unavailable().forwards());
+    }
+}
