@@ -429,10 +429,13 @@ struct Template {
 
 impl Template {
     fn new(request: reqwest::Request) -> Self {
+        // What `try_clone` checks, without making a copy: only a streamed body cannot be
+        // sent again.
+        let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         Self {
             method: request.method().clone(),
             url: request.url().clone(),
-            replayable: request.try_clone().is_some(),
+            replayable,
             request: Some(request),
         }
     }
@@ -529,9 +532,9 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         let span = logging::operation_span(op, request.method());
-        self.shared
-            .run(request, op)
-            .instrument(span)
+        // Boxed: the retry and redirect loop makes a large future (several KiB), which every
+        // caller's future would otherwise embed and copy at each level of nesting.
+        Box::pin(self.shared.run(request, op).instrument(span))
             .await
             .map_err(|err| err.with_operation(op.operation_id()))
     }
