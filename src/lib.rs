@@ -63,6 +63,8 @@
 //! | [`generated`] | the raw generated clients, an escape hatch |
 #![deny(missing_docs)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod client;
 pub mod credential;
 pub mod error;
