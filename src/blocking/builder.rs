@@ -29,6 +29,23 @@ pub struct ClientBuilder {
     inner: crate::ClientBuilder,
 }
 
+/// The blocking form of an async builder, with its settings.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::{ClientBuilder, blocking};
+///
+/// let settings = ClientBuilder::new("https://my-ledger.confidential-ledger.azure.com").ledger_id("my-ledger");
+/// let builder = blocking::ClientBuilder::from(settings);
+/// # let _ = builder;
+/// ```
+impl From<crate::ClientBuilder> for ClientBuilder {
+    fn from(inner: crate::ClientBuilder) -> Self {
+        Self { inner }
+    }
+}
+
 impl ClientBuilder {
     /// A builder for the ledger at `endpoint`; see [`crate::ClientBuilder::new`].
     pub fn new(endpoint: impl Into<String>) -> Self {
