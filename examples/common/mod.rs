@@ -26,7 +26,29 @@ use confidential_ledger::{
 };
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
 
-pub type Result<T = ()> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+pub type Result<T = ()> = std::result::Result<T, Failure>;
+
+/// Any error, shown to a person: `main` returning `Err` prints its message and causes
+/// (`Error: ...`), not a debugging dump.
+pub struct Failure(Box<dyn Error + Send + Sync>);
+
+impl<E: Into<Box<dyn Error + Send + Sync>>> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Self(err.into())
+    }
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(err) = cause {
+            write!(f, "\n  caused by: {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}
 
 /// A connected client, and the sandbox behind it when the environment named no ledger.
 pub struct Ledger {
