@@ -87,7 +87,9 @@ async fn main() -> common::Result {
     if let Some(sandbox) = &ledger.sandbox {
         // 403 NotAllowed: a valid Entra ID token, but its principal is not a ledger user.
         let stranger = common::sandbox_builder(sandbox)
-            .credential(StaticTokenCredential::new(sandbox.mint_token("a-stranger")))
+            .credential(StaticTokenCredential::new(
+                sandbox.mint_token("0f6b1e29-dead-4000-8000-00000000beef"),
+            ))
             .build()
             .await?;
         let err = failed(stranger.create_ledger_entry("hello", None).await)?;
