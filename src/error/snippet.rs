@@ -103,6 +103,11 @@ fn bearer_credential(text: &str) -> Option<BearerMatch> {
         .char_indices()
         .find(|(_, c)| !is_token_char(*c))
         .map_or(credential.len(), |(i, _)| i);
+    // `Bearer Bearer <credential>` (a doubled scheme): the second `Bearer` is the keyword, not
+    // the credential; leave this one as a word so the scan finds the next.
+    if credential[..len].eq_ignore_ascii_case(WORD) {
+        return None;
+    }
     (len > 0).then_some(BearerMatch {
         keyword: WORD.len() + spaces,
         total: WORD.len() + spaces + len,
@@ -146,7 +151,26 @@ mod tests {
         assert_eq!(redact("BEARER  s3cr3t==\""), "BEARER  [redacted]\"");
         // Not a credential: the word alone, or glued to another word.
         assert_eq!(redact("Bearer"), "Bearer");
+        assert_eq!(redact("Bearer Bearer"), "Bearer Bearer");
         assert_eq!(redact("the bearer: x"), "the bearer: x");
+    }
+
+    /// Found by the `error_from_parts` fuzz target: the second `Bearer` of a doubled scheme
+    /// was taken for the credential, and the credential after it was shown.
+    #[test]
+    fn a_doubled_bearer_keyword_does_not_hide_the_credential() {
+        assert_eq!(
+            redact("Bearer Bearer s3cr3t-value"),
+            "Bearer Bearer [redacted]"
+        );
+        assert_eq!(
+            redact("{\"erro bearer  Bearer Pl4nted-S3cret.Token~value\" n"),
+            "{\"erro bearer  Bearer [redacted]\" n"
+        );
+        assert_eq!(
+            redact("bearer\tBEARER bearer x.y"),
+            "bearer\tBEARER bearer [redacted]"
+        );
     }
 
     #[test]
