@@ -341,5 +341,10 @@ mod tests {
             &ledger_body("Upstream", "got Bearer Bearer Pl4nted-S3cret"),
         );
         assert_eq!(err.service_message(), Some("got Bearer Bearer [redacted]"));
+        // The second input it found: the keyword behind `=`, inside the first credential.
+        let body = b"tee:0)on/js135\n\n{\"ealid\x8b\0\0ica4!00nte bearer \t\t\t\t=Bearer Pl4nted-S3cret.Token~value,\t\t\t\"[: ap300";
+        let err = Error::from_parts(StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), body);
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("Pl4nted"), "{shown}");
     }
 }
