@@ -184,7 +184,9 @@ async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_n
             Outcome::Failed(why) => failures.push(format!("write {index}: {why}")),
         }
     }
+    let by_status = injected_statuses(&proxy);
     let report = Report {
+        by_status: by_status.clone(),
         writes: WRITES,
         successes,
         unknown_present,
@@ -228,7 +230,6 @@ async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_n
     ] {
         assert!(count >= 50, "only {count} faults of kind {kind}: {stats:?}");
     }
-    let by_status = injected_statuses(&proxy);
     assert!(
         by_status.get(&(503, true)).copied().unwrap_or(0) > 0
             && by_status.get(&(429, true)).copied().unwrap_or(0) > 0
@@ -256,6 +257,7 @@ fn injected_statuses(proxy: &FaultProxy) -> BTreeMap<(u16, bool), u64> {
 }
 
 struct Report {
+    by_status: BTreeMap<(u16, bool), u64>,
     writes: usize,
     successes: u64,
     unknown_present: u64,
@@ -266,13 +268,30 @@ struct Report {
 }
 
 impl Report {
+    /// `(503 with Retry-After 1 s: n, ...)`.
+    fn statuses(&self) -> String {
+        let parts: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|((status, after), n)| {
+                let after = if *after {
+                    "Retry-After 1 s"
+                } else {
+                    "no wait asked"
+                };
+                format!("{status} {after}: {n}")
+            })
+            .collect();
+        format!("({})", parts.join(", "))
+    }
+
     fn print(&self) {
         let s = &self.stats;
         println!(
             "through the fault proxy (seed {SEED:#x}, {IN_FLIGHT} in flight): {} writes in {:.1} s\n\
              \x20 succeeded {} | outcome unknown and present {} | outcome unknown and absent {} | other errors {}\n\
              \x20 proxy: {} requests on {} connections, {} faults injected: reset before forward {}, \
-             reset after response {}, 503/429 {}, delays {}\n\
+             reset after response {}, 503/429 {} {}, delays {}\n\
              \x20 client retries {} (requests - writes)",
             self.writes,
             self.written_in.as_secs_f64(),
@@ -286,6 +305,7 @@ impl Report {
             s.reset_before_forward,
             s.reset_after_response,
             s.statuses,
+            self.statuses(),
             s.delayed,
             s.requests.saturating_sub(self.writes as u64),
         );
