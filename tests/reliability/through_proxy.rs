@@ -277,7 +277,7 @@ impl Report {
                 let after = if *after {
                     "Retry-After 1 s"
                 } else {
-                    "no wait asked"
+                    "no or zero Retry-After"
                 };
                 format!("{status} {after}: {n}")
             })
