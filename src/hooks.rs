@@ -9,6 +9,10 @@
 //!
 //! - drops the `api-version` *header* the generated code adds (the service reads the query
 //!   parameter, which carries the version the caller chose);
+//! - sends a `+` in the path as `%2B`: the ledger decodes path parameters with CCF's URL
+//!   decoding, where `+` is a space, and the generated code's path encoding leaves `+` as it
+//!   is (no fixed path of either API holds a `+`, so every `+` there is part of a parameter,
+//!   such as a user id);
 //! - sends the body with the content type the operation table names (merge patch for the
 //!   `PATCH` operations; see [`OperationContext::for_request`]);
 //! - applies the call's body logging setting;
@@ -105,6 +109,7 @@ impl HookState {
         operation_id: &'static str,
     ) -> reqwest::Response {
         request.headers_mut().remove(API_VERSION_HEADER);
+        encode_plus_in_path(request.url_mut());
         let mut op = OperationContext::for_request(operation_id, &request);
         if let Some(enabled) = self.log_bodies {
             op = op.log_bodies(enabled);
@@ -113,6 +118,15 @@ impl HookState {
             .send(request, &op)
             .await
             .unwrap_or_else(Error::into_response)
+    }
+}
+
+/// Replaces every `+` in the path of `url` with `%2B`, so that the ledger, which decodes a
+/// `+` in a path parameter as a space, reads a `+`.
+fn encode_plus_in_path(url: &mut reqwest::Url) {
+    if url.path().contains('+') {
+        let path = url.path().replace('+', "%2B");
+        url.set_path(&path);
     }
 }
 
@@ -133,5 +147,25 @@ impl ClientHooks<HookState> for identity::Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         Ok(self.inner().exec(request, info.operation_id).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plus_in_the_path_is_sent_percent_encoded_and_the_query_is_left_alone() {
+        let mut url =
+            reqwest::Url::parse("https://l.test/app/ledgerUsers/a+b%2Bc+?api-version=1&x=a+b")
+                .unwrap();
+        encode_plus_in_path(&mut url);
+        assert_eq!(
+            url.as_str(),
+            "https://l.test/app/ledgerUsers/a%2Bb%2Bc%2B?api-version=1&x=a+b"
+        );
+        let mut plain = reqwest::Url::parse("https://l.test/app/ledgerUsers/5F:23%20x").unwrap();
+        encode_plus_in_path(&mut plain);
+        assert_eq!(plain.as_str(), "https://l.test/app/ledgerUsers/5F:23%20x");
     }
 }

@@ -48,6 +48,11 @@
 //! # }
 //! ```
 //!
+//! The [README](https://github.com/confidential-ledger/confidential-ledger-rust#readme) is the
+//! guided tour: getting started (credentials, pinning), key concepts, the code of every task of
+//! a user's day (each also a runnable example in `examples/`), troubleshooting, and the local
+//! sandbox ledger. Its Rust snippets are compiled with this crate's doctests.
+//!
 //! # Modules
 //!
 //! | module | what |
@@ -61,8 +66,17 @@
 //! | [`poller`], [`pager`] | the waiting and paging machinery under the client's pollers and lists |
 //! | [`pipeline`], [`hooks`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
 //! | [`generated`] | the raw generated clients, an escape hatch |
+//! | `blocking` | (feature `blocking`) the same client for programs without an async runtime |
 #![deny(missing_docs)]
 
+/// The README's Rust snippets, compiled as doctests. They use every feature (the blocking API,
+/// `azure_identity` credentials), so they are checked with `--all-features`.
+#[cfg(all(doctest, feature = "blocking", feature = "azure-identity"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod client;
 pub mod credential;
 pub mod error;

@@ -517,6 +517,51 @@ async fn ledger_users_legacy_users_and_redirects() {
     s.shutdown().await;
 }
 
+/// Path parameters are decoded as the service decodes them (CCF's URL decoding): `%XX`, and
+/// `+` as a space. A client that sends a `+` in a user id unencoded names another user.
+#[tokio::test]
+async fn path_parameters_are_decoded_like_the_service_plus_is_a_space() {
+    let s = sandbox().await;
+    let admin = Client::admin(&s);
+    let roles = |role: &str| json!({ "assignedRoles": [role] });
+    let raw = admin
+        .patch("/app/ledgerUsers/plus+sign", roles("Reader"))
+        .await;
+    assert_eq!(raw.status, StatusCode::OK, "{raw:?}");
+    assert_eq!(raw.body["userId"], "plus sign");
+    let encoded = admin
+        .patch("/app/ledgerUsers/plus%2Bsign", roles("Contributor"))
+        .await;
+    assert_eq!(encoded.body["userId"], "plus+sign");
+    let spaced = admin.get("/app/ledgerUsers/plus%20sign").await;
+    assert_eq!(
+        spaced.body,
+        json!({ "assignedRoles": ["Reader"], "userId": "plus sign" })
+    );
+    let slashed = admin
+        .patch("/app/ledgerUsers/a%2Fb%23c%3Fd%25e", roles("Reader"))
+        .await;
+    assert_eq!(slashed.body["userId"], "a/b#c?d%e");
+    let listed = admin.get("/app/ledgerUsers").await;
+    let ids: Vec<&str> = listed.body["ledgerUsers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["userId"].as_str())
+        .collect();
+    for id in ["plus sign", "plus+sign", "a/b#c?d%e"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    let deleted = admin.delete("/app/ledgerUsers/plus%2Bsign").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        admin.get("/app/ledgerUsers/plus+sign").await.status,
+        StatusCode::OK,
+        "the user with a space is another user"
+    );
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn legacy_users_without_redirect_when_switched_off() {
     let s = Sandbox::start(SandboxOptions::for_tests().legacy_users_redirect(false))

@@ -31,13 +31,29 @@ pub(crate) fn name(what: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A user id: an Entra object id or a certificate fingerprint (`5F:23:…`).
+/// A user id: an Entra object id, a certificate fingerprint (`5F:23:…`), or any other id the
+/// ledger knows (it takes any text; `/`, `?`, `#`, `%`, `+`, spaces and non-ASCII characters are
+/// percent-encoded in the path, and the ledger decodes them back), as long as it can be one
+/// path segment.
 pub(crate) fn user_id(value: &str) -> Result<(), Error> {
     name("user id", value)?;
-    if value.contains(['/', '?', '#']) {
+    path_segment("user id", value)
+}
+
+/// A value sent as one segment of a URL path. URL parsing (the WHATWG URL standard, which the
+/// `url` crate under reqwest follows) turns a `\` into a `/` and removes the segments `.` and
+/// `..`, so such a value would reach another path: it is refused rather than sent elsewhere.
+fn path_segment(what: &str, value: &str) -> Result<(), Error> {
+    if value.contains('\\') {
         return Err(Error::invalid_input(format!(
-            "the user id {value:?} contains '/', '?' or '#'; a user id is an Entra object id or \
-             a certificate fingerprint (hex pairs separated by ':')"
+            "the {what} {value:?} contains '\\', which URLs treat as '/': it cannot be sent in \
+             a request path"
+        )));
+    }
+    if value == "." || value == ".." {
+        return Err(Error::invalid_input(format!(
+            "the {what} {value:?} is a relative path segment, which URLs remove: it cannot be \
+             sent in a request path"
         )));
     }
     Ok(())
@@ -65,7 +81,7 @@ pub(crate) fn function_id(value: &str) -> Result<(), Error> {
             "the function id {value:?} must not contain ':' or '/'"
         )));
     }
-    Ok(())
+    path_segment("function id", value)
 }
 
 /// Tags, sent joined with commas: each a name without a comma.
@@ -136,7 +152,25 @@ mod tests {
         user_id("0f6b1e29-0000-4000-8000-000000000000").unwrap();
         assert!(refused(user_id("")).contains("empty"));
         assert!(refused(user_id(" padded")).contains("whitespace"));
-        assert!(refused(user_id("a/b")).contains("'/'"));
+        // Encoded in the path, decoded back by the ledger.
+        for id in [
+            "a/b",
+            "a?b",
+            "a#b",
+            "a+b",
+            "100%",
+            "with space",
+            "用户",
+            ".hidden",
+            "...",
+        ] {
+            user_id(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        }
+        // What URL parsing would turn into another path.
+        assert!(refused(user_id("a\\b")).contains("'\\'"));
+        assert!(refused(user_id(".")).contains("relative path segment"));
+        assert!(refused(user_id("..")).contains("relative path segment"));
+        assert!(refused(function_id("..")).contains("relative path segment"));
         assert!(refused(user_id("a\u{7}")).contains("control"));
         assert!(refused(user_id(&"x".repeat(257))).contains("257 characters"));
         ledger_id("my-ledger").unwrap();

@@ -326,4 +326,25 @@ mod tests {
         assert_eq!(shown.chars().count(), MAX_MESSAGE_CHARS + 1);
         assert!(!err.to_string().contains("eyJabc"));
     }
+
+    /// The input the `error_from_parts` fuzz target found: a body echoing `bearer  Bearer
+    /// <credential>` showed the credential.
+    #[test]
+    fn a_doubled_bearer_keyword_in_a_body_is_redacted() {
+        let body = "{\"erro bearer  Bearer Pl4nted-S3cret.Token~value\" n is l403\nconidAutt";
+        let err = map(401, body);
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("Pl4nted"), "{shown}");
+        assert!(shown.contains("Bearer [redacted]"), "{shown}");
+        let err = map(
+            500,
+            &ledger_body("Upstream", "got Bearer Bearer Pl4nted-S3cret"),
+        );
+        assert_eq!(err.service_message(), Some("got Bearer Bearer [redacted]"));
+        // The second input it found: the keyword behind `=`, inside the first credential.
+        let body = b"tee:0)on/js135\n\n{\"ealid\x8b\0\0ica4!00nte bearer \t\t\t\t=Bearer Pl4nted-S3cret.Token~value,\t\t\t\"[: ap300";
+        let err = Error::from_parts(StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), body);
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("Pl4nted"), "{shown}");
+    }
 }

@@ -99,10 +99,24 @@ fn bearer_credential(text: &str) -> Option<BearerMatch> {
         return None;
     }
     let credential = &after[spaces..];
-    let len = credential
+    let mut len = credential
         .char_indices()
         .find(|(_, c)| !is_token_char(*c))
         .map_or(credential.len(), |(i, _)| i);
+    // A keyword closing the credential and followed by whitespace introduces the next
+    // credential (`Bearer Bearer <credential>`, `Bearer =Bearer <credential>`): stop before it,
+    // so the scan finds it and redacts what follows. Token characters are ASCII, so byte
+    // offsets are character boundaries.
+    if let Some(start) = len.checked_sub(WORD.len())
+        && credential[start..len].eq_ignore_ascii_case(WORD)
+        && credential[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_base64url(c))
+        && credential[len..].starts_with([' ', '\t'])
+    {
+        len = start;
+    }
     (len > 0).then_some(BearerMatch {
         keyword: WORD.len() + spaces,
         total: WORD.len() + spaces + len,
@@ -146,7 +160,39 @@ mod tests {
         assert_eq!(redact("BEARER  s3cr3t==\""), "BEARER  [redacted]\"");
         // Not a credential: the word alone, or glued to another word.
         assert_eq!(redact("Bearer"), "Bearer");
+        assert_eq!(redact("Bearer Bearer"), "Bearer [redacted]");
         assert_eq!(redact("the bearer: x"), "the bearer: x");
+    }
+
+    /// Found by the `error_from_parts` fuzz target: the second `Bearer` of a doubled scheme
+    /// was taken for the credential, and the credential after it was shown.
+    #[test]
+    fn a_doubled_bearer_keyword_does_not_hide_the_credential() {
+        assert_eq!(
+            redact("Bearer Bearer s3cr3t-value"),
+            "Bearer Bearer [redacted]"
+        );
+        assert_eq!(
+            redact("{\"erro bearer  Bearer Pl4nted-S3cret.Token~value\" n"),
+            "{\"erro bearer  Bearer [redacted]\" n"
+        );
+        assert_eq!(
+            redact("bearer\tBEARER bearer x.y"),
+            "bearer\tBEARER bearer [redacted]"
+        );
+        // The second keyword behind a token character that is not part of a word (found by
+        // the same target).
+        assert_eq!(
+            redact("bearer \t=Bearer Pl4nted-S3cret,"),
+            "bearer \t[redacted]Bearer [redacted],"
+        );
+        assert_eq!(
+            redact("Bearer a.b/BEARER\tsecret"),
+            "Bearer [redacted]BEARER\t[redacted]"
+        );
+        // Inside a word, or not followed by whitespace, it is part of the credential.
+        assert_eq!(redact("Bearer xBearer secret"), "Bearer [redacted] secret");
+        assert_eq!(redact("Bearer abc=bearer"), "Bearer [redacted]");
     }
 
     #[test]

@@ -303,10 +303,10 @@ async fn input_is_checked_before_anything_is_sent() {
         "user id is empty",
     );
     refused(
-        within(client.delete_ledger_user("a/b", None))
+        within(client.delete_ledger_user("a\\b", None))
             .await
             .unwrap_err(),
-        "'/'",
+        "'\\'",
     );
     refused(
         within(client.create_or_update_ledger_user("someone", &[], None))

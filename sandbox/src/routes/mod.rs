@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -260,7 +260,12 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
-/// One percent-decoded path parameter; an undecodable one is a 400 in the service's shape.
+/// One path parameter, decoded as the service decodes them; an undecodable one is a 400 in
+/// the service's shape.
+///
+/// CCF matches routes against the raw (still percent-encoded) path, then decodes each
+/// parameter with its URL decoding: `%XX` sequences, and `+` as a space. So `a+b` names the
+/// user `a b` and `a%2Bb` the user `a+b`; `%2F` is a `/` inside the parameter.
 #[derive(Clone, Debug)]
 pub(crate) struct PathParam(pub(crate) String);
 
@@ -268,6 +273,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let template = parts.extensions.get::<MatchedPath>();
+        if let Some(raw) = template.and_then(|t| raw_parameter(t.as_str(), parts.uri.path())) {
+            return decode_path_parameter(raw).map(PathParam);
+        }
         match axum::extract::Path::<String>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(PathParam(value)),
             Err(e) => Err(ApiError::invalid_input(format!(
@@ -276,6 +285,30 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
             ))),
         }
     }
+}
+
+/// The raw segment of `path` where the route `template` has its parameter (`{name}`).
+fn raw_parameter<'a>(template: &str, path: &'a str) -> Option<&'a str> {
+    let template: Vec<&str> = template.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    if template.len() != path.len() {
+        return None;
+    }
+    template
+        .iter()
+        .zip(path)
+        .find(|(t, _)| t.starts_with('{') && t.ends_with('}'))
+        .map(|(_, raw)| raw)
+}
+
+/// CCF's decoding of a path parameter: `+` is a space, `%XX` a byte (a `%` not followed by
+/// two hex digits stays as it is); the result must be UTF-8.
+pub(crate) fn decode_path_parameter(raw: &str) -> Result<String, ApiError> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| ApiError::invalid_input("Invalid path: a path parameter is not UTF-8"))
 }
 
 /// The decoded query parameters of a request.
@@ -674,6 +707,35 @@ pub(crate) const WAIT_FOR_COMMIT: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_parameters_are_decoded_as_the_service_decodes_them() {
+        let decode = |raw: &str| decode_path_parameter(raw).unwrap();
+        assert_eq!(decode("a+b"), "a b");
+        assert_eq!(decode("a%2Bb"), "a+b");
+        assert_eq!(decode("5F%3A23%3a3D"), "5F:23:3D");
+        assert_eq!(decode("5F:23"), "5F:23");
+        assert_eq!(decode("a%2Fb%23c%3Fd%25e"), "a/b#c?d%e");
+        assert_eq!(decode("%E7%94%A8%F0%9F%99%82"), "用🙂");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        assert!(decode_path_parameter("%FF").is_err());
+        assert_eq!(
+            raw_parameter("/app/ledgerUsers/{user_id}", "/app/ledgerUsers/a+b"),
+            Some("a+b")
+        );
+        assert_eq!(
+            raw_parameter(
+                "/app/transactions/{id}/receipt",
+                "/app/transactions/2.5/receipt"
+            ),
+            Some("2.5")
+        );
+        assert_eq!(
+            raw_parameter("/app/users/{user_id}", "/app/users/a/b"),
+            None
+        );
+    }
 
     #[test]
     fn next_links_and_versions() {

@@ -1,0 +1,24 @@
+//! Reliability and security of the client under load, faults, crashes and attack.
+//!
+//! | module | what it proves |
+//! |---|---|
+//! | [`through_proxy`] | 5,000 concurrent writes through a fault-injecting proxy: every acknowledged write is in the ledger exactly once at its transaction id, every unknown outcome at most once, nothing else |
+//! | [`crash`] | the sandbox binary killed with SIGKILL again and again under concurrent committed writes: nothing committed is lost, old receipts still verify, the same client resumes on its own |
+//! | [`mitm`] | a server with another service certificate, or with the ledger's chain for another host name, is refused every time; it never receives a byte of a request |
+//! | [`redirects`] | redirects out of the ledger (another host or port, or plain http), for every method, never carry `Authorization` |
+//! | [`access`] | expired, wrong-audience and forged tokens are `Unauthorized`; a Contributor cannot manage users |
+//! | [`user_ids`] | user ids with `:`, spaces, `/`, `%`, `+`, `#`, `?` and non-ASCII round-trip through every user call |
+//! | [`logging`] | TRACE logs of a whole session (both ways to authenticate) never show a token, a private key or an `Authorization` value |
+//!
+//! One test binary with a module per area (link time), each test with its own sandbox.
+//! Counts are printed (`cargo test --test reliability -- --nocapture`).
+
+mod access;
+mod crash;
+mod logging;
+mod mitm;
+mod redirects;
+mod sandbox_process;
+mod support;
+mod through_proxy;
+mod user_ids;
