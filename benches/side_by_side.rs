@@ -12,8 +12,11 @@
 //!          writes/s through the client and through bare reqwest, K writes in flight
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
-//! latency  --seconds S --writers W --start-at UNIX_SECONDS
-//!          committed-write latency, every variant at the same time (same signatures)
+//! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
+//!          committed-write latency, every variant at the same time (same signatures): this
+//!          client's default poller, this client with a fixed 0.5 s poll, a bare loop with a
+//!          fixed 0.5 s poll and a bare loop with a 10 ms poll (when commits become visible);
+//!          each writer pauses a random 0..T seconds before each write
 //! range    --collection C --from TX --to TX
 //!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
 //! receipts --collection C --count N --out DIR
@@ -22,12 +25,18 @@
 //!          `benches/receipt_python.py` read)
 //! ```
 //!
+//! Without a mode (as `cargo bench` and `cargo test --all-targets` run it) it prints this
+//! usage and exits successfully, measuring nothing.
+//!
 //! Every mode prints one JSON object on stdout. The client is built with default
 //! [`ClientOptions`] (except where a mode says otherwise), a client certificate and the
 //! service certificate file; the bare client uses the same rustls configuration
 //! ([`client_config`]) and the same timeouts, and does no more than a correct hand-written
 //! program must: check the status, take the transaction id from its header (parsed) and read
 //! the body.
+
+#[path = "support/side_by_side.rs"]
+mod support;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -43,15 +52,18 @@ use confidential_ledger::{
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
+use support::{Args, contents, peak_and_current_kib, per_operation};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 const API_VERSION: &str = "2026-02-23";
+const USAGE: &str = "usage: side_by_side MODE --sandbox FILE [--name value ...]
+  modes: prefill, writes, status, latency, range, receipts (see benches/side_by_side.rs)
+  benches/side_by_side.sh starts a sandbox, runs every mode and writes docs/benchmarks.md";
+
 /// Unmeasured work before each timed window (connections, TLS handshakes, caches).
 const WARM_UP: Duration = Duration::from_millis(500);
-/// Bytes of every entry's contents, here and in the Python half.
-const ENTRY_BYTES: usize = 100;
 
 /// What the sandbox's `--print-json` line says about it.
 struct SandboxInfo {
@@ -179,15 +191,17 @@ impl Bare {
         let mut polls = 0;
         loop {
             polls += 1;
-            if self.status(id).await? == "Committed" {
-                return Ok(polls);
+            match self.status(id).await?.as_str() {
+                "Committed" => return Ok(polls),
+                "Pending" => tokio::time::sleep(interval).await,
+                other => return Err(format!("transaction {id} is {other:?}").into()),
             }
-            tokio::time::sleep(interval).await;
         }
     }
 
+    /// The receipt of `id`, waiting out `Loading` (10 ms apart, for at most 10 s).
     async fn receipt(&self, id: TransactionId) -> Result<Value> {
-        loop {
+        for _ in 0..1000 {
             let response = self
                 .http
                 .get(format!(
@@ -203,16 +217,8 @@ impl Bare {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        Err(format!("the receipt of {id} was still not ready after 10 s").into())
     }
-}
-
-/// The contents of an entry: a label, the writer and the index, padded to [`ENTRY_BYTES`].
-fn contents(label: &str, writer: usize, i: u64) -> String {
-    let mut text = format!("side-by-side {label} writer {writer:02} entry {i:08} ");
-    while text.len() < ENTRY_BYTES {
-        text.push('.');
-    }
-    text
 }
 
 /// Operations per second, and CPU time this process spent per operation (all its threads:
@@ -271,25 +277,17 @@ where
     for task in run(Duration::from_secs_f64(seconds)) {
         done += task.await??;
     }
-    let (elapsed, cpu) = (start.elapsed(), process_cpu().saturating_sub(cpu));
+    let (rate, cpu_us_per_op) =
+        per_operation(done, start.elapsed(), process_cpu().saturating_sub(cpu));
     Ok(Measured {
-        rate: done as f64 / elapsed.as_secs_f64(),
-        cpu_us_per_op: cpu.as_secs_f64() * 1e6 / done.max(1) as f64,
+        rate,
+        cpu_us_per_op,
     })
 }
 
 /// Peak and current resident set size of this process, in KiB (`VmHWM`, `VmRSS`).
 fn memory_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    peak_and_current_kib(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
 }
 
 fn unix_now() -> f64 {
@@ -298,68 +296,15 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Command-line arguments: `--name value` pairs after the mode.
-struct Args {
-    mode: String,
-    pairs: Vec<(String, String)>,
-}
-
-impl Args {
-    fn parse() -> Result<Self> {
-        // `cargo bench` adds `--bench`; nothing else is a flag without a value.
-        let mut raw = std::env::args().skip(1).filter(|a| a != "--bench");
-        let mode = raw
-            .next()
-            .ok_or("usage: side_by_side MODE --sandbox FILE ...")?;
-        let mut pairs = Vec::new();
-        while let Some(name) = raw.next() {
-            let name = name
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected argument {name}"))?
-                .to_owned();
-            let value = raw
-                .next()
-                .ok_or_else(|| format!("--{name} needs a value"))?;
-            pairs.push((name, value));
-        }
-        Ok(Self { mode, pairs })
-    }
-
-    fn get(&self, name: &str) -> Result<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| format!("--{name} is required for {}", self.mode).into())
-    }
-
-    fn parse_value<T: std::str::FromStr>(&self, name: &str) -> Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.get(name)?
-            .parse()
-            .map_err(|e| format!("--{name}: {e}").into())
-    }
-
-    fn list(&self, name: &str) -> Result<Vec<usize>> {
-        self.get(name)?
-            .split(',')
-            .map(|c| {
-                c.trim()
-                    .parse()
-                    .map_err(|e| format!("--{name}: {e}").into())
-            })
-            .collect()
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Args::parse()?;
+    let args = Args::parse(std::env::args().skip(1))?;
+    let Some(mode) = args.mode.as_deref() else {
+        eprintln!("{USAGE}");
+        return Ok(());
+    };
     let sandbox = SandboxInfo::read(Path::new(args.get("sandbox")?))?;
-    let out = match args.mode.as_str() {
+    let out = match mode {
         "prefill" => prefill(&sandbox, &args).await?,
         "writes" => writes(&sandbox, &args).await?,
         "status" => status(&sandbox, &args).await?,
@@ -457,7 +402,7 @@ where
     let seconds: f64 = args.parse_value("seconds")?;
     let round: u32 = args.parse_value("round")?;
     let (mut client_rates, mut bare_rates) = (serde_json::Map::new(), serde_json::Map::new());
-    for concurrency in args.list("concurrency")? {
+    for concurrency in args.counts("concurrency")? {
         let key = concurrency.to_string();
         // Alternate which goes first, so that a trend in the machine's load hits both.
         let (client, bare) = if round % 2 == 0 {

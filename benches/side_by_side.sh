@@ -8,26 +8,36 @@
 #   5. receipt verification/s on receipts fetched from the sandbox.
 # Writes docs/benchmarks.md (the machine, the settings, a table per measurement).
 #
-# Usage: benches/side_by_side.sh [--rounds N] [--seconds S] [--latency-seconds S] [--out FILE]
-#   --rounds N           throughput rounds, Rust and Python alternating (default 5)
+# Usage: benches/side_by_side.sh [--rounds N] [--seconds S] [--latency-seconds S]
+#                                 [--range-entries N] [--receipts N] [--out FILE]
+#   --rounds N           throughput rounds, Rust and Python alternating (default 3)
 #   --seconds S          length of each throughput window (default 3)
 #   --latency-seconds S  length of the latency window (default 60)
+#   --range-entries N    entries in the ranged read (default 100000)
+#   --receipts N         receipts fetched and verified (default 200)
 #   --out FILE           the report (default docs/benchmarks.md)
+# A quick check that everything works end to end (about 2 minutes after the build):
+#   benches/side_by_side.sh --rounds 1 --seconds 1 --latency-seconds 5 --range-entries 5000 --out /tmp/b.md
 # Needs the Rust toolchain and Python 3 with pip and venv (for .ci/python-env).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 given_args="$*"
-rounds=5
+# The defaults (benches/python/report.py DEFAULTS says a run with less is a quick check).
+rounds=3
 seconds=3
 latency_seconds=60
+range_entries=100000
+receipt_count=200
 out=docs/benchmarks.md
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --latency-seconds) latency_seconds=$2; shift 2 ;;
+    --range-entries) range_entries=$2; shift 2 ;;
+    --receipts) receipt_count=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -36,8 +46,6 @@ command_line="benches/side_by_side.sh${given_args:+ $given_args}"
 
 # The workload (also written into the report).
 concurrency=1,32
-range_entries=100000
-receipt_count=200
 latency_writers=16
 signature_interval_ms=1000
 signature_every=5000
@@ -81,6 +89,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+measure_start=$SECONDS
 echo "== Starting the sandbox (signature every ${signature_interval_ms} ms or ${signature_every} writes)"
 cat /proc/loadavg > "$results/loadavg_start"
 "$sandbox_bin" --data-dir "$work/ledger" --port 0 --print-json \
@@ -145,7 +154,8 @@ cat > "$results/settings.json" <<EOF
 {"rounds": $rounds, "seconds": $seconds, "latency_seconds": $latency_seconds,
  "concurrency": "$concurrency", "range_entries": $range_entries, "receipt_count": $receipt_count,
  "latency_writers": $latency_writers, "signature_interval_ms": $signature_interval_ms,
- "signature_every": $signature_every, "command": "$command_line"}
+ "signature_every": $signature_every, "command": "$command_line",
+ "measure_seconds": $((SECONDS - measure_start))}
 EOF
 
 echo "== Report"

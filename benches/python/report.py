@@ -61,6 +61,11 @@ def fmt_rate(x):
     return f"{x:,.1f}"
 
 
+def fmt_ms(x):
+    """Milliseconds, rounded; a dash when there were no samples."""
+    return "–" if math.isnan(x) else f"{x:.0f}"
+
+
 def spread(values):
     return f"{fmt_rate(min(values))} – {fmt_rate(max(values))}"
 
@@ -194,18 +199,36 @@ def latency_rows(latency_rust, latency_python):
     for label, polling, samples in variants:
         ms = sorted(s[0] for s in samples)
         polls = [s[1] for s in samples if s[1] is not None]
-        mean_polls = statistics.mean(polls) if polls else latency_python["python_mean_polls"]
+        if polls:
+            mean_polls = statistics.mean(polls)
+        elif samples:
+            mean_polls = latency_python["python_mean_polls"]
+        else:
+            mean_polls = float("nan")
         stats.append({
             "label": label,
             "polling": polling,
             "n": len(ms),
-            "mean": statistics.mean(ms),
+            "mean": statistics.mean(ms) if ms else float("nan"),
             "p50": percentile(ms, 50),
             "p90": percentile(ms, 90),
             "p99": percentile(ms, 99),
             "polls": mean_polls,
         })
     return stats
+
+
+# The script's defaults: a run with less is a quick check, and the report says so.
+DEFAULTS = {"rounds": 3, "seconds": 3, "latency_seconds": 60, "range_entries": 100000, "receipt_count": 200}
+
+
+def shortened_settings(settings):
+    """The settings below the script's defaults, as `name value instead of default` texts."""
+    return [
+        f"{name.replace('_', ' ')} {settings[name]} instead of {default}"
+        for name, default in DEFAULTS.items()
+        if float(settings.get(name, default)) < default
+    ]
 
 
 def main():
@@ -233,6 +256,10 @@ def main():
     writes_lines, writes_summary = throughput_table(writes_rust, writes_py, concurrency, "writes/s", python_label)
     status_lines, status_summary = throughput_table(status_rust, status_py, concurrency, "reads/s", python_label)
 
+    for side, data in (("this client", range_rust), ("Python", range_py)):
+        for d in data:
+            if d["entries"] != prefill["count"]:
+                sys.exit(f"{side} read {d['entries']} entries of the range, not {prefill['count']}")
     n = min(len(range_rust), len(range_py))
     range_ratio = [range_rust[i]["entries_per_second"] / range_py[i]["entries_per_second"] for i in range(n)]
     rss_ratio = [range_py[i]["hwm_kib"] / range_rust[i]["hwm_kib"] for i in range(n)]
@@ -258,12 +285,20 @@ def main():
     w("against one local sandbox ledger in one run of one script. Speed is only measured here,")
     w("never asserted in tests.")
     w("")
+    shortened = shortened_settings(settings)
+    if shortened:
+        w(f"> **Shortened run** ({', '.join(shortened)}): it shows that the benchmark works, not what")
+        w("> the clients are worth; rerun `benches/side_by_side.sh` with the defaults for figures to quote.")
+        w("")
     w(f"- **Command**: `{settings['command']}` (from the repository root; it builds in release,")
     w("  creates the Python environment, starts the sandbox and rewrites this file).")
     w(f"- **Date**: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, commit {m['commit']}.")
     w(f"- **Rounds**: {settings['rounds']} throughput rounds of {settings['seconds']} s per measurement, Rust and")
     w("  Python taking turns to go first; rates are medians over the rounds, ratios medians of the")
     w("  per-round ratios.")
+    if "measure_seconds" in settings:
+        w(f"- **Duration**: {settings['measure_seconds'] / 60:.1f} min from starting the sandbox to the last measurement")
+        w("  (the build and the Python environment not counted).")
     w("")
     w("## Summary")
     w("")
@@ -314,8 +349,8 @@ def main():
     w("  `begin_create_ledger_entry` + awaiting its poller, the range `list_ledger_entries`.")
     w("- **Bare reqwest**: a `reqwest::Client` with the same rustls configuration")
     w("  (`tls::client_config`) and timeouts; per call one request, status check, the")
-    w("  transaction id header parsed, the body read (not decoded for writes). Same tokio runtime")
-    w("  (2 worker threads), same HTTP/2 connection behaviour.")
+    w("  transaction id header parsed, the body read (not decoded for writes). Same process and")
+    w("  tokio runtime (one worker thread per CPU), same HTTP/2 connection behaviour.")
     w("- **Python**: `ConfidentialLedgerClient` as its README shows it")
     w("  (`ConfidentialLedgerCertificateCredential` with the certificate and key in one PEM,")
     w("  `ledger_certificate_path` = the service certificate), api-version 2022-05-13 (its")
@@ -364,7 +399,7 @@ def main():
     w("| client | polling | writes | mean ms | p50 ms | p90 ms | p99 ms | status polls per write |")
     w("|---|---|---:|---:|---:|---:|---:|---:|")
     for s in latency:
-        w(f"| {s['label']} | {s['polling']} | {s['n']} | {s['mean']:.0f} | {s['p50']:.0f} | {s['p90']:.0f} | {s['p99']:.0f} | {s['polls']:.1f} |")
+        w(f"| {s['label']} | {s['polling']} | {s['n']} | {fmt_ms(s['mean'])} | {fmt_ms(s['p50'])} | {fmt_ms(s['p90'])} | {fmt_ms(s['p99'])} | {s['polls']:.1f} |")
     w("")
     w(f"Default polling against a fixed 0.5 s poll (issue 4's comparison): mean {default['mean'] / fixed['mean']:.2f}×,")
     w(f"p50 {default['p50'] / fixed['p50']:.2f}×, p99 {default['p99'] / fixed['p99']:.2f}×, with {default['polls'] / fixed['polls']:.1f}× the status requests.")
