@@ -405,7 +405,7 @@ where
     for concurrency in args.counts("concurrency")? {
         let key = concurrency.to_string();
         // Alternate which goes first, so that a trend in the machine's load hits both.
-        let (client, bare) = if round % 2 == 0 {
+        let (client, bare) = if round.is_multiple_of(2) {
             let client = rate(concurrency, seconds, client_op.clone()).await?;
             (client, rate(concurrency, seconds, bare_op.clone()).await?)
         } else {

@@ -532,9 +532,9 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         let span = logging::operation_span(op, request.method());
-        // Boxed: the retry and redirect loop makes a large future (several KiB), which every
-        // caller's future would otherwise embed and copy at each level of nesting.
-        Box::pin(self.shared.run(request, op).instrument(span))
+        self.shared
+            .run(request, op)
+            .instrument(span)
             .await
             .map_err(|err| err.with_operation(op.operation_id()))
     }
