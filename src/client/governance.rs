@@ -1,7 +1,6 @@
 //! Governance and attestation: constitution, consortium members, enclave quotes.
 
 use futures::FutureExt;
-use tracing::Instrument;
 
 use super::ConfidentialLedgerClient;
 use super::options::method_options;
@@ -73,12 +72,13 @@ impl ConfidentialLedgerClient {
     ) -> Result<Constitution, Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = Self::traced(
+            "get_constitution",
+            self.run(&options.call, |raw| async move {
                 raw.get_constitution(api).await
-            })
-            .instrument(Self::span("get_constitution", None))
-            .await?;
+            }),
+        )
+        .await?;
         Ok(Constitution::from_generated(response.into_inner()))
     }
 
@@ -144,12 +144,13 @@ impl ConfidentialLedgerClient {
     ) -> Result<EnclaveQuotes, Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = Self::traced(
+            "get_enclave_quotes",
+            self.run(&options.call, |raw| async move {
                 raw.get_enclave_quotes(api).await
-            })
-            .instrument(Self::span("get_enclave_quotes", None))
-            .await?;
+            }),
+        )
+        .await?;
         Ok(EnclaveQuotes::from_generated(response.into_inner()))
     }
 }

@@ -325,6 +325,17 @@ impl ConfidentialLedgerClient {
         }
     }
 
+    /// Runs `call` in the span of `method`; an error that names no operation yet (a refused
+    /// argument, a malformed answer) is named after `method`.
+    async fn traced<T>(
+        method: &'static str,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        tracing::Instrument::instrument(call, Self::span(method, None))
+            .await
+            .map_err(|e| e.with_operation(method))
+    }
+
     /// The span of a call of `method`, about `transaction_id` when known.
     fn span(method: &'static str, transaction_id: Option<TransactionId>) -> Span {
         let span = tracing::info_span!(

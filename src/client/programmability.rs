@@ -2,7 +2,6 @@
 //! options, and user-defined functions.
 
 use futures::FutureExt;
-use tracing::Instrument;
 
 use super::entries::written_transaction_id;
 use super::options::method_options;
@@ -215,12 +214,13 @@ impl ConfidentialLedgerClient {
     ) -> Result<Bundle, Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = Self::traced(
+            "get_user_defined_endpoint",
+            self.run(&options.call, |raw| async move {
                 raw.get_user_defined_endpoint(api).await
-            })
-            .instrument(Self::span("get_user_defined_endpoint", None))
-            .await?;
+            }),
+        )
+        .await?;
         Ok(response.into_inner())
     }
 
@@ -250,10 +250,12 @@ impl ConfidentialLedgerClient {
     ) -> Result<(), Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        self.run(&options.call, |raw| async move {
-            raw.create_user_defined_endpoint(api, bundle).await
-        })
-        .instrument(Self::span("create_user_defined_endpoint", None))
+        Self::traced(
+            "create_user_defined_endpoint",
+            self.run(&options.call, |raw| async move {
+                raw.create_user_defined_endpoint(api, bundle).await
+            }),
+        )
         .await?;
         Ok(())
     }
@@ -279,7 +281,7 @@ impl ConfidentialLedgerClient {
         options: Option<GetUserDefinedEndpointsModuleOptions>,
     ) -> Result<ModuleDef, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("get_user_defined_endpoints_module", async {
             validate::name("module name", module_name)?;
             let api = self.api_version();
             let response = self
@@ -289,10 +291,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             Ok(response.into_inner())
-        }
-        .instrument(Self::span("get_user_defined_endpoints_module", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("get_user_defined_endpoints_module"))
     }
 
     /// The JavaScript runtime options of user-defined endpoints and functions.
@@ -315,12 +315,13 @@ impl ConfidentialLedgerClient {
     ) -> Result<JsRuntimeOptions, Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = Self::traced(
+            "get_runtime_options",
+            self.run(&options.call, |raw| async move {
                 raw.get_runtime_options(api).await
-            })
-            .instrument(Self::span("get_runtime_options", None))
-            .await?;
+            }),
+        )
+        .await?;
         Ok(response.into_inner())
     }
 
@@ -349,12 +350,13 @@ impl ConfidentialLedgerClient {
     ) -> Result<JsRuntimeOptions, Error> {
         let options = options.unwrap_or_default();
         let api = self.api_version();
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = Self::traced(
+            "update_runtime_options",
+            self.run(&options.call, |raw| async move {
                 raw.update_runtime_options(api, runtime_options).await
-            })
-            .instrument(Self::span("update_runtime_options", None))
-            .await?;
+            }),
+        )
+        .await?;
         Ok(response.into_inner())
     }
 
@@ -420,7 +422,7 @@ impl ConfidentialLedgerClient {
         options: Option<GetUserDefinedFunctionOptions>,
     ) -> Result<UserDefinedFunction, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("get_user_defined_function", async {
             validate::function_id(function_id)?;
             let api = self.api_version();
             let response = self
@@ -429,10 +431,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             Ok(response.into_inner())
-        }
-        .instrument(Self::span("get_user_defined_function", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("get_user_defined_function"))
     }
 
     /// Creates or replaces a user-defined function (JavaScript exporting the function to run,
@@ -462,7 +462,7 @@ impl ConfidentialLedgerClient {
     ) -> Result<UserDefinedFunctionWrite, Error> {
         let options = options.unwrap_or_default();
         let code = code.into();
-        async {
+        Self::traced("create_user_defined_function", async {
             validate::function_id(function_id)?;
             if code.trim().is_empty() {
                 return Err(Error::invalid_input("the function's code is empty"));
@@ -489,10 +489,8 @@ impl ConfidentialLedgerClient {
                 created,
                 transaction_id,
             })
-        }
-        .instrument(Self::span("create_user_defined_function", None))
+        })
         .await
-        .map_err(|e| e.with_operation("create_user_defined_function"))
     }
 
     /// Deletes a user-defined function.
@@ -515,7 +513,7 @@ impl ConfidentialLedgerClient {
         options: Option<DeleteUserDefinedFunctionOptions>,
     ) -> Result<(), Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("delete_user_defined_function", async {
             validate::function_id(function_id)?;
             let api = self.api_version();
             self.run(&options.call, |raw| async move {
@@ -523,10 +521,8 @@ impl ConfidentialLedgerClient {
             })
             .await?;
             Ok(())
-        }
-        .instrument(Self::span("delete_user_defined_function", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("delete_user_defined_function"))
     }
 
     /// Runs a user-defined function. Like a write, a run is never sent twice: after a
@@ -555,7 +551,7 @@ impl ConfidentialLedgerClient {
         options: Option<ExecuteUserDefinedFunctionOptions>,
     ) -> Result<FunctionExecution, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("execute_user_defined_function", async {
             validate::function_id(function_id)?;
             let body = types::UserDefinedFunctionExecutionProperties {
                 arguments: options.arguments.clone(),
@@ -570,9 +566,7 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             Ok(FunctionExecution::from_generated(response.into_inner()))
-        }
-        .instrument(Self::span("execute_user_defined_function", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("execute_user_defined_function"))
     }
 }

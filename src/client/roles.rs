@@ -1,7 +1,5 @@
 //! User-defined roles (`/app/roles`).
 
-use tracing::Instrument;
-
 use super::options::method_options;
 use super::{ConfidentialLedgerClient, validate};
 use crate::Error;
@@ -113,7 +111,7 @@ impl ConfidentialLedgerClient {
         options: Option<CreateUserDefinedRoleOptions>,
     ) -> Result<Vec<UserDefinedRole>, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("create_user_defined_role", async {
             let body = roles_body(roles)?;
             let (api, body) = (self.api_version(), &body);
             let response = self
@@ -122,10 +120,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             roles_of(response.into_inner().roles)
-        }
-        .instrument(Self::span("create_user_defined_role", None))
+        })
         .await
-        .map_err(|e| e.with_operation("create_user_defined_role"))
     }
 
     /// A user-defined role.
@@ -149,7 +145,7 @@ impl ConfidentialLedgerClient {
         options: Option<GetUserDefinedRoleOptions>,
     ) -> Result<UserDefinedRole, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("get_user_defined_role", async {
             validate::name("role name", role_name)?;
             let api = self.api_version();
             let response = self
@@ -167,10 +163,8 @@ impl ConfidentialLedgerClient {
                     &body,
                 )),
             }
-        }
-        .instrument(Self::span("get_user_defined_role", None))
+        })
         .await
-        .map_err(|e| e.with_operation("get_user_defined_role"))
     }
 
     /// Changes the actions of existing user-defined roles (a merge patch; an `Administrator`
@@ -197,7 +191,7 @@ impl ConfidentialLedgerClient {
         options: Option<UpdateUserDefinedRoleOptions>,
     ) -> Result<Vec<UserDefinedRole>, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("update_user_defined_role", async {
             let body = roles_body(roles)?;
             let (api, body) = (self.api_version(), &body);
             let response = self
@@ -206,10 +200,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             roles_of(response.into_inner().roles)
-        }
-        .instrument(Self::span("update_user_defined_role", None))
+        })
         .await
-        .map_err(|e| e.with_operation("update_user_defined_role"))
     }
 
     /// Deletes a user-defined role (an `Administrator` call).
@@ -232,7 +224,7 @@ impl ConfidentialLedgerClient {
         options: Option<DeleteUserDefinedRoleOptions>,
     ) -> Result<(), Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("delete_user_defined_role", async {
             validate::name("role name", role_name)?;
             let api = self.api_version();
             self.run(&options.call, |raw| async move {
@@ -240,9 +232,7 @@ impl ConfidentialLedgerClient {
             })
             .await?;
             Ok(())
-        }
-        .instrument(Self::span("delete_user_defined_role", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("delete_user_defined_role"))
     }
 }

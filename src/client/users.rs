@@ -2,7 +2,6 @@
 //! calls (`/app/users`).
 
 use futures::FutureExt;
-use tracing::Instrument;
 
 use super::options::method_options;
 use super::paging::{raw_page, ready};
@@ -145,7 +144,7 @@ impl ConfidentialLedgerClient {
         options: Option<GetLedgerUserOptions>,
     ) -> Result<LedgerUser, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("get_ledger_user", async {
             validate::user_id(user_id)?;
             let api = self.api_version();
             let response = self
@@ -154,10 +153,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             LedgerUser::from_generated(response.into_inner(), Some(user_id))
-        }
-        .instrument(Self::span("get_ledger_user", None))
+        })
         .await
-        .map_err(|e| e.with_operation("get_ledger_user"))
     }
 
     /// Adds a user with `roles`, or replaces the roles of an existing one (an
@@ -191,7 +188,7 @@ impl ConfidentialLedgerClient {
         options: Option<CreateOrUpdateLedgerUserOptions>,
     ) -> Result<LedgerUser, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("create_or_update_ledger_user", async {
             validate::user_id(user_id)?;
             if roles.is_empty() {
                 return Err(Error::invalid_input(
@@ -212,10 +209,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             LedgerUser::from_generated(response.into_inner(), Some(user_id))
-        }
-        .instrument(Self::span("create_or_update_ledger_user", None))
+        })
         .await
-        .map_err(|e| e.with_operation("create_or_update_ledger_user"))
     }
 
     /// Removes a user from the ledger (an `Administrator` call).
@@ -238,7 +233,7 @@ impl ConfidentialLedgerClient {
         options: Option<DeleteLedgerUserOptions>,
     ) -> Result<(), Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("delete_ledger_user", async {
             validate::user_id(user_id)?;
             let api = self.api_version();
             self.run(&options.call, |raw| async move {
@@ -246,10 +241,8 @@ impl ConfidentialLedgerClient {
             })
             .await?;
             Ok(())
-        }
-        .instrument(Self::span("delete_ledger_user", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("delete_ledger_user"))
     }
 
     /// The ledger's users: a lazy [`Pager`].
@@ -319,7 +312,7 @@ impl ConfidentialLedgerClient {
         options: Option<GetUserOptions>,
     ) -> Result<LegacyUser, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("get_user", async {
             validate::user_id(user_id)?;
             let api = self.api_version();
             let response = self
@@ -328,10 +321,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             LegacyUser::from_generated(response.into_inner(), Some(user_id))
-        }
-        .instrument(Self::span("get_user", None))
+        })
         .await
-        .map_err(|e| e.with_operation("get_user"))
     }
 
     /// Adds a user with one role, or replaces its role, through the legacy calls; see
@@ -358,7 +349,7 @@ impl ConfidentialLedgerClient {
         options: Option<CreateOrUpdateUserOptions>,
     ) -> Result<LegacyUser, Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("create_or_update_user", async {
             validate::user_id(user_id)?;
             validate::name("role name", role.as_str())?;
             let body = types::LedgerUser {
@@ -372,10 +363,8 @@ impl ConfidentialLedgerClient {
                 })
                 .await?;
             LegacyUser::from_generated(response.into_inner(), Some(user_id))
-        }
-        .instrument(Self::span("create_or_update_user", None))
+        })
         .await
-        .map_err(|e| e.with_operation("create_or_update_user"))
     }
 
     /// Removes a user through the legacy calls; see [`get_user`](Self::get_user) about
@@ -398,7 +387,7 @@ impl ConfidentialLedgerClient {
         options: Option<DeleteUserOptions>,
     ) -> Result<(), Error> {
         let options = options.unwrap_or_default();
-        async {
+        Self::traced("delete_user", async {
             validate::user_id(user_id)?;
             let api = self.api_version();
             self.run(&options.call, |raw| async move {
@@ -406,10 +395,8 @@ impl ConfidentialLedgerClient {
             })
             .await?;
             Ok(())
-        }
-        .instrument(Self::span("delete_user", None))
+        })
         .await
-        .map_err(|e: Error| e.with_operation("delete_user"))
     }
 
     /// The ledger's users through the legacy calls: a lazy [`Pager`]; see
