@@ -19,6 +19,11 @@
 //! With `--out DIR` it also writes the receipts and the service certificate there, and the
 //! rates as `rust.json`, for `benches/receipt.sh` to time the official Python verifier on the
 //! same files. `--batch-only` measures `fresh`, `batch` and `batch_parsed` only.
+//!
+//! With `--receipts DIR` it measures receipts read from DIR instead of the made-up ledger:
+//! `DIR/service_cert.pem` and `DIR/batch/*.json` (receipts fetched from a ledger, the layout
+//! `--out` writes; `benches/side_by_side.sh` uses it for a sandbox's receipts). `fresh`
+//! then cycles through those receipts too, and `--out` only receives the rates.
 
 #[path = "../tests/receipt_support/mod.rs"]
 mod receipt_support;
@@ -104,10 +109,12 @@ fn main() {
     let mut out: Option<PathBuf> = None;
     let mut seconds = 2.0;
     let mut batch_only = false;
+    let mut given: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().map(PathBuf::from),
+            "--receipts" => given = args.next().map(PathBuf::from),
             "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
             "--batch-only" => batch_only = true,
             _ => {} // `cargo bench` passes `--bench`.
@@ -116,17 +123,39 @@ fn main() {
 
     // A P-256 ledger like real ones: 1000 transactions under one signature (a range audit),
     // and 200 transactions each under its own signature.
-    let shared = fixture(Curve::P256, Curve::P256, 1000, 1000);
-    let distinct = fixture(Curve::P256, Curve::P256, 200, 1);
-    let pem = shared.service.pem.clone();
-    let batch_texts: Vec<String> = (1..=1000)
-        .map(|s| shared.ledger.receipt(s).to_string())
-        .collect();
-    let distinct_texts: Vec<String> = (1..distinct.ledger.next_seqno())
-        .filter(|s| distinct.ledger.signature_at(*s).is_none())
-        .map(|s| distinct.ledger.receipt(s).to_string())
-        .collect();
-    let distinct_pem = distinct.service.pem.clone();
+    let (pem, batch_texts, distinct_pem, distinct_texts) = match &given {
+        Some(dir) => {
+            let pem =
+                std::fs::read_to_string(dir.join("service_cert.pem")).expect("service_cert.pem");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("batch"))
+                .expect("batch directory")
+                .map(|e| e.expect("directory entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            let texts: Vec<String> = files
+                .iter()
+                .map(|p| std::fs::read_to_string(p).expect("receipt file"))
+                .collect();
+            assert!(!texts.is_empty(), "no receipts in {}", dir.display());
+            (pem.clone(), texts.clone(), pem, texts)
+        }
+        None => {
+            let shared = fixture(Curve::P256, Curve::P256, 1000, 1000);
+            let distinct = fixture(Curve::P256, Curve::P256, 200, 1);
+            (
+                shared.service.pem.clone(),
+                (1..=1000)
+                    .map(|s| shared.ledger.receipt(s).to_string())
+                    .collect(),
+                distinct.service.pem.clone(),
+                (1..distinct.ledger.next_seqno())
+                    .filter(|s| distinct.ledger.signature_at(*s).is_none())
+                    .map(|s| distinct.ledger.receipt(s).to_string())
+                    .collect(),
+            )
+        }
+    };
     let options = &VerifyOptions::new();
 
     // Raw ECDSA P-256 verification: the floor.
@@ -157,10 +186,7 @@ fn main() {
             key.verify_prehash(black_box(&digest), &s)
                 .expect("verifies");
         }));
-        let texts = (1..distinct.ledger.next_seqno())
-            .filter(|s| distinct.ledger.signature_at(*s).is_none())
-            .map(|s| distinct.ledger.receipt(s).to_string())
-            .collect::<Vec<_>>();
+        let texts = distinct_texts.clone();
         let chain_only = &chain_only;
         let mut i = 0;
         measures.push(Measure::new("chain_cached", 1, move || {
@@ -220,9 +246,11 @@ fn main() {
 
     if let Some(dir) = out {
         std::fs::create_dir_all(dir.join("batch")).expect("output dir");
-        std::fs::write(dir.join("service_cert.pem"), &pem).expect("write");
-        for (i, t) in batch_texts.iter().enumerate() {
-            std::fs::write(dir.join("batch").join(format!("{i:04}.json")), t).expect("write");
+        if given.is_none() {
+            std::fs::write(dir.join("service_cert.pem"), &pem).expect("write");
+            for (i, t) in batch_texts.iter().enumerate() {
+                std::fs::write(dir.join("batch").join(format!("{i:04}.json")), t).expect("write");
+            }
         }
         let name = if batch_only {
             "rust_batch.json"

@@ -160,6 +160,10 @@ fn body_text(bytes: &[u8], max_bytes: usize) -> String {
 
 /// Logs a request about to be sent.
 pub(crate) fn request(request: &reqwest::Request, bodies: bool, max_body_bytes: usize) {
+    // Redacting the URL costs an allocation and a scan: only when the event is wanted.
+    if !tracing::enabled!(target: "confidential_ledger::pipeline", Level::DEBUG) {
+        return;
+    }
     let url = redact(request.url().as_str());
     let headers = RedactedHeaders(request.headers());
     if bodies_enabled(bodies) {

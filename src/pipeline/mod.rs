@@ -429,10 +429,13 @@ struct Template {
 
 impl Template {
     fn new(request: reqwest::Request) -> Self {
+        // What `try_clone` checks, without making a copy: only a streamed body cannot be
+        // sent again.
+        let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
         Self {
             method: request.method().clone(),
             url: request.url().clone(),
-            replayable: request.try_clone().is_some(),
+            replayable,
             request: Some(request),
         }
     }

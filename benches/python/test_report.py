@@ -1,0 +1,121 @@
+"""Unit tests of the pure helpers of report.py (percentiles, number formatting, the tables).
+Run by tests/bench_support.rs, or: python -m unittest discover -s benches/python -p 'test_*.py'
+"""
+
+import json
+import math
+import pathlib
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import report  # noqa: E402
+
+
+class Percentile(unittest.TestCase):
+    def test_nearest_rank(self):
+        values = list(range(1, 101))  # 1..100
+        self.assertEqual(report.percentile(values, 50), 50)
+        self.assertEqual(report.percentile(values, 99), 99)
+        self.assertEqual(report.percentile(values, 100), 100)
+        self.assertEqual(report.percentile(values, 0), 1)
+
+    def test_small_samples_round_up(self):
+        # Nearest rank: the smallest value with at least p % of the samples at or below it.
+        self.assertEqual(report.percentile([10, 20, 30], 50), 20)
+        self.assertEqual(report.percentile([10, 20, 30], 99), 30)
+        self.assertEqual(report.percentile([7], 99), 7)
+
+    def test_empty_is_nan(self):
+        self.assertTrue(math.isnan(report.percentile([], 50)))
+
+
+class Formatting(unittest.TestCase):
+    def test_rates(self):
+        self.assertEqual(report.fmt_rate(12345.6), "12,346")
+        self.assertEqual(report.fmt_rate(99.94), "99.9")
+        self.assertEqual(report.spread([3.0, 1.0, 2.0]), "1.0 – 3.0")
+        self.assertEqual(report.ratio_text([1.0, 2.0, 4.0]), "2.00×")
+
+    def test_ms(self):
+        self.assertEqual(report.fmt_ms(float("nan")), "–")
+        self.assertEqual(report.fmt_ms(512.4), "512")
+
+
+class Settings(unittest.TestCase):
+    def test_defaults_are_not_shortened(self):
+        self.assertEqual(report.shortened_settings(dict(report.DEFAULTS)), [])
+        longer = dict(report.DEFAULTS, rounds=5, seconds=10)
+        self.assertEqual(report.shortened_settings(longer), [])
+
+    def test_a_quick_run_says_what_was_shortened(self):
+        quick = dict(report.DEFAULTS, rounds=1, range_entries=5000)
+        self.assertEqual(
+            report.shortened_settings(quick),
+            ["rounds 1 instead of 3", "range entries 5000 instead of 100000"],
+        )
+
+
+class Rounds(unittest.TestCase):
+    def test_sorted_by_round_number_not_name(self):
+        with tempfile.TemporaryDirectory() as d:
+            d = pathlib.Path(d)
+            for r in (10, 2, 1):
+                (d / f"writes_rust_{r}.json").write_text(json.dumps({"round": r}))
+            (d / "writes_rust_x.json").write_text("{}")
+            self.assertEqual([x["round"] for x in report.rounds(d, "writes_rust")], [1, 2, 10])
+
+
+def measured(rate, cpu=10.0):
+    return {"rate": rate, "cpu_us": cpu}
+
+
+class ThroughputTable(unittest.TestCase):
+    def test_ratios_against_bare_of_the_same_round(self):
+        rust = [
+            {"client": {"1": measured(90)}, "bare": {"1": measured(100)}},
+            {"client": {"1": measured(180)}, "bare": {"1": measured(200)}},
+        ]
+        python = [{"python": {"1": measured(10, 500)}}, {"python": {"1": measured(40, 500)}}]
+        lines, summary = report.throughput_table(rust, python, [1], "writes/s", lambda c: "Python")
+        self.assertAlmostEqual(summary["1"]["client_vs_bare"], 0.9)
+        self.assertAlmostEqual(summary["1"]["python_vs_bare"], 0.15)  # median of 0.1 and 0.2
+        self.assertAlmostEqual(summary["1"]["client_vs_python"], 6.75)  # median of 9 and 4.5
+        self.assertEqual(len(lines), 2 + 3)
+        header, rule, client, bare, py = lines
+        self.assertEqual(header.count("|"), rule.count("|"))
+        for row in (client, bare, py):
+            self.assertEqual(row.count("|"), header.count("|"))
+        self.assertIn("| this client | 1 | 135 | 90.0 – 180 | 0.90× | 10.0 µs |", client)
+        self.assertIn("bare reqwest (baseline)", bare)
+        self.assertIn("| 1 |", bare)
+        self.assertIn("500.0 µs", py)
+
+
+class LatencyRows(unittest.TestCase):
+    def test_percentiles_and_polls(self):
+        def samples(ms, polls):
+            return [[m, polls] for m in ms]
+
+        rust = {
+            "client_default": samples(range(1, 101), 3),
+            "client_fixed_500ms": samples([500] * 10, 2),
+            "bare_fixed_500ms": samples([1000] * 4, 2),
+            "bare_poll_10ms": [],
+        }
+        python = {"python_begin_create": [600.0, 1100.0], "python_mean_polls": 2.5}
+        stats = {s["label"]: s for s in report.latency_rows(rust, python)}
+        default = stats["this client, default polling"]
+        self.assertEqual((default["n"], default["p50"], default["p99"]), (100, 50, 99))
+        self.assertEqual(default["polls"], 3)
+        py = stats["Python `begin_create_ledger_entry(...).result()`"]
+        self.assertEqual((py["n"], py["p50"], py["p99"], py["polls"]), (2, 600.0, 1100.0, 2.5))
+        empty = stats["reference: bare reqwest, 10 ms poll"]
+        self.assertEqual(empty["n"], 0)
+        self.assertTrue(math.isnan(empty["p50"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,669 @@
+//! Side-by-side benchmark, Rust half: this client and a bare reqwest loop against a running
+//! sandbox. `benches/side_by_side.sh` starts the sandbox, runs this binary and the Python half
+//! (`benches/python/side_by_side.py`) on the same work, and writes `docs/benchmarks.md`.
+//!
+//! ```text
+//! side_by_side MODE --sandbox FILE [options]     (FILE: the sandbox's --print-json line)
+//!
+//! prefill  --collection C --count N --concurrency K
+//!          writes N entries to collection C, waits for the last to commit, reads the range
+//!          once (so that no page of it answers Loading any more) and prints the range
+//! writes   --seconds S --concurrency 1,32 --round R
+//!          writes/s through the client and through bare reqwest, K writes in flight
+//! status   --seconds S --concurrency 1,32 --round R --id TX
+//!          transaction-status reads/s (no disk on the server side: the per-call cost)
+//! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
+//!          committed-write latency, every variant at the same time (same signatures): this
+//!          client's default poller, this client with a fixed 0.5 s poll, a bare loop with a
+//!          fixed 0.5 s poll and a bare loop with a 10 ms poll (when commits become visible);
+//!          each writer pauses a random 0..T seconds before each write
+//! range    --collection C --from TX --to TX
+//!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
+//! receipts --collection C --count N --out DIR
+//!          fetches the receipts of the first N entries of C into DIR (service_cert.pem and
+//!          batch/NNNN.json, the layout `benches/receipt.rs --receipts` and
+//!          `benches/receipt_python.py` read)
+//! ```
+//!
+//! Without a mode (as `cargo bench` and `cargo test --all-targets` run it) it prints this
+//! usage and exits successfully, measuring nothing.
+//!
+//! Every mode prints one JSON object on stdout. The client is built with default
+//! [`ClientOptions`] (except where a mode says otherwise), a client certificate and the
+//! service certificate file; the bare client uses the same rustls configuration
+//! ([`client_config`]) and the same timeouts, and does no more than a correct hand-written
+//! program must: check the status, take the transaction id from its header (parsed) and read
+//! the body.
+
+#[path = "support/side_by_side.rs"]
+mod support;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use confidential_ledger::poller::PollingOptions;
+use confidential_ledger::tls::{PinnedCertificate, client_config};
+use confidential_ledger::{
+    CertificateCredential, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
+    ListLedgerEntriesOptions, TransactionId,
+};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+use support::{Args, contents, peak_and_current_kib, per_operation};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Result<T, E = BoxError> = std::result::Result<T, E>;
+
+const API_VERSION: &str = "2026-02-23";
+const USAGE: &str = "usage: side_by_side MODE --sandbox FILE [--name value ...]
+  modes: prefill, writes, status, latency, range, receipts (see benches/side_by_side.rs)
+  benches/side_by_side.sh starts a sandbox, runs every mode and writes docs/benchmarks.md";
+
+/// Unmeasured work before each timed window (connections, TLS handshakes, caches).
+const WARM_UP: Duration = Duration::from_millis(500);
+
+/// What the sandbox's `--print-json` line says about it.
+struct SandboxInfo {
+    endpoint: String,
+    service_certificate: PathBuf,
+    admin_certificate: PathBuf,
+    admin_key: PathBuf,
+}
+
+impl SandboxInfo {
+    fn read(path: &Path) -> Result<Self> {
+        let info: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        let field = |name: &str| -> Result<String> {
+            info[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{} has no {name}", path.display()).into())
+        };
+        Ok(Self {
+            endpoint: field("ledgerEndpoint")?,
+            service_certificate: field("serviceCertificatePath")?.into(),
+            admin_certificate: field("adminCertificatePath")?.into(),
+            admin_key: field("adminPrivateKeyPath")?.into(),
+        })
+    }
+
+    fn credential(&self) -> Result<CertificateCredential> {
+        Ok(CertificateCredential::from_pem_files(
+            &self.admin_certificate,
+            &self.admin_key,
+        )?)
+    }
+
+    /// This client, with `options`.
+    async fn client(&self, options: ClientOptions) -> Result<ConfidentialLedgerClient> {
+        Ok(ConfidentialLedgerClient::builder(&self.endpoint)
+            .certificate_credential(self.credential()?)
+            .service_certificate_file(&self.service_certificate)
+            .options(options)
+            .build()
+            .await?)
+    }
+
+    /// The bare baseline: reqwest with the client's TLS configuration and timeouts.
+    fn bare(&self) -> Result<Bare> {
+        let pinned = PinnedCertificate::from_pem_file(&self.service_certificate)?;
+        let tls = client_config(&pinned, Some(&self.credential()?))?;
+        let defaults = ClientOptions::default();
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(t) = defaults.connect_timeout {
+            builder = builder.connect_timeout(t);
+        }
+        if let Some(t) = defaults.request_timeout {
+            builder = builder.timeout(t);
+        }
+        Ok(Bare {
+            http: builder.build()?,
+            base: self.endpoint.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+/// A hand-written client: one request per call, nothing else.
+#[derive(Clone)]
+struct Bare {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Bare {
+    async fn write(&self, contents: String) -> Result<TransactionId> {
+        let response = self
+            .http
+            .post(format!(
+                "{}/app/transactions?api-version={API_VERSION}",
+                self.base
+            ))
+            .json(&json!({ "contents": contents }))
+            .send()
+            .await?;
+        let status = response.status();
+        let id = response
+            .headers()
+            .get("x-ms-ccf-transaction-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::parse::<TransactionId>);
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            return Err(format!(
+                "write answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+            .into());
+        }
+        Ok(id.ok_or("no transaction id header")??)
+    }
+
+    /// The transaction's state as the ledger writes it.
+    async fn status(&self, id: TransactionId) -> Result<String> {
+        let response = self
+            .http
+            .get(format!(
+                "{}/app/transactions/{id}/status?api-version={API_VERSION}",
+                self.base
+            ))
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            return Err(format!(
+                "status answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            )
+            .into());
+        }
+        let value: Value = serde_json::from_slice(&body)?;
+        Ok(value["state"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits for `id` to commit, polling at once and then every `interval`; returns the polls.
+    async fn wait_for_commit(&self, id: TransactionId, interval: Duration) -> Result<u32> {
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            match self.status(id).await?.as_str() {
+                "Committed" => return Ok(polls),
+                "Pending" => tokio::time::sleep(interval).await,
+                other => return Err(format!("transaction {id} is {other:?}").into()),
+            }
+        }
+    }
+
+    /// The receipt of `id`, waiting out `Loading` (10 ms apart, for at most 10 s).
+    async fn receipt(&self, id: TransactionId) -> Result<Value> {
+        for _ in 0..1000 {
+            let response = self
+                .http
+                .get(format!(
+                    "{}/app/transactions/{id}/receipt?api-version={API_VERSION}",
+                    self.base
+                ))
+                .send()
+                .await?
+                .error_for_status()?;
+            let mut body: Value = response.json().await?;
+            if body["state"] == "Ready" {
+                return Ok(body["receipt"].take());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(format!("the receipt of {id} was still not ready after 10 s").into())
+    }
+}
+
+/// Operations per second, and CPU time this process spent per operation (all its threads:
+/// the client's work, TLS, the runtime; not the server's).
+struct Measured {
+    rate: f64,
+    cpu_us_per_op: f64,
+}
+
+impl Measured {
+    fn json(&self) -> Value {
+        json!({ "rate": self.rate, "cpu_us": self.cpu_us_per_op })
+    }
+}
+
+/// CPU time used by this process so far.
+fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Runs `op(writer, i)` on `concurrency` workers: for [`WARM_UP`] unmeasured, then for
+/// `seconds`; returns operations per second (completed operations over the time until the
+/// last worker finished its last operation) and CPU time per operation.
+async fn rate<F, Fut>(concurrency: usize, seconds: f64, op: F) -> Result<Measured>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let op = Arc::new(op);
+    let index = Arc::new(AtomicU64::new(0));
+    let run = |window: Duration| {
+        let mut tasks = Vec::new();
+        let deadline = Instant::now() + window;
+        for w in 0..concurrency {
+            let (op, index) = (Arc::clone(&op), Arc::clone(&index));
+            tasks.push(tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    op(w, index.fetch_add(1, Ordering::Relaxed)).await?;
+                    done += 1;
+                }
+                Ok::<_, BoxError>(done)
+            }));
+        }
+        tasks
+    };
+    for task in run(WARM_UP) {
+        task.await??;
+    }
+    let (start, cpu) = (Instant::now(), process_cpu());
+    let mut done = 0;
+    for task in run(Duration::from_secs_f64(seconds)) {
+        done += task.await??;
+    }
+    let (rate, cpu_us_per_op) =
+        per_operation(done, start.elapsed(), process_cpu().saturating_sub(cpu));
+    Ok(Measured {
+        rate,
+        cpu_us_per_op,
+    })
+}
+
+/// Peak and current resident set size of this process, in KiB (`VmHWM`, `VmRSS`).
+fn memory_kib() -> (u64, u64) {
+    peak_and_current_kib(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse(std::env::args().skip(1))?;
+    let Some(mode) = args.mode.as_deref() else {
+        eprintln!("{USAGE}");
+        return Ok(());
+    };
+    let sandbox = SandboxInfo::read(Path::new(args.get("sandbox")?))?;
+    let out = match mode {
+        "prefill" => prefill(&sandbox, &args).await?,
+        "writes" => writes(&sandbox, &args).await?,
+        "status" => status(&sandbox, &args).await?,
+        "latency" => latency(&sandbox, &args).await?,
+        "range" => range(&sandbox, &args).await?,
+        "receipts" => receipts(&sandbox, &args).await?,
+        other => return Err(format!("unknown mode {other}").into()),
+    };
+    println!("{out}");
+    Ok(())
+}
+
+async fn prefill(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let collection = args.get("collection")?.to_owned();
+    let count: u64 = args.parse_value("count")?;
+    let concurrency: usize = args.parse_value("concurrency")?;
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (client, next, collection) = (client.clone(), Arc::clone(&next), collection.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ids = (None::<TransactionId>, None::<TransactionId>);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, BoxError>(ids);
+                }
+                let options = CreateLedgerEntryOptions::new().collection_id(collection.clone());
+                let id = client
+                    .create_ledger_entry(contents("range", w, i), Some(options))
+                    .await?
+                    .transaction_id;
+                ids.0 = Some(ids.0.map_or(id, |f| f.min(id)));
+                ids.1 = Some(ids.1.map_or(id, |l| l.max(id)));
+            }
+        }));
+    }
+    let (mut first, mut last) = (None::<TransactionId>, None::<TransactionId>);
+    for task in tasks {
+        let (f, l) = task.await??;
+        first = match (first, f) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        last = last.max(l);
+    }
+    let (first, last) = (
+        first.ok_or("nothing written")?,
+        last.ok_or("nothing written")?,
+    );
+    let write_seconds = started.elapsed().as_secs_f64();
+    client.wait_for_commit(last, None).await?;
+    // Read the range once: the sandbox answers each page query `Loading` once, like a ledger
+    // fetching historical state; the measured reads then all see the same `Ready` pages.
+    let warm = Instant::now();
+    let seen = client
+        .list_ledger_entries(Some(range_options(&collection, first, last)))
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await?;
+    if seen != count {
+        return Err(format!("wrote {count} entries but the range holds {seen}").into());
+    }
+    Ok(json!({
+        "collection": collection,
+        "count": count,
+        "first": first.to_string(),
+        "last": last.to_string(),
+        "write_seconds": write_seconds,
+        "writes_per_second": count as f64 / write_seconds,
+        "first_read_seconds": warm.elapsed().as_secs_f64(),
+    }))
+}
+
+fn range_options(
+    collection: &str,
+    from: TransactionId,
+    to: TransactionId,
+) -> ListLedgerEntriesOptions {
+    ListLedgerEntriesOptions::new()
+        .collection_id(collection)
+        .from_transaction_id(from)
+        .to_transaction_id(to)
+}
+
+/// Runs `client` and `bare` at each concurrency, alternating which goes first by round.
+async fn client_vs_bare<C, CF, B, BF>(args: &Args, client_op: C, bare_op: B) -> Result<Value>
+where
+    C: Fn(usize, u64) -> CF + Clone + Send + Sync + 'static,
+    CF: Future<Output = Result<()>> + Send + 'static,
+    B: Fn(usize, u64) -> BF + Clone + Send + Sync + 'static,
+    BF: Future<Output = Result<()>> + Send + 'static,
+{
+    let seconds: f64 = args.parse_value("seconds")?;
+    let round: u32 = args.parse_value("round")?;
+    let (mut client_rates, mut bare_rates) = (serde_json::Map::new(), serde_json::Map::new());
+    for concurrency in args.counts("concurrency")? {
+        let key = concurrency.to_string();
+        // Alternate which goes first, so that a trend in the machine's load hits both.
+        let (client, bare) = if round.is_multiple_of(2) {
+            let client = rate(concurrency, seconds, client_op.clone()).await?;
+            (client, rate(concurrency, seconds, bare_op.clone()).await?)
+        } else {
+            let bare = rate(concurrency, seconds, bare_op.clone()).await?;
+            (rate(concurrency, seconds, client_op.clone()).await?, bare)
+        };
+        client_rates.insert(key.clone(), client.json());
+        bare_rates.insert(key, bare.json());
+    }
+    Ok(json!({ "client": client_rates, "bare": bare_rates }))
+}
+
+async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let bare = sandbox.bare()?;
+    client_vs_bare(
+        args,
+        move |w, i| {
+            let client = client.clone();
+            async move {
+                client
+                    .create_ledger_entry(contents("client", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        },
+        move |w, i| {
+            let bare = bare.clone();
+            async move {
+                bare.write(contents("bare", w, i)).await?;
+                Ok(())
+            }
+        },
+    )
+    .await
+}
+
+async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let id: TransactionId = args.parse_value("id")?;
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let bare = sandbox.bare()?;
+    client_vs_bare(
+        args,
+        move |_, _| {
+            let client = client.clone();
+            async move {
+                client.get_transaction_status(id, None).await?;
+                Ok(())
+            }
+        },
+        move |_, _| {
+            let bare = bare.clone();
+            async move {
+                bare.status(id).await?;
+                Ok(())
+            }
+        },
+    )
+    .await
+}
+
+/// One committed write: milliseconds from sending the write to seeing it committed, and the
+/// status polls it took.
+type Sample = (f64, u32);
+
+/// `writers` loops of `write_and_wait` from `start` for `seconds`, each write after a pause of
+/// up to `think` seconds.
+async fn latency_loop<F, Fut>(
+    writers: usize,
+    start: Instant,
+    seconds: f64,
+    think: f64,
+    write_and_wait: F,
+) -> Result<Vec<Sample>>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<u32>> + Send + 'static,
+{
+    tokio::time::sleep_until(start.into()).await;
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let op = Arc::new(write_and_wait);
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let op = Arc::clone(&op);
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                // A random pause puts each write at a random point of the signature cycle,
+                // as independent callers are; without it the writers fall into step with
+                // the signatures and every write waits a full interval.
+                tokio::time::sleep(Duration::from_secs_f64(fastrand::f64() * think)).await;
+                let t0 = Instant::now();
+                let polls = op(w, i).await?;
+                samples.push((t0.elapsed().as_secs_f64() * 1000.0, polls));
+                i += 1;
+            }
+            Ok::<_, BoxError>(samples)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    Ok(all)
+}
+
+async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let seconds: f64 = args.parse_value("seconds")?;
+    let writers: usize = args.parse_value("writers")?;
+    let think: f64 = args.parse_value("think")?;
+    let start_at: f64 = args.parse_value("start-at")?;
+    let start = Instant::now() + Duration::from_secs_f64((start_at - unix_now()).max(0.0));
+    let half_second = Duration::from_millis(500);
+
+    let client_with = |polling: PollingOptions| {
+        let mut options = ClientOptions::default();
+        options.polling = polling;
+        sandbox.client(options)
+    };
+    let default_client = client_with(PollingOptions::default()).await?;
+    let fixed_client = client_with(PollingOptions::fixed(half_second)).await?;
+    let bare = sandbox.bare()?;
+    // Connect everything before the clock starts.
+    default_client
+        .get_transaction_status("2.1", None)
+        .await
+        .ok();
+    fixed_client.get_transaction_status("2.1", None).await.ok();
+    bare.status(TransactionId::new(2, 1)).await.ok();
+
+    let client_wait = |client: ConfidentialLedgerClient, label: &'static str| {
+        move |w: usize, i: u64| {
+            let client = client.clone();
+            async move {
+                let poller = client
+                    .begin_create_ledger_entry(contents(label, w, i), None)
+                    .await?;
+                let progress = poller.progress();
+                poller.await?;
+                // Updates come after each poll that did not finish the wait; the last one
+                // counts all polls but the final one.
+                let updates: Vec<_> = progress.collect().await;
+                Ok(updates.last().map_or(1, |u| u.polls + 1))
+            }
+        }
+    };
+    let bare_wait = |bare: Bare, label: &'static str, interval: Duration| {
+        move |w: usize, i: u64| {
+            let bare = bare.clone();
+            async move {
+                let id = bare.write(contents(label, w, i)).await?;
+                bare.wait_for_commit(id, interval).await
+            }
+        }
+    };
+    let (client_default, client_fixed, bare_fixed, bare_floor) = tokio::try_join!(
+        latency_loop(
+            writers,
+            start,
+            seconds,
+            think,
+            client_wait(default_client, "latency-default")
+        ),
+        latency_loop(
+            writers,
+            start,
+            seconds,
+            think,
+            client_wait(fixed_client, "latency-fixed")
+        ),
+        latency_loop(
+            writers,
+            start,
+            seconds,
+            think,
+            bare_wait(bare.clone(), "latency-bare", half_second)
+        ),
+        // The reference: a tight 10 ms poll shows when commits become visible (fewer writers,
+        // to keep its load small).
+        latency_loop(
+            writers.div_ceil(4),
+            start,
+            seconds,
+            think,
+            bare_wait(bare, "latency-floor", Duration::from_millis(10))
+        ),
+    )?;
+    Ok(json!({
+        "writers": writers,
+        "seconds": seconds,
+        "think_seconds": think,
+        "client_default": client_default,
+        "client_fixed_500ms": client_fixed,
+        "bare_fixed_500ms": bare_fixed,
+        "bare_poll_10ms": bare_floor,
+    }))
+}
+
+async fn range(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let collection = args.get("collection")?;
+    let from: TransactionId = args.parse_value("from")?;
+    let to: TransactionId = args.parse_value("to")?;
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let (hwm_before, rss_before) = memory_kib();
+    let started = Instant::now();
+    let mut entries = client.list_ledger_entries(Some(range_options(collection, from, to)));
+    let (mut count, mut bytes) = (0u64, 0u64);
+    while let Some(entry) = entries.try_next().await? {
+        count += 1;
+        bytes += entry.contents.len() as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let (hwm, rss) = memory_kib();
+    Ok(json!({
+        "entries": count,
+        "content_bytes": bytes,
+        "seconds": seconds,
+        "entries_per_second": count as f64 / seconds,
+        "hwm_before_kib": hwm_before,
+        "rss_before_kib": rss_before,
+        "hwm_kib": hwm,
+        "rss_kib": rss,
+    }))
+}
+
+async fn receipts(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    let collection = args.get("collection")?;
+    let count: usize = args.parse_value("count")?;
+    let out = PathBuf::from(args.get("out")?);
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let ids: Vec<TransactionId> = client
+        .list_ledger_entries(Some(
+            ListLedgerEntriesOptions::new().collection_id(collection),
+        ))
+        .take(count)
+        .map_ok(|e| e.transaction_id)
+        .try_collect()
+        .await?;
+    let bare = sandbox.bare()?;
+    let receipts: Vec<Value> = futures::stream::iter(ids.iter().map(|id| bare.receipt(*id)))
+        .buffered(16)
+        .try_collect()
+        .await?;
+    std::fs::create_dir_all(out.join("batch"))?;
+    std::fs::copy(&sandbox.service_certificate, out.join("service_cert.pem"))?;
+    let mut signatures = std::collections::HashSet::new();
+    for (i, receipt) in receipts.iter().enumerate() {
+        signatures.insert(receipt["signature"].as_str().unwrap_or_default().to_owned());
+        std::fs::write(
+            out.join("batch").join(format!("{i:04}.json")),
+            receipt.to_string(),
+        )?;
+    }
+    Ok(json!({
+        "receipts": receipts.len(),
+        "first": ids.first().map(ToString::to_string),
+        "last": ids.last().map(ToString::to_string),
+        "distinct_signatures": signatures.len(),
+    }))
+}

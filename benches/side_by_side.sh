@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: this client vs a bare reqwest loop vs the official Python client
+# (azure-confidentialledger, sync), against ONE sandbox started here, on the same work:
+#   1. writes/s, 1 and 32 in flight;
+#   2. transaction-status reads/s (the per-call cost without the server's disk);
+#   3. committed-write latency (mean, p50, p90, p99) and status polls per write;
+#   4. a ranged read of 100,000 entries: entries/s and peak RSS of the reading process;
+#   5. receipt verification/s on receipts fetched from the sandbox.
+# Writes docs/benchmarks.md (the machine, the settings, a table per measurement).
+#
+# Usage: benches/side_by_side.sh [--rounds N] [--seconds S] [--latency-seconds S]
+#                                 [--range-entries N] [--receipts N] [--out FILE]
+#   --rounds N           throughput rounds, Rust and Python alternating (default 3)
+#   --seconds S          length of each throughput window (default 3)
+#   --latency-seconds S  length of the latency window (default 60)
+#   --range-entries N    entries in the ranged read (default 100000)
+#   --receipts N         receipts fetched and verified (default 200)
+#   --out FILE           the report (default docs/benchmarks.md)
+# A quick check that everything works end to end (about 2 minutes after the build):
+#   benches/side_by_side.sh --rounds 1 --seconds 1 --latency-seconds 5 --range-entries 5000 --out /tmp/b.md
+# Needs the Rust toolchain and Python 3 with pip and venv (for .ci/python-env).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+given_args="$*"
+# The defaults (benches/python/report.py DEFAULTS says a run with less is a quick check).
+rounds=3
+seconds=3
+latency_seconds=60
+range_entries=100000
+receipt_count=200
+out=docs/benchmarks.md
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) rounds=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --latency-seconds) latency_seconds=$2; shift 2 ;;
+    --range-entries) range_entries=$2; shift 2 ;;
+    --receipts) receipt_count=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+command_line="benches/side_by_side.sh${given_args:+ $given_args}"
+
+# The workload (also written into the report).
+concurrency=1,32
+latency_writers=16
+signature_interval_ms=1000
+signature_every=5000
+
+# The sandbox is on loopback: keep every client away from proxies.
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
+export NO_PROXY=localhost,127.0.0.1 no_proxy=localhost,127.0.0.1
+
+target=${CARGO_TARGET_DIR:-$root/target}
+echo "== Python environment (.ci/python-env)"
+.ci/python-env
+python=$target/python-env/bin/python
+
+echo "== Building (release)"
+cargo build --release --quiet -p confidential-ledger-sandbox --bin confidential-ledger-sandbox
+sandbox_bin=$target/release/confidential-ledger-sandbox
+executables=$(cargo bench --no-run --quiet --bench side_by_side --bench receipt \
+  --message-format=json | "$python" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and "bench" in m["target"]["kind"]:
+        print(m["target"]["name"], m["executable"])
+')
+bench_bin=$(awk '$1 == "side_by_side" { print $2 }' <<<"$executables")
+receipt_bin=$(awk '$1 == "receipt" { print $2 }' <<<"$executables")
+[ -x "$bench_bin" ] && [ -x "$receipt_bin" ] || { echo "bench executables not found" >&2; exit 1; }
+
+# On the target directory's disk (not tmpfs): the sandbox fsyncs every acknowledged write.
+mkdir -p "$target"
+work=$(mktemp -d "$target/side-by-side.XXXXXX")
+results=$work/results
+mkdir -p "$results"
+sandbox_pid=
+cleanup() {
+  if [ -n "$sandbox_pid" ]; then
+    kill -TERM "$sandbox_pid" 2>/dev/null || true
+    wait "$sandbox_pid" 2>/dev/null || true
+  fi
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+measure_start=$SECONDS
+echo "== Starting the sandbox (signature every ${signature_interval_ms} ms or ${signature_every} writes)"
+cat /proc/loadavg > "$results/loadavg_start"
+"$sandbox_bin" --data-dir "$work/ledger" --port 0 --print-json \
+  --signature-interval-ms "$signature_interval_ms" --signature-every "$signature_every" \
+  > "$work/sandbox.json" 2> "$work/sandbox.log" &
+sandbox_pid=$!
+for _ in $(seq 300); do
+  [ -s "$work/sandbox.json" ] && break
+  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -s "$work/sandbox.json" ] || { echo "the sandbox did not start" >&2; exit 1; }
+sandbox=$work/sandbox.json
+cp "$sandbox" "$results/sandbox.json"
+
+rust() { "$bench_bin" "$@" --sandbox "$sandbox"; }
+py() { "$python" benches/python/side_by_side.py "$@" --sandbox "$sandbox"; }
+
+echo "== Writing $range_entries entries to collection 'range' (64 in flight)"
+rust prefill --collection range --count "$range_entries" --concurrency 64 > "$results/prefill.json"
+read -r first last < <("$python" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(p["first"], p["last"])' "$results/prefill.json")
+echo "   range $first .. $last"
+
+echo "== Fetching $receipt_count receipts"
+rust receipts --collection range --count "$receipt_count" --out "$work/receipts" > "$results/receipts.json"
+
+for r in $(seq "$rounds"); do
+  echo "== Round $r of $rounds"
+  # Rust first in odd rounds, Python first in even ones.
+  order="rust python"
+  [ $((r % 2)) -eq 0 ] && order="python rust"
+  for side in $order; do
+    if [ "$side" = rust ]; then
+      rust writes --seconds "$seconds" --concurrency "$concurrency" --round "$r" > "$results/writes_rust_$r.json"
+      rust status --seconds "$seconds" --concurrency "$concurrency" --round "$r" --id "$first" > "$results/status_rust_$r.json"
+      rust range --collection range --from "$first" --to "$last" > "$results/range_rust_$r.json"
+      "$receipt_bin" --receipts "$work/receipts" --out "$work/receipt_rates" --seconds 2 --batch-only > /dev/null
+      mv "$work/receipt_rates/rust_batch.json" "$results/receipts_rust_$r.json"
+    else
+      py writes --seconds "$seconds" --threads "$concurrency" > "$results/writes_python_$r.json"
+      py status --seconds "$seconds" --threads "$concurrency" --id "$first" > "$results/status_python_$r.json"
+      py range --collection range --from "$first" --to "$last" > "$results/range_python_$r.json"
+      "$python" benches/receipt_python.py "$work/receipts" 2 > "$results/receipts_python_$r.json"
+    fi
+  done
+done
+
+echo "== Committed-write latency: every variant at once for ${latency_seconds} s, $latency_writers writers each"
+start_at=$(( $(date +%s) + 5 ))
+py latency --seconds "$latency_seconds" --writers "$latency_writers" --think 1 --start-at "$start_at" \
+  > "$results/latency_python.json" &
+python_latency=$!
+rust latency --seconds "$latency_seconds" --writers "$latency_writers" --think 1 --start-at "$start_at" \
+  > "$results/latency_rust.json"
+wait "$python_latency"
+cat /proc/loadavg > "$results/loadavg_end"
+
+cat > "$results/settings.json" <<EOF
+{"rounds": $rounds, "seconds": $seconds, "latency_seconds": $latency_seconds,
+ "concurrency": "$concurrency", "range_entries": $range_entries, "receipt_count": $receipt_count,
+ "latency_writers": $latency_writers, "signature_interval_ms": $signature_interval_ms,
+ "signature_every": $signature_every, "command": "$command_line",
+ "measure_seconds": $((SECONDS - measure_start))}
+EOF
+
+echo "== Report"
+mkdir -p "$(dirname "$out")"
+"$python" benches/python/report.py "$results" "$work" "$out"
+echo "wrote $out"
