@@ -6,7 +6,7 @@ use der::asn1::BitStringRef;
 use der::oid::ObjectIdentifier;
 use der::{Decode, Reader, SliceReader};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use sha2::{Digest as _, Sha256, Sha512};
 use spki::AlgorithmIdentifierRef;
 use x509_cert::TbsCertificate;
 
@@ -48,6 +48,14 @@ impl PublicKey {
             PublicKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(der_signature)
                 .ok()
                 .map(|sig| key.verify_prehash(prehash, &sig).is_ok()),
+        }
+    }
+
+    /// The key as an uncompressed SEC1 point (`04 || x || y`).
+    fn sec1_uncompressed(&self) -> Vec<u8> {
+        match self {
+            PublicKey::P256(key) => key.to_sec1_point(false).as_bytes().to_vec(),
+            PublicKey::P384(key) => key.to_sec1_point(false).as_bytes().to_vec(),
         }
     }
 
@@ -165,19 +173,28 @@ impl Certificate {
 
     /// True when `issuer_key` signed this certificate: the ECDSA signature verifies over the
     /// hash of the signed part, with the hash named by this certificate's signature algorithm.
+    ///
+    /// The pairs ring implements (P-256 and P-384 with SHA-256 or SHA-384, the ones ledgers
+    /// use) go through ring's assembly P-256/P-384 arithmetic, several times faster than the
+    /// portable one; SHA-512 signatures are checked as a prehash. Both are plain ECDSA
+    /// verification with the digest truncated to the curve order, so they accept the same
+    /// signatures.
     pub(crate) fn is_signed_by(&self, issuer_key: &PublicKey) -> bool {
-        let verdict = match self.signature_hash {
-            SignatureHash::Sha256 => {
-                issuer_key.verify_prehash(&Sha256::digest(&self.tbs), &self.signature)
-            }
-            SignatureHash::Sha384 => {
-                issuer_key.verify_prehash(&Sha384::digest(&self.tbs), &self.signature)
-            }
-            SignatureHash::Sha512 => {
-                issuer_key.verify_prehash(&Sha512::digest(&self.tbs), &self.signature)
-            }
-        };
-        verdict == Some(true)
+        use ring::signature;
+        let algorithm: &'static signature::EcdsaVerificationAlgorithm =
+            match (issuer_key, self.signature_hash) {
+                (PublicKey::P256(_), SignatureHash::Sha256) => &signature::ECDSA_P256_SHA256_ASN1,
+                (PublicKey::P256(_), SignatureHash::Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
+                (PublicKey::P384(_), SignatureHash::Sha256) => &signature::ECDSA_P384_SHA256_ASN1,
+                (PublicKey::P384(_), SignatureHash::Sha384) => &signature::ECDSA_P384_SHA384_ASN1,
+                (_, SignatureHash::Sha512) => {
+                    return issuer_key.verify_prehash(&Sha512::digest(&self.tbs), &self.signature)
+                        == Some(true);
+                }
+            };
+        signature::UnparsedPublicKey::new(algorithm, issuer_key.sec1_uncompressed())
+            .verify(&self.tbs, &self.signature)
+            .is_ok()
     }
 }
 
@@ -197,4 +214,81 @@ fn signature_hash(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<SignatureHas
         return Err("ECDSA signature algorithm with parameters".to_owned());
     }
     Ok(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use p256::ecdsa::signature::hazmat::PrehashSigner;
+    use sha2::Sha384;
+
+    use super::*;
+
+    /// A certificate whose signed part is `tbs`, signed by `sign` over the `hash` of it.
+    fn signed(tbs: &[u8], hash: SignatureHash, sign: impl Fn(&[u8]) -> Vec<u8>) -> Certificate {
+        let digest = match hash {
+            SignatureHash::Sha256 => Sha256::digest(tbs).to_vec(),
+            SignatureHash::Sha384 => Sha384::digest(tbs).to_vec(),
+            SignatureHash::Sha512 => Sha512::digest(tbs).to_vec(),
+        };
+        Certificate {
+            tbs: tbs.to_vec(),
+            signature_hash: hash,
+            signature: sign(&digest),
+            key: PublicKey::P256(
+                *p256::ecdsa::SigningKey::from_slice(&[3; 32])
+                    .unwrap()
+                    .verifying_key(),
+            ),
+            not_before: SystemTime::UNIX_EPOCH,
+            not_after: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Every curve and hash pair a certificate may use: a signature over the signed part
+    /// verifies under the issuer's key, and not after one byte of the signed part changes,
+    /// nor under another key.
+    #[test]
+    fn certificate_signatures_verify_for_every_curve_and_hash() {
+        let p256_key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+        let p384_key = p384::ecdsa::SigningKey::from_slice(&[9; 48]).unwrap();
+        let other_p256 = p256::ecdsa::SigningKey::from_slice(&[8; 32]).unwrap();
+        let other_p384 = p384::ecdsa::SigningKey::from_slice(&[10; 48]).unwrap();
+        let sign_p256 = |digest: &[u8]| {
+            let sig: p256::ecdsa::Signature = p256_key.sign_prehash(digest).unwrap();
+            sig.to_der().as_bytes().to_vec()
+        };
+        let sign_p384 = |digest: &[u8]| {
+            let sig: p384::ecdsa::Signature = p384_key.sign_prehash(digest).unwrap();
+            sig.to_der().as_bytes().to_vec()
+        };
+        let tbs = b"the signed part of a certificate".as_slice();
+        for hash in [
+            SignatureHash::Sha256,
+            SignatureHash::Sha384,
+            SignatureHash::Sha512,
+        ] {
+            for (issuer, other, sign) in [
+                (
+                    PublicKey::P256(*p256_key.verifying_key()),
+                    PublicKey::P256(*other_p256.verifying_key()),
+                    &sign_p256 as &dyn Fn(&[u8]) -> Vec<u8>,
+                ),
+                (
+                    PublicKey::P384(*p384_key.verifying_key()),
+                    PublicKey::P384(*other_p384.verifying_key()),
+                    &sign_p384,
+                ),
+            ] {
+                let cert = signed(tbs, hash, sign);
+                assert!(cert.is_signed_by(&issuer), "{hash:?} {issuer:?}");
+                assert!(!cert.is_signed_by(&other), "{hash:?} {issuer:?}");
+                let mut changed = signed(tbs, hash, sign);
+                changed.tbs[5] ^= 1;
+                assert!(!changed.is_signed_by(&issuer), "{hash:?} {issuer:?}");
+                let mut bad_der = signed(tbs, hash, sign);
+                bad_der.signature.push(0);
+                assert!(!bad_der.is_signed_by(&issuer), "{hash:?} {issuer:?}");
+            }
+        }
+    }
 }
