@@ -77,6 +77,11 @@ struct RunArgs {
     /// Print only one JSON line describing the running sandbox.
     #[arg(long)]
     print_json: bool,
+    /// Stop, as on SIGTERM, when standard input reaches its end. A parent that starts the
+    /// sandbox with a pipe as its stdin takes it down with it, even when the parent dies
+    /// without cleaning up (a test process that aborts).
+    #[arg(long)]
+    stop_on_stdin_eof: bool,
 }
 
 #[derive(Args)]
@@ -140,6 +145,7 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         .page_size(args.page_size)
         .legacy_users_redirect(!args.no_legacy_users_redirect);
     let signals = StopSignals::install();
+    let stdin_closed = args.stop_on_stdin_eof.then(stdin_eof);
     let sandbox = Sandbox::start(options).await?;
     for (id, roles) in &users {
         let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
@@ -203,10 +209,42 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    signals.wait().await;
+    tokio::select! {
+        () = signals.wait() => {}
+        () = async {
+            match stdin_closed {
+                Some(closed) => {
+                    let _ = closed.await;
+                    tracing::info!("standard input closed");
+                }
+                None => std::future::pending().await,
+            }
+        } => {}
+    }
     tracing::info!("stopping");
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Resolves once standard input reaches its end (or cannot be read). Read on a thread of its
+/// own, not the runtime's blocking pool, so that a stdin still open never delays the exit.
+fn stdin_eof() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = [0u8; 256];
+        loop {
+            match stdin.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = closed.send(());
+    });
+    receiver
 }
 
 /// SIGINT and SIGTERM listeners, installed before the sandbox announces itself so that a

@@ -189,6 +189,58 @@ async fn startup_output_tokens_and_seeded_users() {
     assert!(String::from_utf8_lossy(&no_dir.stderr).contains("--data-dir"));
 }
 
+/// With `--stop-on-stdin-eof`, closing the sandbox's stdin (what happens when the process
+/// that started it dies) stops it cleanly; without the flag, a closed stdin changes nothing.
+#[test]
+fn a_closed_stdin_stops_the_sandbox_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap(), "--print-json"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let announced = |child: &mut Child| {
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with('{'), "{line}");
+    };
+    let exit_within = |child: &mut Child, limit: Duration| {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    };
+
+    let mut unasked = spawn(&[]);
+    announced(&mut unasked);
+    drop(unasked.stdin.take());
+    assert_eq!(
+        exit_within(&mut unasked, Duration::from_millis(500)),
+        None,
+        "stdin's end alone does not stop it"
+    );
+    let _ = unasked.kill();
+    let _ = unasked.wait();
+
+    let mut asked = spawn(&["--stop-on-stdin-eof"]);
+    announced(&mut asked);
+    drop(asked.stdin.take());
+    let status = exit_within(&mut asked, Duration::from_secs(30))
+        .expect("the sandbox stops once its stdin is closed");
+    assert!(status.success(), "a clean stop: {status}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotate_identity_offline_and_while_running() {
     let dir = tempfile::tempdir().unwrap();

@@ -253,8 +253,11 @@ impl Process {
                 "--print-json",
                 "--signature-interval-ms",
                 "20",
+                // Stops with this process even if it aborts (stdin is a pipe held in `child`).
+                "--stop-on-stdin-eof",
             ])
             .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

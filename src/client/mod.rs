@@ -327,13 +327,18 @@ impl ConfidentialLedgerClient {
 
     /// Runs `call` in the span of `method`; an error that names no operation yet (a refused
     /// argument, a malformed answer) is named after `method`.
-    async fn traced<T>(
+    ///
+    /// A plain function returning a combinator rather than an `async fn`: an `async fn` would
+    /// keep `call` both as its argument and inside the span wrapper, doubling the size of
+    /// every call's future (unoptimised builds then copy it on the stack at each level).
+    fn traced<T>(
         method: &'static str,
         call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        tracing::Instrument::instrument(call, Self::span(method, None))
-            .await
-            .map_err(|e| e.with_operation(method))
+    ) -> impl Future<Output = Result<T, Error>> {
+        futures::FutureExt::map(
+            tracing::Instrument::instrument(call, Self::span(method, None)),
+            move |result| result.map_err(|e| e.with_operation(method)),
+        )
     }
 
     /// The span of a call of `method`, about `transaction_id` when known.

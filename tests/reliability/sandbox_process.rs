@@ -196,9 +196,12 @@ impl SandboxProcess {
             .arg(data_dir)
             .args(["--port", &port.to_string(), "--print-json"])
             .args(["--signature-interval-ms", "20"])
+            // Stdin is a pipe this process holds open (in `child`): if the test process dies
+            // without dropping `SandboxProcess` (an abort), the sandbox sees its end and stops.
+            .arg("--stop-on-stdin-eof")
             .args(extra)
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
