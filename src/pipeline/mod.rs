@@ -532,9 +532,10 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         let span = logging::operation_span(op, request.method());
-        self.shared
-            .run(request, op)
-            .instrument(span)
+        // Boxed: the retry and redirect loop holds reqwest's pending request and the token
+        // lookup, about 10 KiB, which every caller's future would otherwise carry inline (and
+        // unoptimised builds copy on the stack at each level of nesting).
+        Box::pin(self.shared.run(request, op).instrument(span))
             .await
             .map_err(|err| err.with_operation(op.operation_id()))
     }

@@ -1,0 +1,57 @@
+//! The futures of client calls stay small: an application holds them inline in its own
+//! futures, and unoptimised builds copy them on the stack at every level of nesting (a test
+//! thread's 2 MiB stack overflowed when one call's future doubled). The retry and redirect
+//! loop, with reqwest's pending request, is boxed by the pipeline; this test fails if a
+//! change brings it (or anything as large) back inline.
+
+use confidential_ledger::{ConfidentialLedgerClient, TransactionId};
+
+/// The most a call's future may take. Calls measure about 5-6 KiB with the pipeline's loop
+/// boxed and about 11 KiB without.
+const LIMIT: usize = 8 * 1024;
+
+/// The size of the future `call` returns, without a client or a runtime.
+fn future_size<Fut>(_call: impl FnOnce(&'static ConfidentialLedgerClient) -> Fut) -> usize {
+    std::mem::size_of::<Fut>()
+}
+
+#[test]
+fn client_call_futures_stay_small() {
+    let id: TransactionId = "2.3".parse().unwrap();
+    let sizes = [
+        (
+            "create_ledger_entry",
+            future_size(|c| c.create_ledger_entry("x", None)),
+        ),
+        (
+            "create_ledger_entry_and_wait",
+            future_size(|c| c.create_ledger_entry_and_wait("x", None)),
+        ),
+        (
+            "get_transaction_status",
+            future_size(move |c| c.get_transaction_status(id, None)),
+        ),
+        (
+            "get_current_ledger_entry",
+            future_size(|c| c.get_current_ledger_entry(None)),
+        ),
+        (
+            "get_ledger_user",
+            future_size(|c| c.get_ledger_user("x", None)),
+        ),
+        (
+            "get_constitution",
+            future_size(|c| c.get_constitution(None)),
+        ),
+        (
+            "get_enclave_quotes",
+            future_size(|c| c.get_enclave_quotes(None)),
+        ),
+    ];
+    for (call, size) in sizes {
+        assert!(
+            size <= LIMIT,
+            "{call}: its future takes {size} bytes (limit {LIMIT})"
+        );
+    }
+}
