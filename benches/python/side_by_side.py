@@ -32,6 +32,17 @@ WARM_UP = 0.5
 ENTRY_BYTES = 100
 
 
+
+def run_threads(target, count, errors):
+    """Runs target(0..count) on as many threads, waits for all, re-raises the first error."""
+    pool = [threading.Thread(target=target, args=(w,)) for w in range(count)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if errors:
+        raise errors[0]
+
 def contents(label, writer, i):
     return f"side-by-side {label} writer {writer:02d} entry {i:08d} ".ljust(ENTRY_BYTES, ".")
 
@@ -109,13 +120,7 @@ def rate(threads, seconds, op):
             except Exception as e:  # reported below, fails the run
                 errors.append(e)
 
-        pool = [threading.Thread(target=worker, args=(w,)) for w in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        if errors:
-            raise errors[0]
+        run_threads(worker, threads, errors)
         return sum(done)
 
     run(WARM_UP)
@@ -170,13 +175,7 @@ def latency(args):
         except Exception as e:
             errors.append(e)
 
-    pool = [threading.Thread(target=writer, args=(w,)) for w in range(args.writers)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    if errors:
-        raise errors[0]
+    run_threads(writer, args.writers, errors)
     all_samples = [s for per in samples for s in per]
     polls = counter.counts.get("GET", 0) - before.get("GET", 0)
     return {
