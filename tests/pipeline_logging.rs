@@ -7,34 +7,13 @@
 #[path = "pipeline/support.rs"]
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use confidential_ledger::pipeline::OperationContext;
+use testkit::capture::Capture;
 use testkit::http::{RecordedRequest, Reply, Server};
 
 use support::{Harness, LEDGER, PRIMARY, TOKEN, options, post, within};
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
 
 /// The ledger (503 echoing the caller's token, then a redirect to the primary) and the
 /// primary, which answers with a cookie and a token-like header.

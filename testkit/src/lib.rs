@@ -6,10 +6,12 @@
 //!   the interoperability tests.
 //! - [`http`]: a recording HTTP(S) server on 127.0.0.1 with scripted replies (responses, dropped
 //!   connections, hangs), to prove what a client sent where.
+//! - [`capture`]: an in-memory writer for log output that tests scan.
 //!
 //! Skipping: a test that cannot find what it needs prints `skipped: <why>` and returns, except
 //! when `CI` is set to `true`, where the missing piece is a failure.
 
+pub mod capture;
 pub mod http;
 pub mod python;
 pub mod shared;

@@ -1,33 +1,10 @@
 //! Observability: spans per call with the transaction id, and bodies logged only when the
 //! client or the call asks for it.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use confidential_ledger::{CreateLedgerEntryOptions, GetLedgerEntryOptions};
+use testkit::capture::Capture;
 
 use crate::support::{admin, sandbox, within};
-
-/// Collects what the subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
 
 /// The lines of the client's own targets (not the sandbox's).
 fn client_lines(output: &str) -> Vec<&str> {

@@ -26,7 +26,9 @@ use confidential_ledger_sandbox::{FaultAction, Sandbox, TokenSpec};
 use futures::TryStreamExt;
 use testkit::http::{Reply, Server};
 
-use crate::support::{Capture, admin_certificate, builder_at, sandbox, within};
+use testkit::capture::Capture;
+
+use crate::support::{admin_certificate, builder_at, sandbox, within};
 
 /// `log` records (reqwest and rustls log through `log`, not `tracing`) of one thread, written
 /// to a capture. Records of other threads (other tests) are dropped.

@@ -1,7 +1,6 @@
 //! Sandboxes, clients, a recording TLS listener, a log capture and a seeded random source.
 
 use std::future::IntoFuture;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -110,32 +109,6 @@ pub async fn counting_proxy(sandbox: &Sandbox) -> FaultProxy {
     ))
     .await
     .expect("the proxy starts")
-}
-
-/// Collects what a tracing subscriber (or a logger) writes.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// Everything written so far (lossy UTF-8), emptying the capture.
-    pub fn take(&self) -> String {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
 }
 
 /// A TLS listener on 127.0.0.1 that presents a given certificate chain and records, per
