@@ -15,12 +15,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::error::ProxyError;
 use crate::fault::{Fault, error_code, retry_after_seconds};
-use crate::lifecycle::{Lifecycle, spawn_accept_loops, spawn_lifetime};
+use crate::lifecycle::{Lifecycle, Tasks};
 use crate::limits::Limits;
 use crate::plan::{Cause, FaultPlan, Schedule};
 use crate::socket::{
@@ -169,7 +168,7 @@ struct Connection {
 pub struct FaultProxy {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
 }
 
 impl std::fmt::Debug for FaultProxy {
@@ -217,10 +216,14 @@ impl FaultProxy {
             lifecycle: lifecycle.clone(),
         });
         let accept_shared = shared.clone();
-        let mut tasks = spawn_accept_loops(listeners, &lifecycle, move |stream| {
-            tokio::spawn(serve_connection(stream, accept_shared.clone()));
-        });
-        tasks.push(spawn_lifetime(&lifecycle, config.limits.lifetime));
+        let tasks = Tasks::spawn(
+            listeners,
+            &lifecycle,
+            config.limits.lifetime,
+            move |stream| {
+                tokio::spawn(serve_connection(stream, accept_shared.clone()));
+            },
+        );
         Ok(FaultProxy {
             shared,
             local_addr,
@@ -300,19 +303,7 @@ impl FaultProxy {
 
     /// Stops accepting, closes every client connection and waits for the accept loops.
     pub async fn shutdown(mut self) {
-        self.shared.lifecycle.stop(false);
-        for task in self.tasks.drain(..) {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        self.shared.lifecycle.stop(false);
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.tasks.shutdown().await;
     }
 }
 

@@ -72,47 +72,76 @@ impl Lifecycle {
     }
 }
 
-/// Accepts connections on every listener until the proxy stops, handing each to `handler`.
-pub(crate) fn spawn_accept_loops<F>(
-    listeners: Vec<TcpListener>,
-    lifecycle: &Arc<Lifecycle>,
-    handler: F,
-) -> Vec<JoinHandle<()>>
-where
-    F: Fn(TcpStream) + Clone + Send + Sync + 'static,
-{
-    listeners
-        .into_iter()
-        .map(|listener| {
-            let lifecycle = lifecycle.clone();
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        () = lifecycle.stopped() => break,
-                        accepted = listener.accept() => match accepted {
-                            Ok((stream, _)) => {
-                                let _ = stream.set_nodelay(true);
-                                handler(stream);
-                            }
-                            // Out of descriptors or an aborted handshake: wait a little rather
-                            // than spin.
-                            Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-                        },
-                    }
-                }
-            })
-        })
-        .collect()
+/// The tasks of a running proxy: one accept loop per listener, handing each connection to
+/// `handler`, and the bound on its lifetime. Stopping them (or dropping them) stops the proxy.
+#[derive(Debug)]
+pub(crate) struct Tasks {
+    lifecycle: Arc<Lifecycle>,
+    handles: Vec<JoinHandle<()>>,
 }
 
-/// Stops the proxy (resetting its connections) after `lifetime`.
-pub(crate) fn spawn_lifetime(lifecycle: &Arc<Lifecycle>, lifetime: Duration) -> JoinHandle<()> {
-    let lifecycle = lifecycle.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            () = lifecycle.stopped() => {}
-            () = tokio::time::sleep(lifetime) => lifecycle.stop(true),
+impl Tasks {
+    /// Accepts on every listener until the proxy stops, and stops it (resetting its
+    /// connections) after `lifetime`.
+    pub(crate) fn spawn<F>(
+        listeners: Vec<TcpListener>,
+        lifecycle: &Arc<Lifecycle>,
+        lifetime: Duration,
+        handler: F,
+    ) -> Tasks
+    where
+        F: Fn(TcpStream) + Clone + Send + Sync + 'static,
+    {
+        let mut handles: Vec<JoinHandle<()>> = listeners
+            .into_iter()
+            .map(|listener| {
+                let lifecycle = lifecycle.clone();
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            () = lifecycle.stopped() => break,
+                            accepted = listener.accept() => match accepted {
+                                Ok((stream, _)) => {
+                                    let _ = stream.set_nodelay(true);
+                                    handler(stream);
+                                }
+                                // Out of descriptors or an aborted handshake: wait a little
+                                // rather than spin.
+                                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                            },
+                        }
+                    }
+                })
+            })
+            .collect();
+        let bound = lifecycle.clone();
+        handles.push(tokio::spawn(async move {
+            tokio::select! {
+                () = bound.stopped() => {}
+                () = tokio::time::sleep(lifetime) => bound.stop(true),
+            }
+        }));
+        Tasks {
+            lifecycle: lifecycle.clone(),
+            handles,
         }
-    })
+    }
+
+    /// Stops accepting, closes every connection and waits for the tasks to end.
+    pub(crate) async fn shutdown(&mut self) {
+        self.lifecycle.stop(false);
+        for task in self.handles.drain(..) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        self.lifecycle.stop(false);
+        for task in &self.handles {
+            task.abort();
+        }
+    }
 }

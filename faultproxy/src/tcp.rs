@@ -7,10 +7,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
 use crate::error::ProxyError;
-use crate::lifecycle::{Lifecycle, spawn_accept_loops, spawn_lifetime};
+use crate::lifecycle::{Lifecycle, Tasks};
 use crate::limits::Limits;
 use crate::socket::{ClientSocket, loopback_listeners, require_loopback};
 use crate::stats::bump;
@@ -72,7 +71,7 @@ struct Shared {
 pub struct TcpRelay {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Tasks,
 }
 
 impl TcpRelay {
@@ -98,10 +97,9 @@ impl TcpRelay {
             upstream_errors: AtomicU64::new(0),
         });
         let accept_shared = shared.clone();
-        let mut tasks = spawn_accept_loops(listeners, &lifecycle, move |stream| {
+        let tasks = Tasks::spawn(listeners, &lifecycle, limits.lifetime, move |stream| {
             tokio::spawn(relay(stream, accept_shared.clone()));
         });
-        tasks.push(spawn_lifetime(&lifecycle, limits.lifetime));
         Ok(TcpRelay {
             shared,
             local_addr,
@@ -159,19 +157,7 @@ impl TcpRelay {
 
     /// Stops accepting, closes every connection and waits for the accept loops.
     pub async fn shutdown(mut self) {
-        self.shared.lifecycle.stop(false);
-        for task in self.tasks.drain(..) {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for TcpRelay {
-    fn drop(&mut self) {
-        self.shared.lifecycle.stop(false);
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.tasks.shutdown().await;
     }
 }
 
