@@ -52,7 +52,7 @@ use confidential_ledger::{
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
-use support::{Args, contents, peak_and_current_kib, per_operation};
+use support::{Args, contents, per_operation};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -283,11 +283,6 @@ where
         rate,
         cpu_us_per_op,
     })
-}
-
-/// Peak and current resident set size of this process, in KiB (`VmHWM`, `VmRSS`).
-fn memory_kib() -> (u64, u64) {
-    peak_and_current_kib(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
 }
 
 fn unix_now() -> f64 {
@@ -610,7 +605,7 @@ async fn range(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     let from: TransactionId = args.parse_value("from")?;
     let to: TransactionId = args.parse_value("to")?;
     let client = sandbox.client(ClientOptions::default()).await?;
-    let (hwm_before, rss_before) = memory_kib();
+    let (hwm_before, rss_before) = testkit::memory::own_peak_and_current_kib();
     let started = Instant::now();
     let mut entries = client.list_ledger_entries(Some(range_options(collection, from, to)));
     let (mut count, mut bytes) = (0u64, 0u64);
@@ -619,7 +614,7 @@ async fn range(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         bytes += entry.contents.len() as u64;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let (hwm, rss) = memory_kib();
+    let (hwm, rss) = testkit::memory::own_peak_and_current_kib();
     Ok(json!({
         "entries": count,
         "content_bytes": bytes,

@@ -1,6 +1,6 @@
-//! The pure helpers of the side-by-side benchmark: `benches/support/side_by_side.rs` (Rust
-//! half) and `benches/python/report.py` (the report, through its unit tests in
-//! `benches/python/test_report.py`). The benchmark itself runs only from
+//! The pure helpers of the side-by-side benchmark: `benches/support/side_by_side.rs` and
+//! `testkit::memory` (Rust half) and `benches/python/report.py` (the report, through its unit
+//! tests in //! `benches/python/test_report.py`). The benchmark itself runs only from
 //! `benches/side_by_side.sh`, never in tests.
 
 #[path = "../benches/support/side_by_side.rs"]
@@ -10,9 +10,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use side_by_side::{
-    Args, ArgsError, ENTRY_BYTES, contents, peak_and_current_kib, per_operation, status_kib,
-};
+use side_by_side::{Args, ArgsError, ENTRY_BYTES, contents, per_operation};
+use testkit::memory::{peak_and_current_kib, status_kib};
 
 fn args(line: &str) -> Result<Args, ArgsError> {
     Args::parse(line.split_whitespace().map(str::to_owned))

@@ -1,5 +1,5 @@
 //! Pure helpers of the side-by-side benchmark (`benches/side_by_side.rs`): the command line,
-//! entry contents, `/proc/self/status` memory fields, CPU time per operation. Kept apart so
+//! entry contents, CPU time per operation (memory comes from `testkit::memory`). Kept apart so
 //! that `tests/bench_support.rs` can test them without running the benchmark.
 
 use std::time::Duration;
@@ -15,30 +15,6 @@ pub fn contents(label: &str, writer: usize, i: u64) -> String {
         text.extend(std::iter::repeat_n('.', ENTRY_BYTES - text.len()));
     }
     text
-}
-
-/// A `Name:   1234 kB` field of `/proc/<pid>/status`, in KiB; `None` when absent or malformed.
-pub fn status_kib(status: &str, name: &str) -> Option<u64> {
-    status.lines().find_map(|line| {
-        let (field, rest) = line.split_once(':')?;
-        if field != name {
-            return None;
-        }
-        let mut words = rest.split_whitespace();
-        let value = words.next()?.parse().ok()?;
-        match words.next() {
-            Some("kB") | None => Some(value),
-            Some(_) => None,
-        }
-    })
-}
-
-/// Peak and current resident set size (`VmHWM`, `VmRSS`) in `status`, in KiB (0 if absent).
-pub fn peak_and_current_kib(status: &str) -> (u64, u64) {
-    (
-        status_kib(status, "VmHWM").unwrap_or(0),
-        status_kib(status, "VmRSS").unwrap_or(0),
-    )
 }
 
 /// Operations per second and CPU microseconds per operation for `done` operations in

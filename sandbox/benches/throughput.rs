@@ -35,16 +35,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 /// `(VmRSS, VmHWM)` of this process in MiB.
 fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let (peak, current) = testkit::memory::own_peak_and_current_kib();
+    (current as f64 / 1024.0, peak as f64 / 1024.0)
 }
 
 fn fsync_baseline(dir: &Path, duration: Duration) -> f64 {

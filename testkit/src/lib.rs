@@ -7,12 +7,14 @@
 //! - [`http`]: a recording HTTP(S) server on 127.0.0.1 with scripted replies (responses, dropped
 //!   connections, hangs), to prove what a client sent where.
 //! - [`capture`]: an in-memory writer for log output that tests scan.
+//! - [`memory`]: a process's resident memory (peak and current), for benchmarks.
 //!
 //! Skipping: a test that cannot find what it needs prints `skipped: <why>` and returns, except
 //! when `CI` is set to `true`, where the missing piece is a failure.
 
 pub mod capture;
 pub mod http;
+pub mod memory;
 pub mod python;
 pub mod shared;
 
