@@ -1,6 +1,6 @@
 //! The pure helpers of the side-by-side benchmark: `benches/support/side_by_side.rs` and
 //! `testkit::memory` (Rust half) and `benches/python/report.py` (the report, through its unit
-//! tests in //! `benches/python/test_report.py`). The benchmark itself runs only from
+//! tests in `benches/python/test_report.py`). The benchmark itself runs only from
 //! `benches/side_by_side.sh`, never in tests.
 
 #[path = "../benches/support/side_by_side.rs"]
