@@ -3,7 +3,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::SandboxError;
 
@@ -48,7 +48,6 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), SandboxError> {
 #[derive(Debug)]
 pub(crate) struct DirLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl DirLock {
@@ -64,7 +63,7 @@ impl DirLock {
             .open(&path)
             .map_err(|e| SandboxError::io(format!("cannot open {}", path.display()), e))?;
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => Ok(DirLock { _file: file, path }),
+            Ok(()) => Ok(DirLock { _file: file }),
             Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(SandboxError::Locked {
                 path: dir.to_path_buf(),
             }),
@@ -78,12 +77,6 @@ impl DirLock {
     /// Whether some process holds the lock on `dir` right now.
     pub(crate) fn is_held(dir: &Path) -> bool {
         matches!(DirLock::acquire(dir), Err(SandboxError::Locked { .. }))
-    }
-
-    /// The lock file.
-    #[allow(dead_code)]
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -22,8 +22,8 @@ use crate::identity::{Generation, Identity};
 use crate::merkle::{MerkleTree, ProofStep};
 use crate::storage::log::{self, Durability, LogWriter, Recovery};
 use crate::storage::record::{
-    self, Entry, GovOp, KIND_ENTRY, KIND_GOVERNANCE, KIND_SIGNATURE, PayloadHeader, RoleDef,
-    SignatureTx, Tx, UserRoles,
+    self, Entry, GovOp, KIND_ENTRY, KIND_GOVERNANCE, KIND_SIGNATURE, PayloadHeader, SignatureTx,
+    Tx, UserRoles,
 };
 use crate::{SandboxError, TransactionId};
 
@@ -1031,18 +1031,8 @@ impl Ledger {
     }
 
     /// Number of transactions.
-    #[allow(dead_code)]
     pub(crate) fn len(&self) -> u64 {
         self.read().last_seqno()
-    }
-
-    /// Sets user-defined roles (test and start-up helper).
-    #[allow(dead_code)]
-    pub(crate) async fn set_roles(
-        &self,
-        roles: Vec<RoleDef>,
-    ) -> Result<TransactionId, SandboxError> {
-        self.append(Tx::Governance(GovOp::SetRoles { roles })).await
     }
 }
 
