@@ -46,48 +46,65 @@ fn run(args: RegenArgs) -> ExitCode {
         from,
         api_version: args.api_version,
         identity_api_version: args.identity_api_version,
+        upstream_revision: args.upstream_revision,
+        identity_upstream_revision: args.identity_upstream_revision,
         out_dir: args.out.unwrap_or_else(|| root.join("spec")),
+        errata: root.join(xtask::errata::ERRATA_FILE),
     };
-    let planned = match regen::plan(&options) {
+    let plan = match regen::plan(&options) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    for p in &planned {
+    for p in &plan.documents {
         for note in &p.notes {
             eprintln!("note: {}: {note}", p.source.relative);
         }
     }
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    for warning in plan.errata_not_applying() {
+        eprintln!("warning: {warning}");
+    }
+    let section = plan.changelog_section();
     if args.check {
-        let stale = regen::stale(&planned);
+        let stale = plan.stale();
         if stale.is_empty() {
             println!(
                 "{} is up to date with {}",
                 options.out_dir.display(),
-                sources(&planned)
+                sources(&plan)
             );
             return ExitCode::SUCCESS;
         }
         for s in &stale {
             eprintln!("stale: {s}");
         }
+        if let Some(section) = section {
+            eprintln!("\nthe API difference `cargo xtask regen` would record:\n\n{section}");
+        }
         eprintln!(
-            "run `cargo xtask regen` to update them (then review the snapshot diffs with `cargo insta review`)"
+            "run `cargo xtask regen` to update them (it stays on the api-versions spec/manifest.json names; \
+             then review spec/CHANGES.md and the snapshot diffs, see the README's \"Regenerating the client\")"
         );
         return ExitCode::from(1);
     }
-    match regen::write(&planned) {
+    match plan.write() {
         Ok(written) if written.is_empty() => {
             println!(
                 "{} already up to date with {}",
                 options.out_dir.display(),
-                sources(&planned)
+                sources(&plan)
             );
             ExitCode::SUCCESS
         }
         Ok(written) => {
+            if let Some(section) = section {
+                println!("{section}");
+            }
             for path in written {
                 println!("wrote {}", path.display());
             }
@@ -100,8 +117,8 @@ fn run(args: RegenArgs) -> ExitCode {
     }
 }
 
-fn sources(planned: &[regen::Planned]) -> String {
-    planned
+fn sources(plan: &regen::Plan) -> String {
+    plan.documents
         .iter()
         .map(|p| p.source.relative.as_str())
         .collect::<Vec<_>>()
