@@ -518,3 +518,100 @@ pub fn check(spec_dir: &Path, coverage_file: &Path, src_dir: &Path) -> Result<Ve
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Value {
+        json!({
+            "paths": {
+                "/x": {"get": {"operationId": "GetX", "responses": {"200": {"content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/X"}}}}}}},
+                "/y": {"delete": {"operationId": "DeleteY", "responses": {"204": {}}}}
+            },
+            "components": {"schemas": {"X": {"type": "object", "properties": {
+                "id": {"type": "string"}, "nextLink": {"type": "string"}}}}}
+        })
+    }
+
+    fn lists(text: &str) -> SpecCoverage {
+        parse(&format!("{{\"ledger\": {text}}}"))
+            .unwrap()
+            .remove("ledger")
+            .unwrap()
+    }
+
+    fn calls(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_covered_spec_has_no_gaps() {
+        let l = lists(
+            r#"{"wrapped": ["get_x"], "not_wrapped": {"delete_y": "admin only"},
+                "surfaced_fields": ["X.id"], "hidden_fields": {"X.nextLink": "the pager follows it"}}"#,
+        );
+        assert_eq!(gaps("ledger", &spec(), &l, &calls(&["get_x"])), []);
+    }
+
+    #[test]
+    fn every_kind_of_gap_is_named() {
+        let l = lists(
+            r#"{"wrapped": ["get_x", "get_gone"], "not_wrapped": {"delete_y": " "},
+                "surfaced_fields": ["X.id", "X.old"], "hidden_fields": {}}"#,
+        );
+        let found = gaps("ledger", &spec(), &l, &calls(&["delete_y"]));
+        let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+        for want in [
+            "`get_gone` is listed in xtask/coverage.json but the spec no longer has it",
+            "`get_x` is listed as wrapped but no client source calls `.get_x(`",
+            "`delete_y` is listed as not wrapped but the client calls it",
+            "`delete_y` is not wrapped without a reason",
+            "response field `X.nextLink` (of `get_x`) is neither surfaced nor hidden",
+            "response field `X.old` is listed in xtask/coverage.json but no wrapped operation returns it",
+        ] {
+            assert!(
+                text.iter().any(|t| t.contains(want)),
+                "missing `{want}`: {text:#?}"
+            );
+        }
+        assert_eq!(found.len(), 6, "{text:#?}");
+    }
+
+    #[test]
+    fn an_unlisted_operation_is_named() {
+        let l = lists(r#"{"wrapped": ["get_x"], "surfaced_fields": ["X.id", "X.nextLink"]}"#);
+        assert_eq!(
+            gaps("ledger", &spec(), &l, &calls(&["get_x"])),
+            [Gap::UnwrappedOperation {
+                spec: "ledger".into(),
+                operation: "delete_y".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn calls_in_comments_strings_and_skipped_folders_do_not_count() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("blocking")).unwrap();
+        std::fs::write(
+            dir.path().join("a.rs"),
+            "// raw.in_comment()\nfn f() { let s = \"raw.in_string()\"; g(|raw| async move { raw.real(1).await }); }",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("blocking/b.rs"), "fn g() { c.twin(); }").unwrap();
+        let found = method_calls(dir.path(), &["blocking"]).unwrap();
+        assert!(found.contains("real"), "{found:?}");
+        for absent in ["in_comment", "in_string", "twin"] {
+            assert!(!found.contains(absent), "{found:?}");
+        }
+        std::fs::write(dir.path().join("bad.rs"), "fn f() { \"unterminated }").unwrap();
+        assert!(
+            method_calls(dir.path(), &[])
+                .unwrap_err()
+                .contains("bad.rs")
+        );
+    }
+}

@@ -611,3 +611,119 @@ pub fn markdown(changes: &[Change]) -> String {
     }
     changes.iter().map(|c| format!("- {c}\n")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lines(old: &Value, new: &Value) -> Vec<String> {
+        diff(old, new).iter().map(ToString::to_string).collect()
+    }
+
+    fn doc(op: Value, schemas: Value) -> Value {
+        json!({
+            "info": {"version": "v1"},
+            "paths": {"/things/{id}": {"put": op}},
+            "components": {"schemas": schemas, "parameters": {
+                "Api": {"in": "query", "name": "api-version", "required": true,
+                        "schema": {"type": "string"}, "x-validation": {"minLength": 1}}}}
+        })
+    }
+
+    fn op() -> Value {
+        json!({
+            "operationId": "PutThing",
+            "parameters": [{"$ref": "#/components/parameters/Api"},
+                           {"in": "path", "name": "id", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Thing"}}}},
+            "responses": {"200": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Thing"}}},
+                "headers": {"x-ms-ccf-transaction-id": {"schema": {"type": "string"}}}}}
+        })
+    }
+
+    fn schemas() -> Value {
+        json!({
+            "Thing": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "kind": {"$ref": "#/components/schemas/KindKnown"}}},
+            "KindKnown": {"type": "string", "enum": ["A", "B"]}
+        })
+    }
+
+    #[test]
+    fn identical_documents_have_no_changes() {
+        let d = doc(op(), schemas());
+        assert!(diff(&d, &d).is_empty());
+        assert_eq!(markdown(&diff(&d, &d)), "- no API changes\n");
+    }
+
+    #[test]
+    fn operation_extensions_parameters_bodies_and_headers_are_named() {
+        let old = doc(op(), schemas());
+        let mut changed = op();
+        changed["x-ms-long-running-operation"] = json!(true);
+        changed["parameters"].as_array_mut().unwrap().push(
+            json!({"in": "query", "name": "wait", "schema": {"type": "boolean", "default": false}}),
+        );
+        changed["requestBody"]["required"] = json!(false);
+        changed["responses"]["200"]["headers"] = json!({});
+        changed["responses"]["503"] =
+            json!({"content": {"application/json": {"schema": {"type": "object"}}}});
+        let mut new = doc(changed, schemas());
+        // A validation change on a shared parameter is attributed to the operation using it.
+        new["components"]["parameters"]["Api"]["x-validation"] = json!({"minLength": 2});
+        let got = lines(&old, &new);
+        for want in [
+            "added operation PutThing extension x-ms-long-running-operation: true",
+            "added operation PutThing query parameter wait: optional, boolean, default false",
+            "changed operation PutThing query parameter api-version: required, string, x-validation {\"minLength\":1} -> required, string, x-validation {\"minLength\":2}",
+            "changed operation PutThing request body: required, application/json $ref Thing -> optional, application/json $ref Thing",
+            "changed operation PutThing response 200: application/json $ref Thing, headers x-ms-ccf-transaction-id -> application/json $ref Thing",
+            "added operation PutThing response 503: application/json object",
+        ] {
+            assert!(
+                got.iter().any(|l| l == want),
+                "missing `{want}` in {got:#?}"
+            );
+        }
+        assert_eq!(got.len(), 6, "{got:#?}");
+    }
+
+    #[test]
+    fn fields_enum_values_constraints_and_schemas_are_named() {
+        let old = doc(op(), schemas());
+        let mut s = schemas();
+        s["Thing"]["required"] = json!(["name", "kind"]);
+        s["Thing"]["properties"]["name"]["minLength"] = json!(3);
+        s["Thing"]["properties"]["size"] = json!({"type": "integer", "format": "int64"});
+        s["KindKnown"]["enum"] = json!(["A", "C"]);
+        s["Extra"] = json!({"type": "object"});
+        let new = doc(op(), s);
+        let got = lines(&old, &new);
+        for want in [
+            "changed field Thing.kind: optional, $ref KindKnown -> required, $ref KindKnown",
+            "changed field Thing.name: required, string, minLength 1 -> required, string, minLength 3",
+            "added field Thing.size: optional, integer (int64)",
+            "added enum value KindKnown::C",
+            "removed enum value KindKnown::B",
+            "added schema Extra: object",
+        ] {
+            assert!(
+                got.iter().any(|l| l == want),
+                "missing `{want}` in {got:#?}"
+            );
+        }
+        assert_eq!(got.len(), 6, "{got:#?}");
+    }
+
+    #[test]
+    fn a_version_change_comes_first() {
+        let old = doc(op(), schemas());
+        let mut new = old.clone();
+        new["info"]["version"] = json!("v2");
+        assert_eq!(lines(&old, &new), ["changed api-version: v1 -> v2"]);
+    }
+}
