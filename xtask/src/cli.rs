@@ -32,6 +32,14 @@ are applied on the way.
   --out DIR                   where the documents go (default: spec/ in the workspace)
   --check                     write nothing; exit 1 naming the files in spec/ (documents and
                               manifest) that differ, with the API difference
+
+usage: cargo xtask surface [--accept]
+
+Compares the generated code of the last `cargo check -p confidential-ledger` (written by the
+build script even when the client does not compile) with tests/snapshots/generated_surface__*,
+printing a line diff of each that changed; exit 1 when any did.
+
+  --accept                    write the new snapshots instead (no cargo-insta needed)
 ";
 
 /// A parsed command.
@@ -41,6 +49,11 @@ pub enum Command {
     Help,
     /// `regen`.
     Regen(RegenArgs),
+    /// `surface`, with `--accept` or not.
+    Surface {
+        /// `--accept`.
+        accept: bool,
+    },
 }
 
 /// Arguments of `regen`.
@@ -82,6 +95,17 @@ where
     match args.next().as_deref() {
         None | Some("help" | "-h" | "--help") => return Ok(Command::Help),
         Some("regen") => {}
+        Some("surface") => {
+            let mut accept = false;
+            for arg in args {
+                match arg.as_str() {
+                    "--accept" => accept = true,
+                    "-h" | "--help" => return Ok(Command::Help),
+                    other => return Err(format!("unknown argument `{other}`")),
+                }
+            }
+            return Ok(Command::Surface { accept });
+        }
         Some(other) => return Err(format!("unknown task `{other}`")),
     }
     let mut out = RegenArgs {
@@ -165,5 +189,14 @@ mod tests {
         assert!(parse(["regen", "--bogus"]).unwrap_err().contains("--bogus"));
         assert!(parse(["frobnicate"]).unwrap_err().contains("frobnicate"));
         assert_eq!(parse(Vec::<String>::new()).unwrap(), Command::Help);
+        assert_eq!(
+            parse(["surface", "--accept"]).unwrap(),
+            Command::Surface { accept: true }
+        );
+        assert!(
+            parse(["surface", "--check"])
+                .unwrap_err()
+                .contains("--check")
+        );
     }
 }

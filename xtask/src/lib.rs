@@ -17,6 +17,8 @@
 //!   deliberately not, every response field surfaced or listed as deliberately hidden.
 //! - [`regen`] ties these together and writes `spec/` or, with `--check`, compares it.
 //! - [`check`] compares planned documents with the files on disk and names the stale ones.
+//! - [`surface`] (`cargo xtask surface [--accept]`) diffs the build's generated code against the
+//!   snapshots, and accepts them, without compiling the client.
 //! - [`cli`] parses the command line.
 #![deny(missing_docs)]
 
@@ -30,6 +32,7 @@ pub mod json;
 pub mod layout;
 pub mod manifest;
 pub mod regen;
+pub mod surface;
 
 use std::path::PathBuf;
 

@@ -1,8 +1,9 @@
-//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--out DIR]
-//! [--check]`.
+//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
+//! [--upstream-revision REV] [--identity-upstream-revision REV] [--out DIR] [--check]` and
+//! `cargo xtask surface [--accept]`.
 //!
-//! Exit status: 0 done (or `spec/` up to date), 1 `spec/` is stale (`--check`), 2 bad usage or
-//! the specs could not be read or converted.
+//! Exit status: 0 done (or up to date), 1 `spec/` is stale (`--check`) or a snapshot differs
+//! (`surface`), 2 bad usage, or the specs could not be read or converted.
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Regen(args)) => run(args),
+        Ok(Command::Surface { accept }) => surface(accept),
         Err(e) => {
             eprintln!("error: {e}\n\n{}", cli::USAGE);
             ExitCode::from(2)
@@ -123,4 +125,45 @@ fn sources(plan: &regen::Plan) -> String {
         .map(|p| p.source.relative.as_str())
         .collect::<Vec<_>>()
         .join(" and ")
+}
+
+fn surface(accept: bool) -> ExitCode {
+    let root = xtask::workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let result = xtask::surface::find_out_dir(&target, &root.join("spec/ledger.json"))
+        .and_then(|out| xtask::surface::compare(&root.join("tests/snapshots"), &out));
+    let comparisons = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let changed: Vec<_> = comparisons.iter().filter(|c| !c.diff.is_empty()).collect();
+    if changed.is_empty() {
+        println!("the generated code matches every snapshot in tests/snapshots");
+        return ExitCode::SUCCESS;
+    }
+    for c in &changed {
+        if accept {
+            if let Err(e) = c.accept() {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            println!("accepted {}", c.snapshot.display());
+        } else {
+            println!("--- {}\n+++ generated\n{}", c.snapshot.display(), c.diff);
+        }
+    }
+    if accept {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "{} snapshot(s) differ; `cargo xtask surface --accept` takes the generated ones",
+            changed.len()
+        );
+        ExitCode::from(1)
+    }
 }
