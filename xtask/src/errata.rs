@@ -227,3 +227,89 @@ impl Erratum {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn erratum(pointer: &str, edit: Edit) -> Erratum {
+        Erratum {
+            id: "e".into(),
+            file: "confidentialledger.json".into(),
+            api_versions: vec!["v".into()],
+            pointer: pointer.into(),
+            edit,
+            reason: "r".into(),
+            evidence: "e".into(),
+        }
+    }
+
+    #[test]
+    fn set_and_remove_apply_once_then_say_they_no_longer_apply() {
+        let mut doc =
+            json!({"definitions": {"R": {"properties": {"a/b": {"type": "string"}}, "x": 1}}});
+        let set = erratum("/definitions/R/x", Edit::Set(json!(2)));
+        assert_eq!(set.apply(&mut doc), Outcome::Applied);
+        assert_eq!(doc["definitions"]["R"]["x"], 2);
+        assert!(
+            matches!(set.apply(&mut doc), Outcome::NoLongerApplies(w) if w.contains("already 2"))
+        );
+
+        let remove = erratum("/definitions/R/properties/a~1b", Edit::Remove);
+        assert_eq!(remove.apply(&mut doc), Outcome::Applied);
+        assert!(
+            doc["definitions"]["R"]["properties"]
+                .as_object()
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            matches!(remove.apply(&mut doc), Outcome::NoLongerApplies(w) if w.contains("does not exist"))
+        );
+
+        let gone = erratum("/definitions/Nope/required", Edit::RemoveValue("x".into()));
+        assert!(matches!(gone.apply(&mut doc), Outcome::NoLongerApplies(_)));
+        let not_array = erratum("/definitions/R/x", Edit::RemoveValue("x".into()));
+        assert!(
+            matches!(not_array.apply(&mut doc), Outcome::NoLongerApplies(w) if w.contains("not an array"))
+        );
+    }
+
+    #[test]
+    fn the_file_is_checked_for_duplicates_reasons_and_pointers() {
+        let one = r#"{"id": "a", "file": "f.json", "api_versions": ["v"], "pointer": "/x",
+                      "edit": "remove", "reason": "r", "evidence": "e"}"#;
+        assert!(Errata::parse(&format!(r#"{{"errata": [{one}]}}"#), "x").is_ok());
+        let twice = Errata::parse(&format!(r#"{{"errata": [{one}, {one}]}}"#), "x").unwrap_err();
+        assert!(twice.to_string().contains("`a` is used twice"), "{twice}");
+        let no_reason = one.replace(r#""reason": "r""#, r#""reason": " ""#);
+        let err = Errata::parse(&format!(r#"{{"errata": [{no_reason}]}}"#), "x").unwrap_err();
+        assert!(err.to_string().contains("needs a reason"), "{err}");
+        let relative = one.replace(r#""pointer": "/x""#, r#""pointer": "x""#);
+        let err = Errata::parse(&format!(r#"{{"errata": [{relative}]}}"#), "x").unwrap_err();
+        assert!(err.to_string().contains("must start with `/`"), "{err}");
+        let unknown_edit = one.replace(r#""edit": "remove""#, r#""edit": {"rename": "y"}"#);
+        assert!(Errata::parse(&format!(r#"{{"errata": [{unknown_edit}]}}"#), "x").is_err());
+    }
+
+    #[test]
+    fn the_checked_in_errata_parse_and_name_their_versions() {
+        let errata = Errata::read(&crate::workspace_root().join(ERRATA_FILE)).unwrap();
+        assert!(!errata.errata.is_empty());
+        let preview: Vec<&Erratum> = errata
+            .for_file("confidentialledger.json", "2026-07-31-preview")
+            .collect();
+        assert!(
+            preview
+                .iter()
+                .any(|e| e.id == "preview-write-result-state-optional")
+        );
+        assert_eq!(
+            errata
+                .for_file("confidentialledger.json", "2026-02-23")
+                .count(),
+            0
+        );
+    }
+}
