@@ -31,6 +31,15 @@ pub struct OperationFacts {
     pub extensions: Vec<(String, String)>,
 }
 
+impl OperationFacts {
+    /// Whether the operation declares `x-ms-long-running-operation: true`.
+    pub fn long_running(&self) -> bool {
+        self.extensions
+            .iter()
+            .any(|(name, value)| name == "x-ms-long-running-operation" && value == "true")
+    }
+}
+
 /// A non-body parameter.
 pub struct ParamFacts {
     /// Wire name.
@@ -278,7 +287,7 @@ fn str_field(v: &Value, key: &str) -> Result<String, String> {
 pub fn table_source(ops: &[OperationFacts]) -> String {
     let mut s = String::from(
         "/// Per-operation facts from the spec that the generated methods do not carry \
-         (request content type, paging, response headers), sorted by method name.\n\
+         (request content type, paging, response headers, long-running), sorted by method name.\n\
          pub const OPERATIONS: &[crate::operation_facts::OperationFacts] = &[\n",
     );
     for op in ops {
@@ -307,13 +316,14 @@ pub fn table_source(ops: &[OperationFacts]) -> String {
         s.push_str(&format!(
             "crate::operation_facts::OperationFacts {{ id: {:?}, operation_id: {:?}, method: {:?}, \
              path: {:?}, request_content_type: {content_type}, paging: {paging}, \
-             success_statuses: &[{}], response_headers: &[{}] }},\n",
+             success_statuses: &[{}], response_headers: &[{}], long_running: {} }},\n",
             op.id,
             op.operation_id,
             op.method,
             op.path,
             statuses.join(", "),
             headers.join(", "),
+            op.long_running(),
         ));
     }
     s.push_str("];\n");
