@@ -9,6 +9,14 @@
 //!
 //! The generator settings live in `build/generator.rs` and nowhere else. `spec/` is written by
 //! `cargo xtask regen`; the generated code is never edited or checked in.
+//!
+//! It also reads `spec/manifest.json` (what `spec/` was generated from) and hands the crate its
+//! api-versions as `CONFIDENTIAL_LEDGER_API_VERSION` and
+//! `CONFIDENTIAL_LEDGER_IDENTITY_API_VERSION` (`ClientOptions`'s defaults), failing the build
+//! when a document and the manifest disagree.
+
+#[path = "build/manifest.rs"]
+mod manifest;
 
 #[path = "build/facts.rs"]
 mod facts;
@@ -31,19 +39,39 @@ fn main() {
         Some(dir) => PathBuf::from(dir),
         None => fail("OUT_DIR is not set (run through cargo)"),
     };
+    println!("cargo:rerun-if-changed={}", manifest::PATH);
+    let versions = match manifest::api_versions(Path::new(manifest::PATH)) {
+        Ok(v) => v,
+        Err(e) => fail(&format!("{}: {e}", manifest::PATH)),
+    };
     for (name, path) in SPECS {
         println!("cargo:rerun-if-changed={path}");
-        if let Err(e) = generate(name, Path::new(path), &out_dir) {
+        let expected = versions.for_spec(name);
+        if let Err(e) = generate(name, Path::new(path), expected, &out_dir) {
             fail(&format!("{path}: {e}"));
         }
     }
+    println!(
+        "cargo:rustc-env=CONFIDENTIAL_LEDGER_API_VERSION={}",
+        versions.ledger
+    );
+    println!(
+        "cargo:rustc-env=CONFIDENTIAL_LEDGER_IDENTITY_API_VERSION={}",
+        versions.identity
+    );
 }
 
-fn generate(name: &str, spec_path: &Path, out_dir: &Path) -> Result<(), String> {
+fn generate(
+    name: &str,
+    spec_path: &Path,
+    expected_version: &str,
+    out_dir: &Path,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| format!("cannot read ({e}); run `cargo xtask regen` to create it"))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+    manifest::check_version(&value, expected_version)?;
     let spec: openapiv3::OpenAPI = serde_json::from_value(value.clone())
         .map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
@@ -66,7 +94,7 @@ fn generate(name: &str, spec_path: &Path, out_dir: &Path) -> Result<(), String> 
         &prettyplease::unparse(&table),
     )?;
 
-    let listing = surface::listing(name, &file, &ops)?;
+    let listing = surface::listing(name, &file, &ops, &facts::constraints(&value))?;
     write(out_dir, &format!("{name}_surface.txt"), &listing)
 }
 

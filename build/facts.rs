@@ -1,7 +1,8 @@
 //! Facts about each operation that the generated code does not carry but the hand-written
 //! layer needs, read from the converter's extensions in `spec/*.json`: the real request
 //! content type (`x-original-content-type`, merge-patch), paging (`x-ms-pageable`), response
-//! headers, success statuses, and the wire parameters with their locations.
+//! headers, success statuses, the wire parameters with their locations and validation, and the
+//! other `x-` extensions (long-running operations, ...) a maintainer must review.
 
 use serde_json::Value;
 
@@ -25,6 +26,18 @@ pub struct OperationFacts {
     pub response_headers: Vec<String>,
     /// `x-ms-pageable`: (`nextLinkName`, `itemName`).
     pub pageable: Option<(Option<String>, String)>,
+    /// Every other `x-` extension of the operation (`x-ms-long-running-operation`, ...), as
+    /// (name, compact JSON), sorted.
+    pub extensions: Vec<(String, String)>,
+}
+
+impl OperationFacts {
+    /// Whether the operation declares `x-ms-long-running-operation: true`.
+    pub fn long_running(&self) -> bool {
+        self.extensions
+            .iter()
+            .any(|(name, value)| name == "x-ms-long-running-operation" && value == "true")
+    }
 }
 
 /// A non-body parameter.
@@ -37,6 +50,10 @@ pub struct ParamFacts {
     pub required: bool,
     /// `x-collection-format` (a delimited array passed as one string).
     pub collection_format: Option<String>,
+    /// `x-validation` (the schema's validation keywords), as compact JSON.
+    pub validation: Option<String>,
+    /// The schema's `default`, as compact JSON.
+    pub default: Option<String>,
 }
 
 /// The request body.
@@ -102,6 +119,11 @@ pub fn operations(spec: &Value) -> Result<Vec<OperationFacts>, String> {
                         .get("x-collection-format")
                         .and_then(Value::as_str)
                         .map(str::to_string),
+                    validation: p.get("x-validation").map(Value::to_string),
+                    default: p
+                        .get("schema")
+                        .and_then(|s| s.get("default"))
+                        .map(Value::to_string),
                 });
             }
             let body = op.get("requestBody").map(|b| {
@@ -153,6 +175,14 @@ pub fn operations(spec: &Value) -> Result<Vec<OperationFacts>, String> {
                         .to_string(),
                 )
             });
+            let mut extensions: Vec<(String, String)> = op
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| k.starts_with("x-") && *k != "x-ms-pageable")
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect();
+            extensions.sort();
             out.push(OperationFacts {
                 id: method_name(operation_id),
                 operation_id: operation_id.to_string(),
@@ -163,11 +193,72 @@ pub fn operations(spec: &Value) -> Result<Vec<OperationFacts>, String> {
                 success_statuses,
                 response_headers,
                 pageable,
+                extensions,
             });
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
+}
+
+/// Validation keywords the converter keeps on schemas.
+const CONSTRAINTS: &[&str] = &[
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "multipleOf",
+    "default",
+    "readOnly",
+    "writeOnly",
+];
+
+/// The validation constraints and defaults of every schema and schema property (the generated
+/// types do not show them), one line each (`Schema.field: minLength 1`), sorted.
+pub fn constraints(spec: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let describe = |schema: &Value| -> Option<String> {
+        let parts: Vec<String> = CONSTRAINTS
+            .iter()
+            .filter_map(|k| schema.get(*k).map(|v| format!("{k} {v}")))
+            .chain(schema.get("items").into_iter().flat_map(|items| {
+                CONSTRAINTS
+                    .iter()
+                    .filter_map(move |k| items.get(*k).map(|v| format!("items {k} {v}")))
+            }))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    };
+    for (name, schema) in spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(d) = describe(schema) {
+            out.push(format!("{name}: {d}"));
+        }
+        for (field, property) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(d) = describe(property) {
+                out.push(format!("{name}.{field}: {d}"));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 fn resolve<'a>(spec: &'a Value, p: &'a Value) -> Result<&'a Value, String> {
@@ -196,7 +287,7 @@ fn str_field(v: &Value, key: &str) -> Result<String, String> {
 pub fn table_source(ops: &[OperationFacts]) -> String {
     let mut s = String::from(
         "/// Per-operation facts from the spec that the generated methods do not carry \
-         (request content type, paging, response headers), sorted by method name.\n\
+         (request content type, paging, response headers, long-running), sorted by method name.\n\
          pub const OPERATIONS: &[crate::operation_facts::OperationFacts] = &[\n",
     );
     for op in ops {
@@ -225,13 +316,14 @@ pub fn table_source(ops: &[OperationFacts]) -> String {
         s.push_str(&format!(
             "crate::operation_facts::OperationFacts {{ id: {:?}, operation_id: {:?}, method: {:?}, \
              path: {:?}, request_content_type: {content_type}, paging: {paging}, \
-             success_statuses: &[{}], response_headers: &[{}] }},\n",
+             success_statuses: &[{}], response_headers: &[{}], long_running: {} }},\n",
             op.id,
             op.operation_id,
             op.method,
             op.path,
             statuses.join(", "),
             headers.join(", "),
+            op.long_running(),
         ));
     }
     s.push_str("];\n");

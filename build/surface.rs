@@ -1,7 +1,8 @@
 //! A compact listing of a generated client's public surface, for a reviewable snapshot: each
 //! operation (method name, HTTP method and path, each parameter with its location, Rust type
-//! and whether it is required, the return types, response headers, paging) and each type
-//! (fields with their wire names, variants).
+//! and whether it is required, its validation and default, the return types, response headers,
+//! paging and every other `x-` extension such as `x-ms-long-running-operation`), each type
+//! (fields with their wire names, variants) and the validation constraints of the schemas.
 //!
 //! Building the listing also checks that every operation of the spec has its method and every
 //! parameter its argument; a mismatch fails the build.
@@ -20,7 +21,12 @@ struct Method {
 }
 
 /// Render the listing of `file` (the generated code) for the operations `ops`.
-pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<String, String> {
+pub fn listing(
+    name: &str,
+    file: &syn::File,
+    ops: &[OperationFacts],
+    constraints: &[String],
+) -> Result<String, String> {
     let methods = methods(file);
     let types = types_module(file).ok_or("the generated code has no `types` module")?;
 
@@ -71,6 +77,12 @@ pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<S
             if let Some(format) = &p.collection_format {
                 let _ = write!(line, " [{format}-joined list]");
             }
+            if let Some(validation) = &p.validation {
+                let _ = write!(line, " [validation {validation}]");
+            }
+            if let Some(default) = &p.default {
+                let _ = write!(line, " [default {default}]");
+            }
             let _ = writeln!(out, "{line}");
         }
         if let Some((arg, p)) = params.into_iter().next() {
@@ -101,6 +113,9 @@ pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<S
                 next.as_deref().unwrap_or("(none)")
             );
         }
+        for (extension, value) in &op.extensions {
+            let _ = writeln!(out, "    extension {extension} {value}");
+        }
     }
     let extra: Vec<&String> = methods
         .keys()
@@ -113,6 +128,14 @@ pub fn listing(name: &str, file: &syn::File, ops: &[OperationFacts]) -> Result<S
     let _ = writeln!(out, "\ntypes:");
     for line in types.values() {
         out.push_str(line);
+    }
+
+    let _ = writeln!(out, "\nconstraints:");
+    if constraints.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for line in constraints {
+        let _ = writeln!(out, "  {line}");
     }
     Ok(out)
 }

@@ -42,6 +42,9 @@ pub struct OperationFacts {
     /// Headers the success responses declare (such as `x-ms-ccf-transaction-id`); read them
     /// from `ResponseValue::headers()`.
     pub response_headers: &'static [&'static str],
+    /// `x-ms-long-running-operation`: the service answers before the work is done, so a
+    /// wrapper must poll for the outcome.
+    pub long_running: bool,
 }
 
 /// How a paged operation links its pages.

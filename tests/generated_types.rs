@@ -139,13 +139,15 @@ fn tables_cover_every_operation_once() {
 
 #[test]
 fn client_reports_the_spec_api_version() {
+    // The versions spec/manifest.json names, which are also the client's defaults.
     use ledger::ClientInfo;
+    let defaults = confidential_ledger::ClientOptions::default();
     assert_eq!(
         <ledger::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
-        "2026-02-23"
+        confidential_ledger::DEFAULT_API_VERSION
     );
     assert_eq!(
         <identity::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
-        "2026-02-23"
+        defaults.identity_api_version
     );
 }

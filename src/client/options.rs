@@ -10,8 +10,14 @@ use crate::DEFAULT_SCOPE;
 use crate::pipeline::{PipelineOptions, RetryOptions};
 use crate::poller::PollingOptions;
 
-/// The api-version the client speaks unless told otherwise.
-pub const DEFAULT_API_VERSION: &str = "2026-02-23";
+/// The api-version the client speaks unless told otherwise: the ledger api-version the raw
+/// client is generated from, as `spec/manifest.json` names it (the build script reads it, so
+/// `cargo xtask regen --api-version V` moves it and nothing else repeats it).
+pub const DEFAULT_API_VERSION: &str = env!("CONFIDENTIAL_LEDGER_API_VERSION");
+
+/// The identity-service api-version of `spec/manifest.json`.
+pub(crate) const DEFAULT_IDENTITY_API_VERSION: &str =
+    env!("CONFIDENTIAL_LEDGER_IDENTITY_API_VERSION");
 
 /// The largest entry [`create_ledger_entry`](crate::ConfidentialLedgerClient::create_ledger_entry)
 /// sends by default: 1 MiB of UTF-8 contents ([`ClientOptions::max_entry_bytes`]).
@@ -25,8 +31,8 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 ///
 /// | field | default |
 /// |---|---|
-/// | [`api_version`](Self::api_version) | [`DEFAULT_API_VERSION`] (`2026-02-23`) |
-/// | [`identity_api_version`](Self::identity_api_version) | `2026-02-23` |
+#[doc = concat!("| [`api_version`](Self::api_version) | [`DEFAULT_API_VERSION`] (`", env!("CONFIDENTIAL_LEDGER_API_VERSION"), "`) |")]
+#[doc = concat!("| [`identity_api_version`](Self::identity_api_version) | `", env!("CONFIDENTIAL_LEDGER_IDENTITY_API_VERSION"), "` |")]
 /// | [`retry`](Self::retry) | 3 retries with exponential backoff and jitter ([`RetryOptions`]) |
 /// | [`polling`](Self::polling) | 25 ms growing by 1.5× to 1 s ([`PollingOptions`]) |
 /// | [`wait_timeout`](Self::wait_timeout) | 120 s for a poller or a `Loading` page |
@@ -52,7 +58,7 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// options.proxy = ProxyOptions::url("http://proxy.internal:3128");
 /// options.application_id = Some("inventory".into());
 /// options.logging_enable = true;
-/// assert_eq!(options.api_version, "2026-02-23");
+/// assert_eq!(options.api_version, confidential_ledger::DEFAULT_API_VERSION);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -102,7 +108,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             api_version: DEFAULT_API_VERSION.to_owned(),
-            identity_api_version: DEFAULT_API_VERSION.to_owned(),
+            identity_api_version: DEFAULT_IDENTITY_API_VERSION.to_owned(),
             retry: RetryOptions::default(),
             polling: PollingOptions::default(),
             wait_timeout: Some(Duration::from_secs(120)),

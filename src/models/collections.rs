@@ -27,8 +27,8 @@ pub struct Collection {
 
 impl Collection {
     pub(crate) fn from_generated(c: types::Collection) -> Self {
-        Self {
-            collection_id: c.collection_id,
-        }
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::Collection { collection_id } = c;
+        Self { collection_id }
     }
 }

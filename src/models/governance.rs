@@ -50,10 +50,9 @@ impl Constitution {
     }
 
     pub(crate) fn from_generated(c: types::Constitution) -> Self {
-        Self {
-            digest: c.digest,
-            script: c.script,
-        }
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::Constitution { digest, script } = c;
+        Self { digest, script }
     }
 }
 
@@ -81,10 +80,8 @@ pub struct ConsortiumMember {
 
 impl ConsortiumMember {
     pub(crate) fn from_generated(m: types::ConsortiumMember) -> Self {
-        Self {
-            id: m.id,
-            certificate: m.certificate,
-        }
+        let types::ConsortiumMember { certificate, id } = m;
+        Self { id, certificate }
     }
 }
 
@@ -114,19 +111,28 @@ pub struct EnclaveQuotes {
 
 impl EnclaveQuotes {
     pub(crate) fn from_generated(e: types::ConfidentialLedgerEnclaves) -> Self {
+        let types::ConfidentialLedgerEnclaves {
+            current_node_id,
+            enclave_quotes,
+        } = e;
         Self {
-            current_node_id: e.current_node_id,
-            enclave_quotes: e
-                .enclave_quotes
+            current_node_id,
+            enclave_quotes: enclave_quotes
                 .into_iter()
                 .map(|(node, q)| {
+                    let types::EnclaveQuote {
+                        mrenclave,
+                        node_id,
+                        quote_version,
+                        raw,
+                    } = q;
                     (
                         node,
                         EnclaveQuote {
-                            node_id: q.node_id,
-                            mrenclave: q.mrenclave,
-                            quote_version: q.quote_version,
-                            raw: q.raw,
+                            node_id,
+                            mrenclave,
+                            quote_version,
+                            raw,
                         },
                     )
                 })

@@ -132,15 +132,24 @@ impl FunctionExecution {
     pub(crate) fn from_generated(r: types::UserDefinedFunctionExecutionResponse) -> Self {
         use types::UserDefinedFunctionExecutionStatus as S;
         use types::UserDefinedFunctionExecutionStatusKnown as K;
-        let status = match r.status {
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::UserDefinedFunctionExecutionResponse {
+            error,
+            result,
+            status,
+        } = r;
+        let status = match status {
             S::Known(K::Succeeded) => ExecutionStatus::Succeeded,
             S::Known(K::Failed) => ExecutionStatus::Failed,
             S::Other(other) => ExecutionStatus::from(other),
         };
         Self {
             status,
-            return_value: r.result.and_then(|result| result.return_value),
-            error_message: r.error.and_then(|error| error.message),
+            return_value: result.and_then(
+                |types::UserDefinedFunctionExecutionResult { return_value }| return_value,
+            ),
+            error_message: error
+                .and_then(|types::UserDefinedFunctionExecutionError { message }| message),
         }
     }
 }

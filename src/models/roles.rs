@@ -43,12 +43,23 @@ impl UserDefinedRole {
     }
 
     pub(crate) fn from_generated(role: types::Role) -> Result<Self, Error> {
-        match role.role_name {
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::Role {
+            role_actions,
+            role_name,
+        } = role;
+        match role_name {
             Some(role_name) => Ok(Self {
                 role_name,
-                role_actions: role.role_actions,
+                role_actions,
             }),
-            None => Err(misfit("a role has no roleName", &role)),
+            None => Err(misfit(
+                "a role has no roleName",
+                &types::Role {
+                    role_actions,
+                    role_name: None,
+                },
+            )),
         }
     }
 

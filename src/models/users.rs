@@ -151,19 +151,23 @@ impl LedgerUser {
         user: types::LedgerUserMultipleRoles,
         asked: Option<&str>,
     ) -> Result<Self, Error> {
-        let assigned_roles = user
-            .assigned_roles
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::LedgerUserMultipleRoles {
+            assigned_roles: generated_roles,
+            user_id,
+        } = user;
+        let assigned_roles = generated_roles
             .iter()
             .map(LedgerRole::from_generated)
             .collect();
-        let user_id = match (user.user_id, asked) {
+        let user_id = match (user_id, asked) {
             (Some(id), _) => id,
             (None, Some(asked)) => asked.to_owned(),
             (None, None) => {
                 return Err(misfit(
                     "a listed user has no userId",
                     &types::LedgerUserMultipleRoles {
-                        assigned_roles: user.assigned_roles,
+                        assigned_roles: generated_roles,
                         user_id: None,
                     },
                 ));
@@ -202,15 +206,20 @@ impl LegacyUser {
         user: types::LedgerUser,
         asked: Option<&str>,
     ) -> Result<Self, Error> {
-        let assigned_role = LedgerRole::from_generated(&user.assigned_role);
-        let user_id = match (user.user_id, asked) {
+        // Exhaustive: a field added upstream is a compile error here (see xtask/coverage.json).
+        let types::LedgerUser {
+            assigned_role: generated_role,
+            user_id,
+        } = user;
+        let assigned_role = LedgerRole::from_generated(&generated_role);
+        let user_id = match (user_id, asked) {
             (Some(id), _) => id,
             (None, Some(asked)) => asked.to_owned(),
             (None, None) => {
                 return Err(misfit(
                     "a listed user has no userId",
                     &types::LedgerUser {
-                        assigned_role: user.assigned_role,
+                        assigned_role: generated_role,
                         user_id: None,
                     },
                 ));

@@ -2,24 +2,44 @@
 
 use std::path::PathBuf;
 
-use crate::layout::DEFAULT_API_VERSION;
-
 /// Usage text.
 pub const USAGE: &str = "\
-usage: cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--out DIR] [--check]
+usage: cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
+                         [--upstream-revision REV] [--identity-upstream-revision REV]
+                         [--out DIR] [--check]
 
 Converts Azure's Swagger 2.0 specs of Confidential Ledger into spec/ledger.json and
-spec/identity.json (OpenAPI 3.0.3), which the build script generates the raw client from.
+spec/identity.json (OpenAPI 3.0.3), which the build script generates the raw client from,
+records what they came from in spec/manifest.json, prints the API difference against the
+previous spec/ and adds it to spec/CHANGES.md. Corrections to upstream (xtask/errata.json)
+are applied on the way.
 
   --from DIR                  a specification/confidentialledger/data-plane folder of an
                               azure-rest-api-specs checkout (default:
                               ../shared/azure-rest-api-specs/specification/confidentialledger/data-plane,
                               or $CONFIDENTIAL_LEDGER_SHARED/azure-rest-api-specs/... when set)
-  --api-version V             ledger api-version (default 2026-02-23)
-  --identity-api-version V    identity-service api-version (default: the ledger's, or the
-                              newest stable one when that version has none)
+  --api-version V             ledger api-version to switch to (default: the one
+                              spec/manifest.json names; 2026-02-23 on a first run)
+  --identity-api-version V    identity-service api-version (default: the manifest's, or when
+                              switching the ledger's version the same version, or the newest
+                              stable one when that version has none)
+  --upstream-revision REV     the azure-rest-api-specs commit the ledger file comes from
+                              (default: the one recorded while its converted document is the
+                              same, else `git log -1` of the file when --from is a checkout,
+                              else recorded as unknown)
+  --identity-upstream-revision REV
+                              the same for the identity-service file
   --out DIR                   where the documents go (default: spec/ in the workspace)
-  --check                     write nothing; exit 1 naming the files in spec/ that differ
+  --check                     write nothing; exit 1 naming the files in spec/ (documents and
+                              manifest) that differ, with the API difference
+
+usage: cargo xtask surface [--accept]
+
+Compares the generated code of the last `cargo check -p confidential-ledger` (written by the
+build script even when the client does not compile) with tests/snapshots/generated_surface__*,
+printing a line diff of each that changed; exit 1 when any did.
+
+  --accept                    write the new snapshots instead (no cargo-insta needed)
 ";
 
 /// A parsed command.
@@ -29,6 +49,11 @@ pub enum Command {
     Help,
     /// `regen`.
     Regen(RegenArgs),
+    /// `surface`, with `--accept` or not.
+    Surface {
+        /// `--accept`.
+        accept: bool,
+    },
 }
 
 /// Arguments of `regen`.
@@ -36,10 +61,14 @@ pub enum Command {
 pub struct RegenArgs {
     /// `--from`.
     pub from: Option<PathBuf>,
-    /// `--api-version`.
-    pub api_version: String,
+    /// `--api-version` (`None`: the manifest's).
+    pub api_version: Option<String>,
     /// `--identity-api-version`.
     pub identity_api_version: Option<String>,
+    /// `--upstream-revision`.
+    pub upstream_revision: Option<String>,
+    /// `--identity-upstream-revision`.
+    pub identity_upstream_revision: Option<String>,
     /// `--out`.
     pub out: Option<PathBuf>,
     /// `--check`.
@@ -55,7 +84,7 @@ pub struct RegenArgs {
 ///
 /// let Command::Regen(args) = parse(["regen", "--check"]).unwrap() else { panic!() };
 /// assert!(args.check);
-/// assert_eq!(args.api_version, "2026-02-23");
+/// assert_eq!(args.api_version, None); // the manifest's
 /// ```
 pub fn parse<I, S>(args: I) -> Result<Command, String>
 where
@@ -66,12 +95,25 @@ where
     match args.next().as_deref() {
         None | Some("help" | "-h" | "--help") => return Ok(Command::Help),
         Some("regen") => {}
+        Some("surface") => {
+            let mut accept = false;
+            for arg in args {
+                match arg.as_str() {
+                    "--accept" => accept = true,
+                    "-h" | "--help" => return Ok(Command::Help),
+                    other => return Err(format!("unknown argument `{other}`")),
+                }
+            }
+            return Ok(Command::Surface { accept });
+        }
         Some(other) => return Err(format!("unknown task `{other}`")),
     }
     let mut out = RegenArgs {
         from: None,
-        api_version: DEFAULT_API_VERSION.to_string(),
+        api_version: None,
         identity_api_version: None,
+        upstream_revision: None,
+        identity_upstream_revision: None,
         out: None,
         check: false,
     };
@@ -90,7 +132,11 @@ where
         match flag.as_str() {
             "--from" => out.from = Some(PathBuf::from(value("--from")?)),
             "--out" => out.out = Some(PathBuf::from(value("--out")?)),
-            "--api-version" => out.api_version = value("--api-version")?,
+            "--api-version" => out.api_version = Some(value("--api-version")?),
+            "--upstream-revision" => out.upstream_revision = Some(value("--upstream-revision")?),
+            "--identity-upstream-revision" => {
+                out.identity_upstream_revision = Some(value("--identity-upstream-revision")?)
+            }
             "--identity-api-version" => {
                 out.identity_api_version = Some(value("--identity-api-version")?)
             }
@@ -117,6 +163,9 @@ mod tests {
             "2026-02-23",
             "--out",
             "/tmp/spec",
+            "--upstream-revision=abc",
+            "--identity-upstream-revision",
+            "def",
             "--check",
         ])
         .unwrap();
@@ -124,8 +173,10 @@ mod tests {
             cmd,
             Command::Regen(RegenArgs {
                 from: Some(PathBuf::from("/specs")),
-                api_version: "2022-05-13".to_string(),
+                api_version: Some("2022-05-13".to_string()),
                 identity_api_version: Some("2026-02-23".to_string()),
+                upstream_revision: Some("abc".to_string()),
+                identity_upstream_revision: Some("def".to_string()),
                 out: Some(PathBuf::from("/tmp/spec")),
                 check: true,
             })
@@ -138,5 +189,14 @@ mod tests {
         assert!(parse(["regen", "--bogus"]).unwrap_err().contains("--bogus"));
         assert!(parse(["frobnicate"]).unwrap_err().contains("frobnicate"));
         assert_eq!(parse(Vec::<String>::new()).unwrap(), Command::Help);
+        assert_eq!(
+            parse(["surface", "--accept"]).unwrap(),
+            Command::Surface { accept: true }
+        );
+        assert!(
+            parse(["surface", "--check"])
+                .unwrap_err()
+                .contains("--check")
+        );
     }
 }

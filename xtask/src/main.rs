@@ -1,8 +1,9 @@
-//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V] [--out DIR]
-//! [--check]`.
+//! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
+//! [--upstream-revision REV] [--identity-upstream-revision REV] [--out DIR] [--check]` and
+//! `cargo xtask surface [--accept]`.
 //!
-//! Exit status: 0 done (or `spec/` up to date), 1 `spec/` is stale (`--check`), 2 bad usage or
-//! the specs could not be read or converted.
+//! Exit status: 0 done (or up to date), 1 `spec/` is stale (`--check`) or a snapshot differs
+//! (`surface`), 2 bad usage, or the specs could not be read or converted.
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Regen(args)) => run(args),
+        Ok(Command::Surface { accept }) => surface(accept),
         Err(e) => {
             eprintln!("error: {e}\n\n{}", cli::USAGE);
             ExitCode::from(2)
@@ -46,48 +48,65 @@ fn run(args: RegenArgs) -> ExitCode {
         from,
         api_version: args.api_version,
         identity_api_version: args.identity_api_version,
+        upstream_revision: args.upstream_revision,
+        identity_upstream_revision: args.identity_upstream_revision,
         out_dir: args.out.unwrap_or_else(|| root.join("spec")),
+        errata: root.join(xtask::errata::ERRATA_FILE),
     };
-    let planned = match regen::plan(&options) {
+    let plan = match regen::plan(&options) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    for p in &planned {
+    for p in &plan.documents {
         for note in &p.notes {
             eprintln!("note: {}: {note}", p.source.relative);
         }
     }
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    for warning in plan.errata_not_applying() {
+        eprintln!("warning: {warning}");
+    }
+    let section = plan.changelog_section();
     if args.check {
-        let stale = regen::stale(&planned);
+        let stale = plan.stale();
         if stale.is_empty() {
             println!(
                 "{} is up to date with {}",
                 options.out_dir.display(),
-                sources(&planned)
+                sources(&plan)
             );
             return ExitCode::SUCCESS;
         }
         for s in &stale {
             eprintln!("stale: {s}");
         }
+        if let Some(section) = section {
+            eprintln!("\nthe API difference `cargo xtask regen` would record:\n\n{section}");
+        }
         eprintln!(
-            "run `cargo xtask regen` to update them (then review the snapshot diffs with `cargo insta review`)"
+            "run `cargo xtask regen` to update them (it stays on the api-versions spec/manifest.json names; \
+             then review spec/CHANGES.md and the snapshot diffs, see the README's \"Regenerating the client\")"
         );
         return ExitCode::from(1);
     }
-    match regen::write(&planned) {
+    match plan.write() {
         Ok(written) if written.is_empty() => {
             println!(
                 "{} already up to date with {}",
                 options.out_dir.display(),
-                sources(&planned)
+                sources(&plan)
             );
             ExitCode::SUCCESS
         }
         Ok(written) => {
+            if let Some(section) = section {
+                println!("{section}");
+            }
             for path in written {
                 println!("wrote {}", path.display());
             }
@@ -100,10 +119,51 @@ fn run(args: RegenArgs) -> ExitCode {
     }
 }
 
-fn sources(planned: &[regen::Planned]) -> String {
-    planned
+fn sources(plan: &regen::Plan) -> String {
+    plan.documents
         .iter()
         .map(|p| p.source.relative.as_str())
         .collect::<Vec<_>>()
         .join(" and ")
+}
+
+fn surface(accept: bool) -> ExitCode {
+    let root = xtask::workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let result = xtask::surface::find_out_dir(&target, &root.join("spec/ledger.json"))
+        .and_then(|out| xtask::surface::compare(&root.join("tests/snapshots"), &out));
+    let comparisons = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let changed: Vec<_> = comparisons.iter().filter(|c| !c.diff.is_empty()).collect();
+    if changed.is_empty() {
+        println!("the generated code matches every snapshot in tests/snapshots");
+        return ExitCode::SUCCESS;
+    }
+    for c in &changed {
+        if accept {
+            if let Err(e) = c.accept() {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            println!("accepted {}", c.snapshot.display());
+        } else {
+            println!("--- {}\n+++ generated\n{}", c.snapshot.display(), c.diff);
+        }
+    }
+    if accept {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "{} snapshot(s) differ; `cargo xtask surface --accept` takes the generated ones",
+            changed.len()
+        );
+        ExitCode::from(1)
+    }
 }

@@ -237,3 +237,39 @@ fn the_committed_spec_is_up_to_date_with_the_reference_specs() {
         text(&out)
     );
 }
+
+#[test]
+fn a_broken_manifest_is_a_clear_error_and_a_stale_one_is_named() {
+    let Some(data_plane) = data_plane() else {
+        return;
+    };
+    let setup = Setup::new(&data_plane);
+    let manifest = setup.out.join("manifest.json");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+
+    std::fs::write(&manifest, "{").unwrap();
+    let out = setup.run(true);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("manifest.json is not a valid manifest"),
+        "{}",
+        text(&out)
+    );
+
+    // A hand-edited upstream revision is stale like a hand-edited document (the temporary
+    // specs are no git checkout, so the revision was recorded as unknown).
+    let edited = good.replacen(
+        "\"upstream_commit\": null",
+        "\"upstream_commit\": \"abc\"",
+        1,
+    );
+    assert_ne!(edited, good);
+    std::fs::write(&manifest, &edited).unwrap();
+    let out = setup.run(true);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("manifest.json: differs"),
+        "{}",
+        text(&out)
+    );
+}
