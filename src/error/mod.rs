@@ -122,8 +122,9 @@ pub enum ErrorKind {
         /// The ledger's error message (`error.message` of the body), if any.
         message: Option<String>,
     },
-    /// `301` with code `ApiVersionRedirect` (and no `Location`): the ledger serves the legacy
-    /// `/app/users` calls only for api-versions up to 2024-08-22-preview. Use the ledger-user
+    /// `301` with code `ApiVersionRedirect` (not followed, even with a `Location`), or a `301`
+    /// without `Location`: the ledger serves the legacy `/app/users` calls only for
+    /// api-versions up to 2024-08-22-preview (some ledgers not even then). Use the ledger-user
     /// calls (`get_ledger_user`, `create_or_update_ledger_user`, `delete_ledger_user`,
     /// `list_ledger_users`) instead.
     ApiVersionRedirect,

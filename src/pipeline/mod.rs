@@ -654,9 +654,21 @@ impl Shared {
                 self.primary.forget();
             }
             if redirect::follows(status, &method)
-                && let Some(location) = response.headers().get(LOCATION)
+                && let Some(location) = response.headers().get(LOCATION).cloned()
             {
-                let target = redirect::resolve(&url, location)?;
+                // A `301` with code `ApiVersionRedirect` is the ledger's answer to a legacy
+                // `/app/users` call, not a move, even with a `Location` (live ledgers sent
+                // one in 2025): following it lands on a path without the api-version.
+                if status == StatusCode::MOVED_PERMANENTLY {
+                    let headers = response.headers().clone();
+                    let mut response = response;
+                    let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+                    let err = Error::from_parts_at(status, &headers, &body, self.timer.now());
+                    if err.kind() == &crate::ErrorKind::ApiVersionRedirect {
+                        return Err(err);
+                    }
+                }
+                let target = redirect::resolve(&url, &location)?;
                 if let Err(reason) = self.ledger.admits(&target) {
                     tracing::warn!(
                         target: "confidential_ledger::pipeline",

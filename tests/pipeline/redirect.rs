@@ -308,6 +308,31 @@ async fn subdomains_on_the_same_port_are_followed_with_the_token() {
     );
 }
 
+/// Live ledgers answered `/app/users` calls with `301 ApiVersionRedirect` and a `Location`
+/// (python `test_user_management_aad_ledger_user.json`): reported, not followed, so nothing
+/// goes to the Location (a path without the api-version there).
+#[tokio::test]
+async fn an_api_version_redirect_with_a_location_is_reported_not_followed() {
+    let body = r#"{"error": {"code": "ApiVersionRedirect", "message": "For API version greater than 2024-08-22-preview, please use the new API at /ledgerUsers"}}"#;
+    let server = Server::start(
+        move |request: &RecordedRequest| match request.path.as_str() {
+            "/ledgerUsers" => Reply::ledger_error(400, "QueryParameterError", "followed"),
+            _ => Reply::json(301, body).header("location", "/ledgerUsers"),
+        },
+    )
+    .await;
+    let harness = Harness::new(&server.url(""), options(3));
+    let err = harness
+        .get(&server.url("/app/users/u?api-version=2024-08-22-preview"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(301));
+    let requests = server.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/app/users/u?api-version=2024-08-22-preview"]);
+}
+
 #[tokio::test]
 async fn moved_is_followed_for_get_but_not_for_writes() {
     let server = Server::start(|request: &RecordedRequest| match request.path.as_str() {
