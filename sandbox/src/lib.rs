@@ -65,6 +65,7 @@ pub use control::{mint_token_in, rotate_service_identity_in, stored_ledger_id};
 pub use error::SandboxError;
 pub use faults::{FaultAction, Faults};
 pub use options::SandboxOptions;
+pub use storage::faults::{ParseStorageFaultError, StorageFault, StorageFaults};
 pub use tls::NodeTlsIdentity;
 pub use token::{LEDGER_AUDIENCE, TokenSpec};
 pub use txid::{ParseTransactionIdError, TransactionId};
@@ -138,6 +139,7 @@ pub struct StartupReport {
 /// flushes the ledger and releases the data directory.
 pub struct Sandbox {
     app: Arc<App>,
+    storage_faults: StorageFaults,
     ledger_addr: SocketAddr,
     identity_addr: SocketAddr,
     shutdown_tx: watch::Sender<bool>,
@@ -214,7 +216,8 @@ impl Sandbox {
             }
             identity
         } else {
-            if data_dir.join(files::LEDGER).exists() {
+            let log = data_dir.join(files::LEDGER);
+            if storage::log::has_records(&log) {
                 return Err(SandboxError::Config(format!(
                     "{} has a ledger file but no {}; refusing to create new identities for an existing ledger",
                     data_dir.display(),
@@ -222,11 +225,22 @@ impl Sandbox {
                 )));
             }
             let identity = Identity::create(&options.ledger_id, ledger::FIRST_VIEW)?;
+            // The empty ledger file exists before the identity does: an identity without its
+            // ledger file is refused at start-up.
+            storage::log::create(&log)?;
             identity.save(&data_dir)?;
             identity
         };
 
-        let (ledger, opened) = Ledger::open(&data_dir, identity, options.signature_every).await?;
+        let storage_faults = StorageFaults::default();
+        let (ledger, opened) = Ledger::open(
+            &data_dir,
+            identity,
+            options.signature_every,
+            storage_faults.clone(),
+        )
+        .await?;
+        storage_faults.set(options.storage_fault);
         if ledger.renew_certificates()? {
             tracing::info!("reissued certificates that were about to expire");
         }
@@ -302,6 +316,7 @@ impl Sandbox {
 
         let sandbox = Sandbox {
             app,
+            storage_faults,
             ledger_addr,
             identity_addr,
             shutdown_tx,
@@ -505,6 +520,36 @@ impl Sandbox {
     /// The fault injector.
     pub fn faults(&self) -> &Faults {
         &self.app.faults
+    }
+
+    /// The storage-fault switch: simulate a full disk, a failing `fsync` or a short write on
+    /// the ledger file, and heal it again.
+    ///
+    /// A write whose batch fails is removed from the ledger file before anyone is answered and
+    /// gets `503 StorageUnavailable` (not applied); if the removal cannot be made durable
+    /// (with [`StorageFault::FsyncFails`]) it gets `500` (outcome unknown). After
+    /// `set(None)`, writes succeed again. Transactions refused this way never reappear, and
+    /// the ledger continues in a new view, so no transaction id is handed out twice.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confidential_ledger_sandbox::SandboxError> {
+    /// use confidential_ledger_sandbox::{Sandbox, SandboxError, SandboxOptions, StorageFault};
+    ///
+    /// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+    /// sandbox.storage_faults().set(Some(StorageFault::DiskFull));
+    /// assert!(matches!(
+    ///     sandbox.append_entry("subledger:0", "refused").await,
+    ///     Err(SandboxError::Storage(_))
+    /// ));
+    /// sandbox.storage_faults().set(None);
+    /// sandbox.append_entry("subledger:0", "kept").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn storage_faults(&self) -> &StorageFaults {
+        &self.storage_faults
     }
 
     /// The data directory.

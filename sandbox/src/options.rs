@@ -20,6 +20,7 @@ use std::time::Duration;
 /// - `legacy_users_redirect`: `true` (`/app/users` answers `301 ApiVersionRedirect` for api
 ///   versions after `2024-08-22-preview`, as real ledgers do).
 /// - `max_body_bytes`: 1 MiB.
+/// - `storage_fault`: `None` (healthy storage).
 ///
 /// # Examples
 ///
@@ -64,6 +65,10 @@ pub struct SandboxOptions {
     pub legacy_users_redirect: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// A simulated storage fault switched on from the start (see
+    /// [`Sandbox::storage_faults`](crate::Sandbox::storage_faults)). A new ledger is created
+    /// before the fault applies.
+    pub storage_fault: Option<crate::StorageFault>,
 }
 
 impl Default for SandboxOptions {
@@ -80,6 +85,7 @@ impl Default for SandboxOptions {
             page_size: 1000,
             legacy_users_redirect: true,
             max_body_bytes: 1024 * 1024,
+            storage_fault: None,
         }
     }
 }
@@ -168,6 +174,13 @@ impl SandboxOptions {
     #[must_use]
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Sets [`storage_fault`](Self::storage_fault).
+    #[must_use]
+    pub fn storage_fault(mut self, fault: Option<crate::StorageFault>) -> Self {
+        self.storage_fault = fault;
         self
     }
 
