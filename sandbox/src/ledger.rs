@@ -521,13 +521,7 @@ impl Ledger {
         st: &mut State,
         tx: &Tx,
     ) -> Result<(TransactionId, Completion), SandboxError> {
-        if let Some(why) = &*self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) {
-            return Err(SandboxError::StorageOutcomeUnknown(why.clone()));
-        }
-        let failed = self.durable.borrow().failed.is_some();
-        if failed {
-            self.recover_locked(st)?;
-        }
+        self.ensure_writable_locked(st)?;
         let kind = tx.kind();
         let body = tx.encode_body();
         let wsd = sha256(&[&[kind], &body]);
@@ -549,13 +543,36 @@ impl Ledger {
         let frame_len = u32::try_from(frame.len())
             .map_err(|_| SandboxError::InvalidArgument("transaction too large".into()))?;
         let offset = st.next_offset;
-        let done = self.writer.append(seqno, frame)?;
+        // Applied first: a transaction the state rejects is never written.
         st.apply(&header, offset, frame_len, &body)
             .map_err(|why| SandboxError::Storage(format!("internal inconsistency: {why}")))?;
+        let done = match self.writer.append(seqno, frame) {
+            Ok(done) => done,
+            Err(e) => {
+                // The writer has stopped (shutting down): the state is now ahead of the log.
+                *self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("the ledger writer stopped: {e}"));
+                return Err(e);
+            }
+        };
         if st.unsigned >= self.signature_every {
             self.sign_requested.notify_one();
         }
         Ok((id, done))
+    }
+
+    /// Checks that the log accepts writes, first recovering from a failed batch if needed.
+    /// Call before computing anything from the state that goes into a new transaction: the
+    /// recovery rebuilds the state.
+    fn ensure_writable_locked(&self, st: &mut State) -> Result<(), SandboxError> {
+        if let Some(why) = &*self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Err(SandboxError::StorageOutcomeUnknown(why.clone()));
+        }
+        let failed = self.durable.borrow().failed.is_some();
+        if failed {
+            self.recover_locked(st)?;
+        }
+        Ok(())
     }
 
     /// After a failed batch: lets the writer accept records again (it has removed the batch,
@@ -622,6 +639,7 @@ impl Ledger {
     }
 
     fn sign_locked(&self, st: &mut State) -> Result<Option<(u64, Completion)>, SandboxError> {
+        self.ensure_writable_locked(st)?;
         if st.unsigned == 0 {
             return Ok(None);
         }
@@ -674,7 +692,9 @@ impl Ledger {
     async fn finish_rotation(&self, index: u32, view: u64) -> Result<(), SandboxError> {
         let last = {
             let mut st = self.write();
+            self.ensure_writable_locked(&mut st)?;
             let next = st.last_seqno() + 1;
+            let view = view.max(st.view() + 1);
             st.views.push((view, next));
             let certificate = st.identity.current().service_cert_pem.clone();
             let tx = Tx::Governance(GovOp::RotateIdentity {

@@ -61,7 +61,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use control::{mint_token_in, rotate_service_identity_in, stored_ledger_id};
+pub use control::{
+    mint_token_in, rotate_service_identity_in, set_storage_fault_in, stored_ledger_id,
+};
 pub use error::SandboxError;
 pub use faults::{FaultAction, Faults};
 pub use options::SandboxOptions;
@@ -139,7 +141,6 @@ pub struct StartupReport {
 /// flushes the ledger and releases the data directory.
 pub struct Sandbox {
     app: Arc<App>,
-    storage_faults: StorageFaults,
     ledger_addr: SocketAddr,
     identity_addr: SocketAddr,
     shutdown_tx: watch::Sender<bool>,
@@ -274,6 +275,7 @@ impl Sandbox {
             options.clone(),
             resolver,
             data_dir.clone(),
+            storage_faults,
         ));
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -283,11 +285,17 @@ impl Sandbox {
         let identity_listener = bind(SocketAddr::new(options.bind, options.identity_port)).await?;
         let identity_addr = local_addr(&identity_listener)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+        let limits = server::Limits {
+            max_connections: options.max_connections,
+            header_read_timeout: options.header_read_timeout,
+            idle_timeout: options.idle_timeout,
+        };
         let router = routes::ledger_router(app.clone());
         tasks.push(tokio::spawn(server::accept_loop(
             ledger_listener,
             Some(acceptor.clone()),
             router.clone(),
+            limits,
             shutdown_rx.clone(),
         )));
         // `localhost` may resolve to ::1 first: serve it there too when the port is free.
@@ -298,6 +306,7 @@ impl Sandbox {
                     listener,
                     Some(acceptor),
                     router,
+                    limits,
                     shutdown_rx.clone(),
                 )));
             }
@@ -306,6 +315,7 @@ impl Sandbox {
             identity_listener,
             None,
             routes::identity::identity_router(app.clone()),
+            limits,
             shutdown_rx.clone(),
         )));
         tasks.push(tokio::spawn(ledger::run_signer(
@@ -316,7 +326,6 @@ impl Sandbox {
 
         let sandbox = Sandbox {
             app,
-            storage_faults,
             ledger_addr,
             identity_addr,
             shutdown_tx,
@@ -549,7 +558,7 @@ impl Sandbox {
     /// # }
     /// ```
     pub fn storage_faults(&self) -> &StorageFaults {
-        &self.storage_faults
+        &self.app.storage_faults
     }
 
     /// The data directory.
