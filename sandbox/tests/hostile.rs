@@ -134,7 +134,7 @@ fn raise_fd_limit() -> u64 {
 
 /// A client for `s` whose connections go to the IPv4 listener (the one being flooded).
 fn admin_via(s: &Sandbox, addr: SocketAddr) -> Client {
-    let mut c = Client::admin(&s);
+    let mut c = Client::admin(s);
     let (cert, key) = (s.admin_certificate_pem(), s.admin_private_key_pem());
     c.http = reqwest::Client::builder()
         .tls_backend_preconfigured(client_config(
