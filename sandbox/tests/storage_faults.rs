@@ -167,6 +167,12 @@ async fn disk_full_under_concurrent_writers_loses_nothing_and_applies_nothing_re
         stats.records > stats.syncs,
         "no batch of several records formed: {stats:?}"
     );
+    println!(
+        "group commit: {} records in {} synced batches; {} simulated storage failures",
+        stats.records,
+        stats.syncs,
+        s.storage_faults().failed_operations()
+    );
     assert!(s.storage_faults().failed_operations() >= phases.len() as u64);
     s.shutdown().await;
 
