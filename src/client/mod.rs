@@ -8,7 +8,7 @@
 //! before anything is sent), then calls the generated operation
 //! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
 //! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
-//! certificate, retries with backoff (writes only when provably not applied), redirects kept
+//! certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
 //!

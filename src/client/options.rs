@@ -61,7 +61,7 @@ pub struct ClientOptions {
     pub api_version: String,
     /// The identity service api-version.
     pub identity_api_version: String,
-    /// Retries of transient failures (writes are retried only when provably not applied).
+    /// Retries of transient failures (writes are retried only when provably not sent).
     pub retry: RetryOptions,
     /// Delays between polls of the pollers, and between fetches of a `Loading` page.
     pub polling: PollingOptions,

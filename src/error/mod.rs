@@ -45,7 +45,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | kind | retryable | why |
 /// |---|---|---|
 /// | [`Throttled`](ErrorKind::Throttled) | yes | wait [`retry_after`](Self::retry_after) first |
-/// | [`Service`](ErrorKind::Service) with status 408, 500, 502, 503, 504 | yes | transient on the ledger's side; a write that got one of these is reported as [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) instead, unless the ledger provably did not process it (503) |
+/// | [`Service`](ErrorKind::Service) with status 408, 500, 502, 503, 504 | yes | transient on the ledger's side; a write that got one of these (or a `429`) is reported as [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) instead |
 /// | [`Transport`](ErrorKind::Transport), [`Timeout`](ErrorKind::Timeout) | yes | for writes these only remain when nothing was sent; otherwise the write is [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) |
 /// | [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) | **no** | the write may have been applied: check by reading first |
 /// | everything else | no | retrying sends the same request and gets the same answer |
@@ -140,9 +140,14 @@ pub enum ErrorKind {
     Timeout,
     /// A write (a non-idempotent `POST`) failed after the request may have reached the ledger:
     /// it may or may not have been applied. It was not retried, because that could apply it
-    /// twice. Check by reading (for example `get_transaction_status`, `get_current_ledger_entry`
-    /// or `list_ledger_entries`) before writing again. The cause is the error's
-    /// [`source`](StdError::source).
+    /// twice. This covers a connection lost or a timeout after sending, and every error status
+    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (the
+    /// [`status`](Error::status) and any [`retry_after`](Error::retry_after) are kept). Check by
+    /// reading (for example `get_transaction_status`, `get_current_ledger_entry` or
+    /// `list_ledger_entries`) before writing again, or write in
+    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce), where the client does that
+    /// itself and this kind remains only when the ledger stayed unreachable past the call's
+    /// deadline. The cause is the error's [`source`](StdError::source).
     OutcomeUnknown,
     /// The ledger redirected to a place the client will not follow (another host, scheme or
     /// port, or too many redirects). Nothing was sent there.

@@ -16,7 +16,7 @@
 //! # Defaults
 //!
 //! - 3 retries of idempotent requests on 408, 429, 500, 502, 503, 504, connection failures and
-//!   timeouts; `POST` retried only on 429, 503 and failures to connect
+//!   timeouts; `POST` retried only after a failure to connect, when nothing was sent
 //!   ([`RetryOptions`]).
 //! - reqwest's own redirect handling is **off**: [`PipelineBuilder::build`] sets
 //!   `redirect::Policy::none()` on the client builder it is given, and the pipeline follows
