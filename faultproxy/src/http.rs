@@ -471,7 +471,13 @@ impl Connection {
                 return Ok(injected_answer(injected, None).map(ProxyBody::Full));
             }
             Some(Fault::HoldAfterForward(hold)) => {
-                self.record(number, method, path, chosen, Outcome::HeldThenReset { status });
+                self.record(
+                    number,
+                    method,
+                    path,
+                    chosen,
+                    Outcome::HeldThenReset { status },
+                );
                 tokio::time::sleep(hold).await;
                 return self.reset().await;
             }

@@ -241,7 +241,10 @@ async fn status_after_forward_executes_the_write_and_answers_an_error() {
     let client = ledger.client(&proxy.endpoint());
 
     for (i, status) in [503, 500, 504].into_iter().enumerate() {
-        let answer = client.write("after", &format!("applied {i}")).await.unwrap();
+        let answer = client
+            .write("after", &format!("applied {i}"))
+            .await
+            .unwrap();
         assert_eq!(answer.status().as_u16(), status);
         assert!(
             transaction_id(&answer).is_none(),
@@ -304,7 +307,8 @@ async fn cut_body_relays_the_head_and_half_the_body_then_closes() {
 async fn hold_after_forward_executes_the_write_then_resets() {
     let ledger = Ledger::start().await;
     let hold = Duration::from_millis(200);
-    let plan = FaultPlan::none().rule(Rule::at(0, Fault::HoldAfterForward(hold)).matching(writes()));
+    let plan =
+        FaultPlan::none().rule(Rule::at(0, Fault::HoldAfterForward(hold)).matching(writes()));
     let proxy = proxy(&ledger, plan).await;
     let client = ledger.client(&proxy.endpoint());
 

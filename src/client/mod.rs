@@ -36,6 +36,7 @@
 mod builder;
 mod collections;
 mod entries;
+pub mod exactly_once;
 mod governance;
 pub(crate) mod options;
 mod paging;
@@ -62,6 +63,9 @@ pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use entries::{
     CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
     GetTransactionStatusOptions, ListLedgerEntriesOptions, WaitForCommitOptions,
+};
+pub use exactly_once::{
+    EXACTLY_ONCE_MIN_API_VERSION, ExactlyOnceOptions, MARKER_PREFIX, WriteMode, is_marker,
 };
 pub use governance::{
     GetConstitutionOptions, GetEnclaveQuotesOptions, ListConsortiumMembersOptions,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::DEFAULT_SCOPE;
+use crate::client::exactly_once::{ExactlyOnceOptions, WriteMode};
 use crate::pipeline::{PipelineOptions, RetryOptions};
 use crate::poller::PollingOptions;
 
@@ -38,6 +39,8 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// | [`credential_scopes`](Self::credential_scopes) | [`DEFAULT_SCOPE`] |
 /// | [`max_entry_bytes`](Self::max_entry_bytes) | [`DEFAULT_MAX_ENTRY_BYTES`] (1 MiB) |
 /// | [`max_redirects`](Self::max_redirects) | 5 |
+/// | [`write_mode`](Self::write_mode) | [`WriteMode::AtMostOnce`]: an ambiguous write is `OutcomeUnknown` |
+/// | [`exactly_once`](Self::exactly_once) | settle 2 s, deadline 120 s ([`ExactlyOnceOptions`]) |
 ///
 /// # Examples
 ///
@@ -92,6 +95,13 @@ pub struct ClientOptions {
     pub max_entry_bytes: usize,
     /// The most redirects followed for one request.
     pub max_redirects: u32,
+    /// How a write whose outcome is ambiguous is treated:
+    /// [`WriteMode::ExactlyOnce`] resolves it by a lookup (and writes a marker tag with every
+    /// entry); see [`exactly_once`](crate::client::exactly_once). A call can say otherwise with
+    /// [`CreateLedgerEntryOptions::write_mode`](crate::CreateLedgerEntryOptions::write_mode).
+    pub write_mode: WriteMode,
+    /// Settings of [`WriteMode::ExactlyOnce`].
+    pub exactly_once: ExactlyOnceOptions,
     /// Changes to the HTTP client builder, applied after the settings above and before the
     /// TLS configuration (which stays the client's own: pinned for the ledger, public roots
     /// for the identity service).
@@ -114,6 +124,8 @@ impl Default for ClientOptions {
             credential_scopes: vec![DEFAULT_SCOPE.to_owned()],
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
             max_redirects: 5,
+            write_mode: WriteMode::AtMostOnce,
+            exactly_once: ExactlyOnceOptions::default(),
             configure_http: None,
         }
     }

@@ -194,6 +194,8 @@ struct Inner {
     detail: Option<String>,
     response: Option<ResponseInfo>,
     connect: bool,
+    /// Said last, after everything else (such as "the write was not applied").
+    note: Option<String>,
 }
 
 impl Error {
@@ -210,6 +212,7 @@ impl Error {
                 detail,
                 response,
                 connect: false,
+                note: None,
             }),
             source: None,
         }
@@ -273,6 +276,12 @@ impl Error {
     /// Replaces the description of what happened (shown after the kind's own text).
     pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.inner.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds `note` at the end of the message.
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.inner.note = Some(note.into());
         self
     }
 
@@ -420,6 +429,16 @@ impl Inner {
 
 impl fmt::Display for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_message(f)?;
+        match &self.note {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Inner {
+    fn fmt_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(operation) = &self.operation {
             write!(f, "{operation}: ")?;
         }

@@ -181,7 +181,11 @@ async fn post_answered_429_or_503_is_an_unknown_outcome_and_never_sent_again() {
             .unwrap_err();
         assert!(err.is_outcome_unknown(), "{status}: {err}");
         assert_eq!(err.status(), Some(status), "the cause's status is kept");
-        assert_eq!(err.retry_after(), after, "{status}: the Retry-After is kept");
+        assert_eq!(
+            err.retry_after(),
+            after,
+            "{status}: the Retry-After is kept"
+        );
         assert_eq!(server.request_count(), 1, "{status}: sent once");
         assert!(harness.timer.sleeps().is_empty());
     }
