@@ -581,9 +581,16 @@ impl fmt::Display for Inner {
 }
 
 impl From<crate::CredentialError> for Error {
+    /// [`Credential`](ErrorKind::Credential), or [`Timeout`](ErrorKind::Timeout) for a token
+    /// request that did not finish in time.
     fn from(err: crate::CredentialError) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Credential
+        };
         Self::new(
-            ErrorKind::Credential,
+            kind,
             format!("cannot get a token for the ledger: {}", err.message()),
         )
         .with_source(err)

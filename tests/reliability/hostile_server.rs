@@ -151,3 +151,114 @@ async fn a_read_whose_body_is_cut_is_retried() {
     assert_eq!(read.contents, "whole");
     assert_eq!(server.requests().len(), 2);
 }
+
+const CONSTITUTION: &str = r#"{"digest":"00","script":"export function validate() {}"}"#;
+
+#[tokio::test]
+async fn a_server_that_never_answers_ends_each_call_at_its_deadline() {
+    let server = Hostile::start(|_, _| Answer::Hang).await;
+    // The default per-attempt timeout (60 s) and retries would hold a call for minutes.
+    let mut options = options();
+    options.call_timeout = Some(Duration::from_secs(2));
+    let client = server.client(options).await;
+
+    let err = within_for(STEP, client.get_constitution(None))
+        .await
+        .expect_err("nothing ever answers");
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("deadline"), "{err}");
+
+    // A write that was sent and timed out may have been applied.
+    let err = within_for(STEP, client.create_ledger_entry("never answered", None))
+        .await
+        .expect_err("nothing ever answers");
+    assert!(err.is_outcome_unknown(), "{err}");
+    let cause = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<confidential_ledger::Error>())
+        .expect("the timeout is the cause");
+    assert!(cause.is_timeout(), "{cause}");
+
+    // A call's own deadline wins over the client's (here: none at all).
+    let mut unbounded = options_without_call_timeout();
+    unbounded.request_timeout = None;
+    let client = server.client(unbounded).await;
+    let call = confidential_ledger::GetConstitutionOptions::new()
+        .call_timeout(Duration::from_secs(1));
+    let err = within_for(STEP, client.get_constitution(Some(call)))
+        .await
+        .expect_err("nothing ever answers");
+    assert!(err.is_timeout(), "{err}");
+}
+
+fn options_without_call_timeout() -> ClientOptions {
+    let mut options = options();
+    options.call_timeout = None;
+    options
+}
+
+/// Answers its first token request with a token valid for `lifetime`; every later request
+/// never returns.
+#[derive(Debug)]
+struct HangsAfterFirst {
+    lifetime: Duration,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[confidential_ledger::credential::async_trait]
+impl confidential_ledger::TokenCredential for HangsAfterFirst {
+    async fn get_token(
+        &self,
+        _: &[&str],
+    ) -> Result<confidential_ledger::AccessToken, confidential_ledger::CredentialError> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return Ok(confidential_ledger::AccessToken::new(
+                "first-token",
+                std::time::SystemTime::now() + self.lifetime,
+            ));
+        }
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out() {
+    let server = Hostile::start(|_, _| Answer::json(200, CONSTITUTION)).await;
+    let lifetime = Duration::from_secs(6);
+    // Refreshed half-way through the token's lifetime (3 s), in the background.
+    let credential = confidential_ledger::CachedTokenCredential::new(HangsAfterFirst {
+        lifetime,
+        calls: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let mut options = options();
+    options.call_timeout = Some(Duration::from_secs(2));
+    let client = server
+        .builder(options)
+        .credential(credential)
+        .build()
+        .await
+        .expect("a client");
+    let started = tokio::time::Instant::now();
+    within_for(STEP, client.get_constitution(None))
+        .await
+        .expect("the first token works");
+    // Past the refresh time, before expiry: the refresh hangs, calls go on with the token.
+    tokio::time::sleep_until(started + Duration::from_millis(3200)).await;
+    for _ in 0..3 {
+        within_for(STEP, client.get_constitution(None))
+            .await
+            .expect("the still-valid token is served while the refresh hangs");
+    }
+    let sent = server.requests();
+    assert_eq!(sent.len(), 4);
+    assert!(
+        sent.iter()
+            .all(|r| r.header("authorization") == Some("Bearer first-token"))
+    );
+    // Expired: the call waits for the hanging refresh, and its deadline ends it.
+    tokio::time::sleep_until(started + lifetime + Duration::from_millis(300)).await;
+    let err = within_for(STEP, client.get_constitution(None))
+        .await
+        .expect_err("no valid token any more");
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(server.requests().len(), 4, "nothing is sent without a token");
+}
