@@ -195,6 +195,12 @@ impl IdentityServiceClient {
         if let Some(enabled) = call.logging_enable {
             state = state.log_bodies(enabled);
         }
+        if let Some(deadline) = call
+            .call_timeout
+            .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
+        {
+            state = state.deadline(deadline);
+        }
         identity::Client::new_with_client(
             &self.base_url,
             self.pipeline.http_client().clone(),

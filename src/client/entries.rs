@@ -1,7 +1,7 @@
 //! Entries: write, wait for commit, read back, list.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
 use reqwest::header::HeaderMap;
@@ -340,6 +340,8 @@ pub(super) fn written_transaction_id(
 fn written_despite(err: Error, write: &PreparedWrite) -> Result<LedgerWriteResult, Error> {
     if let (Some(status), Some(id)) = (err.status(), err.transaction_id())
         && status.is_success()
+        && id.view > 0
+        && id.seqno > 0
     {
         let collection = write
             .collection_id
@@ -389,8 +391,8 @@ impl ConfidentialLedgerClient {
     /// - [`InvalidInput`](ErrorKind::InvalidInput) also for exactly-once mode with an
     ///   api-version older than 2026-02-23.
     /// - [`OutcomeUnknown`](ErrorKind::OutcomeUnknown): the write may or may not have been
-    ///   applied (in exactly-once mode: only when the ledger stayed unreachable past
-    ///   [`ExactlyOnceOptions::deadline`](crate::ExactlyOnceOptions::deadline), or refused the
+    ///   applied (in exactly-once mode: only when the ledger stayed unreachable past the call's
+    ///   deadline, [`call_timeout`](crate::ClientOptions::call_timeout), or refused the
     ///   lookup).
     /// - [`Forbidden`](ErrorKind::Forbidden): the principal may not write (a `Reader`, or not
     ///   a user at all: the message names it).
@@ -466,10 +468,9 @@ impl ConfidentialLedgerClient {
         contents: String,
         options: &CreateLedgerEntryOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        let started = Instant::now();
+        let deadline = self.deadline_for(&options.call);
         let write = self.prepare_write(contents, options)?;
         let written = if write.marker.is_some() {
-            let deadline = started + self.inner.options.exactly_once.deadline;
             // Boxed: the lookups would otherwise make every write's future larger.
             Box::pin(self.write_exactly_once(&write, &options.call, deadline)).await?
         } else {
@@ -560,9 +561,8 @@ impl ConfidentialLedgerClient {
         contents: String,
         options: CreateLedgerEntryOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        let started = Instant::now();
+        let deadline = self.deadline_for(&options.call);
         let write = self.prepare_write(contents, &options)?;
-        let deadline = started + self.inner.options.exactly_once.deadline;
         loop {
             let written = self
                 .write_exactly_once(&write, &options.call, deadline)
@@ -580,7 +580,7 @@ impl ConfidentialLedgerClient {
                 Ok(()) => return Ok(written),
                 Err(err)
                     if err.kind() == &ErrorKind::TransactionInvalid
-                        && Instant::now() < deadline =>
+                        && deadline.is_none_or(|at| tokio::time::Instant::now() < at) =>
                 {
                     tracing::info!(
                         target: "confidential_ledger::client",

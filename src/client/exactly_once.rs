@@ -37,9 +37,13 @@
 //!    `413`...) was not applied: the error says so.
 //!
 //! A write that failed before anything was sent (no connection) is sent again without a
-//! lookup. Everything is bounded by [`ExactlyOnceOptions::deadline`], counted from the start of
-//! the call: when the ledger stays unreachable past it, and only then, the error is
-//! `OutcomeUnknown` (with the last cause). In
+//! lookup. Everything is bounded by the call's deadline
+//! ([`CallOptions::call_timeout`](crate::CallOptions::call_timeout), else
+//! [`ClientOptions::call_timeout`](crate::ClientOptions::call_timeout), 120 s by default),
+//! counted from the start of the call, every request, wait and lookup included: when the
+//! ledger stays unreachable past it, and only then, the error is `OutcomeUnknown` (with the
+//! last cause). Without a call timeout (`None`) the client keeps resolving until the ledger
+//! answers. In
 //! [`create_ledger_entry_and_wait`](crate::ConfidentialLedgerClient::create_ledger_entry_and_wait)
 //! a write whose transaction turns `Invalid` (rolled back) was not applied either: it is sent
 //! again, within the same deadline.
@@ -92,10 +96,11 @@
 //! # Ok(()) }
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use ring::rand::{SecureRandom, SystemRandom};
+use tokio::time::Instant;
 
 use super::entries::PreparedWrite;
 use super::{
@@ -143,7 +148,9 @@ pub enum WriteMode {
 /// |---|---|
 /// | [`settle_delay`](Self::settle_delay) | 2 s |
 /// | [`max_settle_delay`](Self::max_settle_delay) | 30 s |
-/// | [`deadline`](Self::deadline) | 120 s |
+///
+/// The mode's overall bound is the call's deadline
+/// ([`ClientOptions::call_timeout`](crate::ClientOptions::call_timeout) or the call's own).
 ///
 /// # Examples
 ///
@@ -154,7 +161,7 @@ pub enum WriteMode {
 /// let mut options = ClientOptions::default();
 /// options.write_mode = WriteMode::ExactlyOnce;
 /// options.exactly_once.settle_delay = Duration::from_secs(5);
-/// options.exactly_once.deadline = Duration::from_secs(300);
+/// options.call_timeout = Some(Duration::from_secs(300));
 /// assert_eq!(ExactlyOnceOptions::default().max_settle_delay, Duration::from_secs(30));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,12 +171,8 @@ pub struct ExactlyOnceOptions {
     /// up: the time a request still queued inside the service has to be applied or dropped.
     pub settle_delay: Duration,
     /// The longest wait a `Retry-After` of the ambiguous answer can ask for before the lookup
-    /// (a longer one is cut to this).
+    /// (a longer one is cut to this), and the longest wait between lookups that failed.
     pub max_settle_delay: Duration,
-    /// How long, from the start of the call, the client keeps resolving and resending; when
-    /// the ledger stays unreachable past it the call ends with
-    /// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown).
-    pub deadline: Duration,
 }
 
 impl Default for ExactlyOnceOptions {
@@ -177,7 +180,6 @@ impl Default for ExactlyOnceOptions {
         Self {
             settle_delay: Duration::from_secs(2),
             max_settle_delay: Duration::from_secs(30),
-            deadline: Duration::from_secs(120),
         }
     }
 }
@@ -280,12 +282,12 @@ impl ConfidentialLedgerClient {
         &self,
         write: &PreparedWrite,
         call: &CallOptions,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<LedgerWriteResult, Error> {
         let settings = &self.inner.options.exactly_once;
         let mut not_sent_retries = 0u32;
         loop {
-            let err = match self.send_write(write, call).await {
+            let err = match self.send_write(write, &within(call, deadline)).await {
                 Ok(written) => return Ok(written),
                 Err(err) => err,
             };
@@ -326,7 +328,7 @@ impl ConfidentialLedgerClient {
                                 cause = %cause,
                                 "an ambiguous write was not applied: sending it again"
                             );
-                            if Instant::now() >= deadline {
+                            if deadline.is_some_and(|at| Instant::now() >= at) {
                                 return Err(Error::new(
                                     ErrorKind::Timeout,
                                     format!(
@@ -356,7 +358,7 @@ impl ConfidentialLedgerClient {
         &self,
         write: &PreparedWrite,
         call: &CallOptions,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<Option<LedgerWriteResult>, Error> {
         let settings = &self.inner.options.exactly_once;
         let mut failures = 0u32;
@@ -380,18 +382,18 @@ impl ConfidentialLedgerClient {
         &self,
         write: &PreparedWrite,
         call: &CallOptions,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<Option<LedgerWriteResult>, Error> {
         let marker = write.marker().unwrap_or_default().to_owned();
         let collection = write.collection_id();
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
+            if remaining(deadline).is_zero() {
                 return Err(Error::new(
                     ErrorKind::Timeout,
-                    "the exactly-once deadline passed during the lookup",
+                    "the call's deadline passed during the exactly-once lookup",
                 ));
             }
+            let call = within(call, deadline);
             let mut current = GetCurrentLedgerEntryOptions::new();
             current.collection_id = collection.map(str::to_owned);
             current.call = call.clone();
@@ -406,7 +408,10 @@ impl ConfidentialLedgerClient {
                 Err(err) => return Err(err),
             };
             if let Some(bound) = bound {
-                let mut wait = WaitForCommitOptions::new().timeout(remaining);
+                let mut wait = WaitForCommitOptions::new();
+                if deadline.is_some() {
+                    wait = wait.timeout(remaining(deadline));
+                }
                 wait.call = call.clone();
                 match self.wait_for_commit(bound, Some(wait)).await {
                     Ok(_) => {}
@@ -419,13 +424,12 @@ impl ConfidentialLedgerClient {
             list.collection_id = collection.map(str::to_owned);
             list.call = call.clone();
             let listing = self.list_ledger_entries(Some(list)).try_collect::<Vec<_>>();
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let entries = match tokio::time::timeout(remaining, listing).await {
+            let entries = match tokio::time::timeout(remaining(deadline), listing).await {
                 Ok(entries) => entries?,
                 Err(_) => {
                     return Err(Error::new(
                         ErrorKind::Timeout,
-                        "the exactly-once deadline passed while the marker was listed",
+                        "the call's deadline passed while the marker was listed",
                     ));
                 }
             };
@@ -451,10 +455,26 @@ fn backoff(base: Duration, n: u32, settings: &ExactlyOnceOptions) -> Duration {
         .min(settings.max_settle_delay.max(Duration::from_millis(10)))
 }
 
+/// The time left before `deadline` (all the time there is without one).
+fn remaining(deadline: Option<Instant>) -> Duration {
+    deadline.map_or(Duration::MAX, |at| {
+        at.saturating_duration_since(Instant::now())
+    })
+}
+
+/// `call` with a call timeout that ends at `deadline`, so that no request of the write outlives
+/// it.
+fn within(call: &CallOptions, deadline: Option<Instant>) -> CallOptions {
+    let mut call = call.clone();
+    if deadline.is_some() {
+        call.call_timeout = Some(remaining(deadline).max(Duration::from_millis(1)));
+    }
+    call
+}
+
 /// Sleeps `wait`; false (without sleeping past it) when that would pass `deadline`.
-async fn wait_within(wait: Duration, deadline: Instant) -> bool {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    if wait >= remaining {
+async fn wait_within(wait: Duration, deadline: Option<Instant>) -> bool {
+    if wait >= remaining(deadline) {
         return false;
     }
     tokio::time::sleep(wait).await;
@@ -534,7 +554,6 @@ mod tests {
         let settings = ExactlyOnceOptions {
             settle_delay: Duration::from_millis(100),
             max_settle_delay: Duration::from_millis(500),
-            deadline: Duration::from_secs(1),
         };
         let waits: Vec<u128> = (1..=5)
             .map(|n| backoff(settings.settle_delay, n, &settings).as_millis())

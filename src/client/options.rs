@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::DEFAULT_SCOPE;
 use crate::client::exactly_once::{ExactlyOnceOptions, WriteMode};
-use crate::pipeline::{PipelineOptions, RetryOptions};
+use crate::pipeline::{DEFAULT_CALL_TIMEOUT, PipelineOptions, ResponseLimits, RetryOptions};
 use crate::poller::PollingOptions;
 
 /// The api-version the client speaks unless told otherwise.
@@ -34,6 +34,8 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// | [`logging_enable`](Self::logging_enable) | `false`: bodies are not logged |
 /// | [`connect_timeout`](Self::connect_timeout) | 10 s |
 /// | [`request_timeout`](Self::request_timeout) | 60 s per attempt |
+/// | [`call_timeout`](Self::call_timeout) | 120 s per call ([`DEFAULT_CALL_TIMEOUT`]), everything included |
+/// | [`response_limits`](Self::response_limits) | 8 MiB per entry or receipt, 64 MiB per page, 256 KiB per identity answer, 64 KiB of an error, 16 MiB otherwise ([`ResponseLimits`]) |
 /// | [`proxy`](Self::proxy) | [`ProxyOptions::System`]: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` |
 /// | [`application_id`](Self::application_id) | none |
 /// | [`credential_scopes`](Self::credential_scopes) | [`DEFAULT_SCOPE`] |
@@ -82,6 +84,18 @@ pub struct ClientOptions {
     /// The longest wait for one attempt of a request, from sending to the end of the
     /// response (retries and pollers make several attempts).
     pub request_timeout: Option<Duration>,
+    /// The longest one call may take, everything included: getting a token, connecting,
+    /// every attempt and redirect, and the waits between retries. A call that reaches it
+    /// fails with [`Timeout`](crate::ErrorKind::Timeout) (a write that may have been sent:
+    /// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown)). Each request of a poller or a
+    /// pager is one call; their waiting is bounded by [`wait_timeout`](Self::wait_timeout).
+    /// `None` leaves only the per-attempt bounds: up to `(max_retries + 1) ×
+    /// request_timeout` plus backoff (4 × 60 s + waits with the defaults). A call can set its
+    /// own with [`CallOptions::call_timeout`].
+    pub call_timeout: Option<Duration>,
+    /// The most bytes of each kind of response body the client reads; a larger answer fails
+    /// with [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) naming the limit.
+    pub response_limits: ResponseLimits,
     /// Which proxy requests go through.
     pub proxy: ProxyOptions,
     /// Put in front of the user agent (`<application id> confidential-ledger-rust/<version>`),
@@ -119,6 +133,8 @@ impl Default for ClientOptions {
             logging_enable: false,
             connect_timeout: Some(Duration::from_secs(10)),
             request_timeout: Some(Duration::from_secs(60)),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            response_limits: ResponseLimits::default(),
             proxy: ProxyOptions::System,
             application_id: None,
             credential_scopes: vec![DEFAULT_SCOPE.to_owned()],
@@ -139,6 +155,8 @@ impl ClientOptions {
             max_redirects: self.max_redirects,
             log_bodies: self.logging_enable,
             application_id: self.application_id.clone(),
+            response_limits: self.response_limits,
+            call_timeout: self.call_timeout,
             ..PipelineOptions::default()
         }
     }
@@ -244,6 +262,10 @@ impl fmt::Debug for HttpConfigurer {
 /// // Log this call's bodies at DEBUG, whatever the client says.
 /// let options = GetCurrentLedgerEntryOptions::new().logging_enable(true);
 /// assert_eq!(options.call.logging_enable, Some(true));
+///
+/// // Give this call at most 5 s, everything included.
+/// let options = GetCurrentLedgerEntryOptions::new().call_timeout(std::time::Duration::from_secs(5));
+/// assert_eq!(options.call.call_timeout, Some(std::time::Duration::from_secs(5)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -251,10 +273,13 @@ pub struct CallOptions {
     /// Log this call's request and response bodies at `DEBUG` (`Some(true)`), or not
     /// (`Some(false)`), whatever [`ClientOptions::logging_enable`] says; `None` follows it.
     pub logging_enable: Option<bool>,
+    /// The longest this call may take, everything included, instead of
+    /// [`ClientOptions::call_timeout`]; `None` follows the client.
+    pub call_timeout: Option<Duration>,
 }
 
 /// Defines a method's options struct: the given fields, a `call: CallOptions` field, `Default`,
-/// `new()` and the `logging_enable` setter.
+/// `new()` and the `logging_enable` and `call_timeout` setters.
 macro_rules! method_options {
     (
         $(#[$meta:meta])*
@@ -282,6 +307,14 @@ macro_rules! method_options {
             #[must_use]
             pub fn logging_enable(mut self, enabled: bool) -> Self {
                 self.call.logging_enable = Some(enabled);
+                self
+            }
+
+            /// Ends this call after `timeout`, everything included, instead of
+            /// [`ClientOptions::call_timeout`]($crate::ClientOptions::call_timeout).
+            #[must_use]
+            pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.call.call_timeout = Some(timeout);
                 self
             }
         }

@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 pub use carrier::CARRIER_STATUS;
 pub use snippet::MAX_SNIPPET_CHARS;
 
-pub(crate) use mapping::{MAX_ERROR_BODY_BYTES, read_bounded};
+pub(crate) use mapping::read_bounded;
 pub(crate) use snippet::{excerpt, redact};
 
 use crate::TransactionId;
@@ -173,6 +173,18 @@ pub enum ErrorKind {
     /// The ledger reports the transaction as `Invalid`: it was rolled back (or never existed
     /// in the ledger's history) and will never commit. Write it again if it still matters.
     TransactionInvalid,
+    /// A response body was larger than the client reads: it was refused as soon as its
+    /// `Content-Length`, or the bytes that had arrived, passed the limit (see
+    /// [`ResponseLimits`](crate::pipeline::ResponseLimits)). The status and transaction id of
+    /// the answer are kept ([`Error::status`], [`Error::transaction_id`]): a write answered
+    /// this way was applied.
+    ResponseTooLarge {
+        /// The limit's name, as the field of [`ResponseLimits`](crate::pipeline::ResponseLimits)
+        /// is called (`entry_bytes`, `page_bytes`...).
+        limit: &'static str,
+        /// The limit's value.
+        max_bytes: u64,
+    },
 }
 
 /// What an error response said.
@@ -247,6 +259,34 @@ impl Error {
         err.inner.operation.clone_from(&cause.inner.operation);
         err.source = Some(Box::new(cause));
         err
+    }
+
+    /// A body larger than the limit `limit` (`max_bytes`); `seen` says what showed it.
+    pub(crate) fn response_too_large(limit: &'static str, max_bytes: u64, seen: String) -> Self {
+        Self::new(ErrorKind::ResponseTooLarge { limit, max_bytes }, seen)
+    }
+
+    /// Keeps the status and the transaction id of the answer whose body failed (a cut body,
+    /// a body too large), so that [`status`](Self::status) and
+    /// [`transaction_id`](Self::transaction_id) report them.
+    pub(crate) fn with_answer_head(
+        mut self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Self {
+        let transaction_id = headers
+            .get(crate::pipeline::TRANSACTION_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        self.inner.response = Some(ResponseInfo {
+            status,
+            code: None,
+            message: None,
+            body: None,
+            transaction_id,
+            retry_after: None,
+        });
+        self
     }
 
     /// Keeps `source` as the cause.
@@ -356,6 +396,11 @@ impl Error {
     /// True for [`ErrorKind::Throttled`].
     pub fn is_throttled(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Throttled { .. })
+    }
+
+    /// True for [`ErrorKind::ResponseTooLarge`]: an answer larger than the client reads.
+    pub fn is_response_too_large(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::ResponseTooLarge { .. })
     }
 
     /// True for [`ErrorKind::OutcomeUnknown`]: a write that may or may not have been applied.
@@ -541,14 +586,35 @@ impl Inner {
                 write!(f, "the receipt does not verify: {}", self.detail())
             }
             ErrorKind::TransactionInvalid => write!(f, "{}", self.detail()),
+            ErrorKind::ResponseTooLarge { limit, max_bytes } => {
+                write!(
+                    f,
+                    "the response is larger than the limit {limit} ({max_bytes} bytes): {}",
+                    self.detail()
+                )?;
+                if let Some(summary) = self.answer() {
+                    write!(f, " ({summary})")?;
+                }
+                write!(
+                    f,
+                    "; raise ClientOptions::response_limits.{limit} if such answers are expected"
+                )
+            }
         }
     }
 }
 
 impl From<crate::CredentialError> for Error {
+    /// [`Credential`](ErrorKind::Credential), or [`Timeout`](ErrorKind::Timeout) for a token
+    /// request that did not finish in time.
     fn from(err: crate::CredentialError) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Credential
+        };
         Self::new(
-            ErrorKind::Credential,
+            kind,
             format!("cannot get a token for the ledger: {}", err.message()),
         )
         .with_source(err)

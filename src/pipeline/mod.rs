@@ -72,6 +72,9 @@
 //! ```
 
 mod auth;
+mod body;
+mod deadline;
+pub mod limits;
 pub mod logging;
 pub mod redirect;
 pub mod retry;
@@ -81,17 +84,18 @@ mod user_agent;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
 use reqwest::{Method, StatusCode, Url};
 use tracing::Instrument;
 
+pub use limits::ResponseLimits;
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
-use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
+use crate::error::{read_bounded, redact};
 use crate::generated::{identity, ledger};
 use crate::operation_facts::find;
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
@@ -108,6 +112,9 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 
 /// The content type the generated operations send bodies with.
 const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// The longest a call takes by default, everything included: 120 s.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Settings of a [`Pipeline`].
 ///
@@ -136,6 +143,13 @@ pub struct PipelineOptions {
     /// Put in front of the user agent, to tell your application's requests apart in the
     /// ledger's logs (at most [`MAX_APPLICATION_ID_CHARS`] visible ASCII characters).
     pub application_id: Option<String>,
+    /// The most bytes of each kind of response body read ([`ResponseLimits`]).
+    pub response_limits: ResponseLimits,
+    /// The longest one call of [`Pipeline::send`] may take, with its credential lookup,
+    /// connections, retries and waits between them (default 120 s; `None`: no bound but the
+    /// per-attempt timeouts of the HTTP client). A call can set its own deadline with
+    /// [`OperationContext::deadline`].
+    pub call_timeout: Option<Duration>,
 }
 
 impl Default for PipelineOptions {
@@ -146,6 +160,8 @@ impl Default for PipelineOptions {
             log_bodies: false,
             max_logged_body_bytes: 4096,
             application_id: None,
+            response_limits: ResponseLimits::default(),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
         }
     }
 }
@@ -171,6 +187,7 @@ pub struct OperationContext {
     non_idempotent: Option<bool>,
     content_type: Option<HeaderValue>,
     log_bodies: Option<bool>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl OperationContext {
@@ -183,6 +200,7 @@ impl OperationContext {
             non_idempotent: None,
             content_type: None,
             log_bodies: None,
+            deadline: None,
         }
     }
 
@@ -237,6 +255,34 @@ impl OperationContext {
     pub fn log_bodies(mut self, enabled: bool) -> Self {
         self.log_bodies = Some(enabled);
         self
+    }
+
+    /// Ends the call at `deadline` (on tokio's clock), retries and waits included, instead
+    /// of after the pipeline's [`call_timeout`](PipelineOptions::call_timeout). Several calls
+    /// that make up one operation can share a deadline this way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use confidential_ledger::pipeline::OperationContext;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let at = tokio::time::Instant::now() + Duration::from_secs(5);
+    /// let op = OperationContext::new("get_constitution").deadline(at);
+    /// assert_eq!(op.deadline_at(), Some(at));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The call's own deadline, if one was set with [`deadline`](Self::deadline).
+    pub fn deadline_at(&self) -> Option<tokio::time::Instant> {
+        self.deadline
     }
 
     /// The operation id.
@@ -532,10 +578,19 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         let span = logging::operation_span(op, request.method());
+        let non_idempotent = op.is_non_idempotent(request.method());
+        let deadline = deadline::Deadline::of(op.deadline, self.shared.options.call_timeout);
+        let sent = deadline::Sent::default();
         // Boxed: the retry and redirect loop holds reqwest's pending request and the token
         // lookup, about 10 KiB, which every caller's future would otherwise carry inline (and
         // unoptimised builds copy on the stack at each level of nesting).
-        Box::pin(self.shared.run(request, op).instrument(span))
+        let run = Box::pin(
+            self.shared
+                .run(request, op, &deadline, &sent)
+                .instrument(span),
+        );
+        deadline
+            .bound(run, non_idempotent, &sent)
             .await
             .map_err(|err| err.with_operation(op.operation_id()))
     }
@@ -556,6 +611,8 @@ impl Shared {
         &self,
         mut request: reqwest::Request,
         op: &OperationContext,
+        deadline: &deadline::Deadline,
+        sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
         if let Err(reason) = self.ledger.admits(request.url()) {
             return Err(Error::invalid_input(format!(
@@ -573,7 +630,7 @@ impl Shared {
         let mut retries = 0u32;
         let result = loop {
             let attempt = self
-                .attempt(&mut template, bodies)
+                .attempt(&mut template, bodies, op, sent)
                 .instrument(logging::attempt_span(retries + 1))
                 .await;
             let err = match attempt {
@@ -596,6 +653,10 @@ impl Shared {
                 Some(wait) => wait,
                 None => self.jitter.pick(retry.backoff_cap(retries + 1)),
             };
+            if !deadline.allows(delay) {
+                // The wait would outlast the call: the last failure says more than a timeout.
+                break Err(err);
+            }
             retries += 1;
             tracing::info!(
                 target: "confidential_ledger::pipeline",
@@ -615,6 +676,8 @@ impl Shared {
         &self,
         template: &mut Template,
         bodies: bool,
+        op: &OperationContext,
+        sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
         let method = template.method.clone();
         let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -641,6 +704,7 @@ impl Shared {
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
             let started = Instant::now();
+            sent.mark();
             let response = match self.http.execute(request).await {
                 Ok(response) => response,
                 Err(err) => {
@@ -691,13 +755,16 @@ impl Shared {
             if redirected && write && !status.is_server_error() {
                 self.primary.remember(&url);
             }
+            let limits = &self.options.response_limits;
             if status.is_success() {
-                return logging::response_body(response, bodies, max_body)
-                    .await
-                    .map_err(Error::from);
+                let (limit, max_bytes) = limits.for_kind(limits::BodyKind::of(op.operation_id()));
+                let (head, body) = body::read(response, limit, max_bytes).await?;
+                logging::success_body(&body, bodies, max_body);
+                return Ok(body::rebuild(head, body));
             }
             let mut response = response;
-            let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+            let error_limit = usize::try_from(limits.error_bytes).unwrap_or(usize::MAX);
+            let body = read_bounded(&mut response, error_limit).await;
             logging::error_body(&body, bodies, max_body);
             let err = Error::from_parts_at(status, response.headers(), &body, self.timer.now());
             if status == StatusCode::FORBIDDEN {

@@ -233,6 +233,10 @@ pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
 /// [`Verdict::OutcomeUnknown`].
 pub(crate) fn why_unknown(err: &Error) -> String {
     match (err.kind(), err.status()) {
+        (_, Some(status)) if status.is_success() => format!(
+            "the ledger answered HTTP {status}, then the connection broke while its body was \
+             read (the write's transaction id, if the ledger sent one, is kept)"
+        ),
         (_, Some(status)) => {
             format!("the ledger answered HTTP {status} after receiving the request")
         }

@@ -22,7 +22,7 @@ fn xo_options() -> ClientOptions {
     options.write_mode = WriteMode::ExactlyOnce;
     options.exactly_once.settle_delay = Duration::from_millis(20);
     options.exactly_once.max_settle_delay = Duration::from_millis(200);
-    options.exactly_once.deadline = Duration::from_secs(20);
+    options.call_timeout = Some(Duration::from_secs(20));
     options
 }
 
@@ -131,7 +131,7 @@ async fn a_refused_write_says_it_was_not_applied() {
 async fn an_unreachable_ledger_ends_in_outcome_unknown_at_the_deadline_and_not_before() {
     let sandbox = sandbox().await;
     let mut options = xo_options();
-    options.exactly_once.deadline = Duration::from_millis(600);
+    options.call_timeout = Some(Duration::from_millis(600));
     let client = client_with(&sandbox, options).await;
     // The write is applied but its answer lost; every lookup then fails.
     sandbox

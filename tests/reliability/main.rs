@@ -8,6 +8,7 @@
 //! | [`redirects`] | redirects out of the ledger (another host or port, or plain http), for every method, never carry `Authorization` |
 //! | [`access`] | expired, wrong-audience and forged tokens are `Unauthorized`; a Contributor cannot manage users |
 //! | [`user_ids`] | user ids with `:`, spaces, `/`, `%`, `+`, `#`, `?` and non-ASCII round-trip through every user call |
+//! | [`hostile_server`] | a hostile ledger: huge and cut bodies, answers that never come, self-linking pages, a credential that hangs, `Retry-After` on status polls, identity answers for another ledger, zero transaction ids: every call ends, memory stays bounded, results are right |
 //! | [`logging`] | TRACE logs of a whole session (both ways to authenticate) never show a token, a private key or an `Authorization` value |
 //!
 //! One test binary with a module per area (link time), each test with its own sandbox.
@@ -15,6 +16,8 @@
 
 mod access;
 mod crash;
+mod hostile;
+mod hostile_server;
 mod logging;
 mod mitm;
 mod redirects;
