@@ -1,9 +1,10 @@
 //! Working with a data directory from outside a running sandbox: the runtime file, minting
-//! tokens, rotating the identity (through the running sandbox's control endpoint, or offline).
+//! tokens, rotating the identity (through the running sandbox's control endpoint, or offline),
+//! switching a running sandbox's simulated storage fault.
 
 use std::path::Path;
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use crate::fsutil::{self, DirLock};
 use crate::identity::Identity;
 use crate::routes::identity::CONTROL_HEADER;
 use crate::token::TokenIssuer;
-use crate::{Sandbox, SandboxError, SandboxOptions, TokenSpec, files};
+use crate::{Sandbox, SandboxError, SandboxOptions, StorageFault, TokenSpec, files};
 
 /// Where a running sandbox listens, written to `runtime.json`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,6 +98,54 @@ pub async fn rotate_service_identity_in(data_dir: &Path) -> Result<String, Sandb
 }
 
 async fn rotate_running(data_dir: &Path) -> Result<String, SandboxError> {
+    let value = control_request(data_dir, "/sandbox/rotate-identity", None).await?;
+    value
+        .get("serviceCertificate")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| SandboxError::Config("the running sandbox answered no certificate".into()))
+}
+
+/// Switches the simulated storage fault of the sandbox running on `data_dir` (see
+/// [`Sandbox::storage_faults`](crate::Sandbox::storage_faults)); `None` heals it.
+///
+/// # Errors
+///
+/// [`SandboxError::Config`] when no sandbox runs on `data_dir` or it cannot be reached.
+///
+/// # Examples
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use confidential_ledger_sandbox::{StorageFault, set_storage_fault_in};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// // No sandbox runs there:
+/// assert!(set_storage_fault_in(dir.path(), Some(StorageFault::DiskFull)).await.is_err());
+/// # });
+/// ```
+pub async fn set_storage_fault_in(
+    data_dir: &Path,
+    fault: Option<StorageFault>,
+) -> Result<(), SandboxError> {
+    if stored_ledger_id(data_dir)?.is_none() || !DirLock::is_held(data_dir) {
+        return Err(SandboxError::Config(format!(
+            "no sandbox is running on {}",
+            data_dir.display()
+        )));
+    }
+    let body = serde_json::json!({ "fault": fault.map(StorageFault::name) });
+    control_request(data_dir, "/sandbox/storage-fault", Some(body))
+        .await
+        .map(|_| ())
+}
+
+/// POSTs to a control endpoint of the sandbox running on `data_dir`.
+async fn control_request(
+    data_dir: &Path,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, SandboxError> {
     let runtime_path = data_dir.join(files::RUNTIME);
     let runtime: Runtime =
         serde_json::from_str(&fsutil::read_to_string(&runtime_path)?).map_err(|e| {
@@ -120,10 +169,12 @@ async fn rotate_running(data_dir: &Path) -> Result<String, SandboxError> {
         .await
         .map_err(|e| fail(&e))?;
     tokio::spawn(connection);
-    let request = hyper::Request::post("/sandbox/rotate-identity")
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = hyper::Request::post(path)
         .header(hyper::header::HOST, &authority)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
         .header(CONTROL_HEADER, secret)
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::from(payload)))
         .map_err(|e| fail(&e))?;
     let response = sender.send_request(request).await.map_err(|e| fail(&e))?;
     let status = response.status();
@@ -135,13 +186,9 @@ async fn rotate_running(data_dir: &Path) -> Result<String, SandboxError> {
         .to_bytes();
     let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| fail(&e))?;
     if !status.is_success() {
-        return Err(SandboxError::Identity(format!(
-            "the running sandbox refused the rotation: {value}"
+        return Err(SandboxError::Config(format!(
+            "the running sandbox refused {path}: {value}"
         )));
     }
-    value
-        .get("serviceCertificate")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| fail(&"no certificate in the answer"))
+    Ok(value)
 }

@@ -57,9 +57,14 @@ pub enum SandboxError {
     /// Setting up TLS failed.
     #[error("TLS: {0}")]
     Tls(String),
-    /// The ledger file can no longer be written; the sandbox stops accepting writes.
+    /// The ledger file could not be written; the write was not applied (it is not in the
+    /// ledger file, and will not appear after a restart). Answered `503 StorageUnavailable`.
     #[error("storage failed: {0}")]
     Storage(String),
+    /// The ledger file could not be written and the failed write could not be removed
+    /// durably: it may or may not appear after a restart. Answered `500`.
+    #[error("storage failed, outcome unknown: {0}")]
+    StorageOutcomeUnknown(String),
     /// An argument was rejected (for example an empty user id).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

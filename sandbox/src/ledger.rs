@@ -20,7 +20,8 @@ use crate::claims::entry_claims_digest;
 use crate::digest::{Hash, hmac_sha256, sha256};
 use crate::identity::{Generation, Identity};
 use crate::merkle::{MerkleTree, ProofStep};
-use crate::storage::log::{self, Durability, LogWriter, Recovery};
+use crate::storage::faults::StorageFaults;
+use crate::storage::log::{self, Completion, Durability, LogWriter, Outcome, Recovery};
 use crate::storage::record::{
     self, Entry, GovOp, KIND_ENTRY, KIND_GOVERNANCE, KIND_SIGNATURE, PayloadHeader, SignatureTx,
     Tx, UserRoles,
@@ -174,6 +175,55 @@ struct State {
 }
 
 impl State {
+    /// The state of a ledger without transactions.
+    fn new(identity: Identity) -> State {
+        let mut state = State {
+            metas: Vec::new(),
+            views: Vec::new(),
+            tree: MerkleTree::new(),
+            signatures: Vec::new(),
+            collections: Vec::new(),
+            collection_index: HashMap::new(),
+            gov: Governance {
+                runtime_options: default_runtime_options(),
+                ..Governance::default()
+            },
+            identity,
+            next_offset: log::FILE_HEADER,
+            unsigned: 0,
+        };
+        state.tree.push([0u8; 32]);
+        state
+    }
+
+    /// Forgets every transaction (keeps the identities), to replay the log again.
+    fn clear(&mut self) {
+        self.metas.clear();
+        self.views.clear();
+        self.tree = MerkleTree::new();
+        self.tree.push([0u8; 32]);
+        self.signatures.clear();
+        self.collections.clear();
+        self.collection_index.clear();
+        self.gov = Governance {
+            runtime_options: default_runtime_options(),
+            ..Governance::default()
+        };
+        self.next_offset = log::FILE_HEADER;
+        self.unsigned = 0;
+    }
+
+    /// Replays one record read from the log.
+    fn replay(&mut self, offset: u64, payload: &[u8]) -> Result<(), String> {
+        let (h, body) = record::decode_payload(payload)?;
+        self.apply(
+            &h,
+            offset,
+            (log::RECORD_HEADER + payload.len()) as u32,
+            body,
+        )
+    }
+
     fn last_seqno(&self) -> u64 {
         self.metas.len() as u64
     }
@@ -348,6 +398,8 @@ pub(crate) struct Ledger {
     signature_every: u64,
     /// Woken when enough unsigned transactions piled up.
     pub(crate) sign_requested: Notify,
+    /// Set when the in-memory state could not be rebuilt after a storage failure.
+    poisoned: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -378,37 +430,15 @@ impl Ledger {
         dir: &Path,
         identity: Identity,
         signature_every: u64,
+        faults: StorageFaults,
     ) -> Result<(Arc<Ledger>, OpenReport), SandboxError> {
         let log_path = dir.join(log::LOG_FILE);
         let commit_secret = hmac_sha256(&identity.ledger_secret, b"Commit Secret");
-        let mut state = State {
-            metas: Vec::new(),
-            views: Vec::new(),
-            tree: MerkleTree::new(),
-            signatures: Vec::new(),
-            collections: Vec::new(),
-            collection_index: HashMap::new(),
-            gov: Governance {
-                runtime_options: default_runtime_options(),
-                ..Governance::default()
-            },
-            identity,
-            next_offset: log::FILE_HEADER,
-            unsigned: 0,
-        };
-        state.tree.push([0u8; 32]);
+        let mut state = State::new(identity);
         let path = log_path.clone();
         // Replay is CPU-bound and may take a while for big ledgers.
         let (state, recovery) = tokio::task::spawn_blocking(move || {
-            let recovery = log::recover(&path, |offset, payload| {
-                let (h, body) = record::decode_payload(payload)?;
-                state.apply(
-                    &h,
-                    offset,
-                    (log::RECORD_HEADER + payload.len()) as u32,
-                    body,
-                )
-            })?;
+            let recovery = log::recover(&path, |offset, payload| state.replay(offset, payload))?;
             state.next_offset = recovery.end;
             Ok::<_, SandboxError>((state, recovery))
         })
@@ -418,7 +448,7 @@ impl Ledger {
         let reader = File::open(&log_path)
             .map_err(|e| SandboxError::io(format!("cannot open {}", log_path.display()), e))?;
         let last = state.last_seqno();
-        let (writer, durable) = LogWriter::start(&log_path, recovery.end, last)?;
+        let (writer, durable) = LogWriter::start(&log_path, &recovery, last, faults)?;
         let created = last == 0;
         let ledger = Arc::new(Ledger {
             dir: dir.to_path_buf(),
@@ -430,6 +460,7 @@ impl Ledger {
             commit_secret,
             signature_every,
             sign_requested: Notify::new(),
+            poisoned: std::sync::Mutex::new(None),
         });
 
         if created {
@@ -463,8 +494,8 @@ impl Ledger {
                 ledger.finish_rotation(index, view).await?;
             }
         }
-        if let Some(seqno) = ledger.sign_now()? {
-            ledger.wait_durable(seqno).await?;
+        if let Some((_, done)) = ledger.sign_now()? {
+            settle(done).await?;
         }
         Ok((ledger, OpenReport { recovery, created }))
     }
@@ -483,11 +514,14 @@ impl Ledger {
         format!("ce:{id}:{}", hex::encode(nonce))
     }
 
-    /// Appends `tx` under the state lock; returns its id. Does not wait for durability.
-    fn append_locked(&self, st: &mut State, tx: &Tx) -> Result<TransactionId, SandboxError> {
-        if let Some(failed) = &self.durable.borrow().failed {
-            return Err(SandboxError::Storage(failed.to_string()));
-        }
+    /// Appends `tx` under the state lock; returns its id and what will tell whether it became
+    /// durable. Does not wait.
+    fn append_locked(
+        &self,
+        st: &mut State,
+        tx: &Tx,
+    ) -> Result<(TransactionId, Completion), SandboxError> {
+        self.ensure_writable_locked(st)?;
         let kind = tx.kind();
         let body = tx.encode_body();
         let wsd = sha256(&[&[kind], &body]);
@@ -509,41 +543,82 @@ impl Ledger {
         let frame_len = u32::try_from(frame.len())
             .map_err(|_| SandboxError::InvalidArgument("transaction too large".into()))?;
         let offset = st.next_offset;
-        self.writer.append(seqno, frame)?;
+        // Applied first: a transaction the state rejects is never written.
         st.apply(&header, offset, frame_len, &body)
             .map_err(|why| SandboxError::Storage(format!("internal inconsistency: {why}")))?;
+        let done = match self.writer.append(seqno, frame) {
+            Ok(done) => done,
+            Err(e) => {
+                // The writer has stopped (shutting down): the state is now ahead of the log.
+                *self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("the ledger writer stopped: {e}"));
+                return Err(e);
+            }
+        };
         if st.unsigned >= self.signature_every {
             self.sign_requested.notify_one();
         }
-        Ok(id)
+        Ok((id, done))
     }
 
-    /// Waits until `seqno` is durable.
-    pub(crate) async fn wait_durable(&self, seqno: u64) -> Result<(), SandboxError> {
-        let mut rx = self.durable.clone();
-        let state = rx
-            .wait_for(|d| d.seqno >= seqno || d.failed.is_some())
-            .await
-            .map_err(|_| SandboxError::ShuttingDown)?;
-        if state.seqno >= seqno {
-            return Ok(());
+    /// Checks that the log accepts writes, first recovering from a failed batch if needed.
+    /// Call before computing anything from the state that goes into a new transaction: the
+    /// recovery rebuilds the state.
+    fn ensure_writable_locked(&self, st: &mut State) -> Result<(), SandboxError> {
+        if let Some(why) = &*self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Err(SandboxError::StorageOutcomeUnknown(why.clone()));
         }
-        Err(SandboxError::Storage(
-            state
-                .failed
-                .as_deref()
-                .unwrap_or("the ledger writer stopped")
-                .to_string(),
-        ))
+        let failed = self.durable.borrow().failed.is_some();
+        if failed {
+            self.recover_locked(st)?;
+        }
+        Ok(())
+    }
+
+    /// After a failed batch: lets the writer accept records again (it has removed the batch,
+    /// and refused everything queued after it), rebuilds the state from what the log holds,
+    /// and starts a new view so that no transaction id handed out before is issued again.
+    fn recover_locked(&self, st: &mut State) -> Result<(), SandboxError> {
+        let end = self.writer.reset()?;
+        st.clear();
+        let replayed = log::replay(&self.log_path, end, |offset, payload| {
+            st.replay(offset, payload)
+        });
+        let durable = self.durable_seqno();
+        let consistent = match &replayed {
+            Ok(_) if st.last_seqno() == durable => Ok(()),
+            Ok(_) => Err(format!(
+                "the ledger file holds {} transactions, {durable} were acknowledged",
+                st.last_seqno()
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = consistent {
+            let why = format!(
+                "cannot rebuild the ledger after a storage failure ({why}); restart the sandbox"
+            );
+            tracing::error!("{why}");
+            *self.poisoned.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.clone());
+            return Err(SandboxError::StorageOutcomeUnknown(why));
+        }
+        st.next_offset = end;
+        let view = st.view() + 1;
+        st.views.push((view, st.last_seqno() + 1));
+        tracing::info!(
+            view,
+            transactions = st.last_seqno(),
+            "the ledger accepts writes again after a storage failure"
+        );
+        Ok(())
     }
 
     /// Appends a transaction and waits until it is durable.
     pub(crate) async fn append(&self, tx: Tx) -> Result<TransactionId, SandboxError> {
-        let id = {
+        let (id, done) = {
             let mut st = self.write();
             self.append_locked(&mut st, &tx)?
         };
-        self.wait_durable(id.seqno).await?;
+        settle(done).await?;
         Ok(id)
     }
 
@@ -563,7 +638,8 @@ impl Ledger {
         .await
     }
 
-    fn sign_locked(&self, st: &mut State) -> Result<Option<u64>, SandboxError> {
+    fn sign_locked(&self, st: &mut State) -> Result<Option<(u64, Completion)>, SandboxError> {
+        self.ensure_writable_locked(st)?;
         if st.unsigned == 0 {
             return Ok(None);
         }
@@ -581,11 +657,13 @@ impl Ledger {
             root,
             signature: signature.to_der().as_bytes().to_vec(),
         });
-        Ok(Some(self.append_locked(st, &tx)?.seqno))
+        let (id, done) = self.append_locked(st, &tx)?;
+        Ok(Some((id.seqno, done)))
     }
 
-    /// Emits a signature transaction if there are unsigned transactions; returns its seqno.
-    pub(crate) fn sign_now(&self) -> Result<Option<u64>, SandboxError> {
+    /// Emits a signature transaction if there are unsigned transactions; returns its seqno
+    /// and its completion.
+    pub(crate) fn sign_now(&self) -> Result<Option<(u64, Completion)>, SandboxError> {
         let mut st = self.write();
         self.sign_locked(&mut st)
     }
@@ -614,17 +692,31 @@ impl Ledger {
     async fn finish_rotation(&self, index: u32, view: u64) -> Result<(), SandboxError> {
         let last = {
             let mut st = self.write();
+            self.ensure_writable_locked(&mut st)?;
             let next = st.last_seqno() + 1;
+            let view = view.max(st.view() + 1);
             st.views.push((view, next));
             let certificate = st.identity.current().service_cert_pem.clone();
             let tx = Tx::Governance(GovOp::RotateIdentity {
                 generation: index,
                 service_certificate: certificate,
             });
-            self.append_locked(&mut st, &tx)?;
-            self.sign_locked(&mut st)?.unwrap_or(next)
+            let (_, rotated) = match self.append_locked(&mut st, &tx) {
+                Ok(appended) => appended,
+                Err(e) => {
+                    // Nothing was appended in the new view.
+                    if st.views.last() == Some(&(view, next)) {
+                        st.views.pop();
+                    }
+                    return Err(e);
+                }
+            };
+            match self.sign_locked(&mut st)? {
+                Some((_, signed)) => signed,
+                None => rotated,
+            }
         };
-        self.wait_durable(last).await
+        settle(last).await
     }
 
     /// Reissues certificates that are about to expire (same keys). Returns whether they changed.
@@ -1026,13 +1118,27 @@ impl Ledger {
             };
             self.append_locked(&mut st, &Tx::Governance(op))?
         };
-        self.wait_durable(id.seqno).await?;
-        Ok(Ok(id))
+        settle(id.1).await?;
+        Ok(Ok(id.0))
     }
 
     /// Number of transactions.
     pub(crate) fn len(&self) -> u64 {
         self.read().last_seqno()
+    }
+}
+
+/// Waits for a queued record's fate: `Ok` once durable, [`SandboxError::Storage`] when it was
+/// refused (not in the ledger), [`SandboxError::StorageOutcomeUnknown`] when its removal could
+/// not be made durable.
+async fn settle(done: Completion) -> Result<(), SandboxError> {
+    match done.await {
+        Ok(Outcome::Durable) => Ok(()),
+        Ok(Outcome::Refused(why)) => Err(SandboxError::Storage(why.to_string())),
+        Ok(Outcome::Unknown(why)) => Err(SandboxError::StorageOutcomeUnknown(why.to_string())),
+        Err(_) => Err(SandboxError::StorageOutcomeUnknown(
+            "the ledger writer stopped before the write was synced".into(),
+        )),
     }
 }
 

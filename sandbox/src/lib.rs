@@ -61,10 +61,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use control::{mint_token_in, rotate_service_identity_in, stored_ledger_id};
+pub use control::{
+    mint_token_in, rotate_service_identity_in, set_storage_fault_in, stored_ledger_id,
+};
 pub use error::SandboxError;
 pub use faults::{FaultAction, Faults};
 pub use options::SandboxOptions;
+pub use storage::faults::{ParseStorageFaultError, StorageFault, StorageFaults};
 pub use tls::NodeTlsIdentity;
 pub use token::{LEDGER_AUDIENCE, TokenSpec};
 pub use txid::{ParseTransactionIdError, TransactionId};
@@ -214,7 +217,8 @@ impl Sandbox {
             }
             identity
         } else {
-            if data_dir.join(files::LEDGER).exists() {
+            let log = data_dir.join(files::LEDGER);
+            if storage::log::has_records(&log) {
                 return Err(SandboxError::Config(format!(
                     "{} has a ledger file but no {}; refusing to create new identities for an existing ledger",
                     data_dir.display(),
@@ -222,11 +226,22 @@ impl Sandbox {
                 )));
             }
             let identity = Identity::create(&options.ledger_id, ledger::FIRST_VIEW)?;
+            // The empty ledger file exists before the identity does: an identity without its
+            // ledger file is refused at start-up.
+            storage::log::create(&log)?;
             identity.save(&data_dir)?;
             identity
         };
 
-        let (ledger, opened) = Ledger::open(&data_dir, identity, options.signature_every).await?;
+        let storage_faults = StorageFaults::default();
+        let (ledger, opened) = Ledger::open(
+            &data_dir,
+            identity,
+            options.signature_every,
+            storage_faults.clone(),
+        )
+        .await?;
+        storage_faults.set(options.storage_fault);
         if ledger.renew_certificates()? {
             tracing::info!("reissued certificates that were about to expire");
         }
@@ -260,6 +275,7 @@ impl Sandbox {
             options.clone(),
             resolver,
             data_dir.clone(),
+            storage_faults,
         ));
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -269,11 +285,17 @@ impl Sandbox {
         let identity_listener = bind(SocketAddr::new(options.bind, options.identity_port)).await?;
         let identity_addr = local_addr(&identity_listener)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+        let limits = server::Limits {
+            max_connections: options.max_connections,
+            header_read_timeout: options.header_read_timeout,
+            idle_timeout: options.idle_timeout,
+        };
         let router = routes::ledger_router(app.clone());
         tasks.push(tokio::spawn(server::accept_loop(
             ledger_listener,
             Some(acceptor.clone()),
             router.clone(),
+            limits,
             shutdown_rx.clone(),
         )));
         // `localhost` may resolve to ::1 first: serve it there too when the port is free.
@@ -284,6 +306,7 @@ impl Sandbox {
                     listener,
                     Some(acceptor),
                     router,
+                    limits,
                     shutdown_rx.clone(),
                 )));
             }
@@ -292,6 +315,7 @@ impl Sandbox {
             identity_listener,
             None,
             routes::identity::identity_router(app.clone()),
+            limits,
             shutdown_rx.clone(),
         )));
         tasks.push(tokio::spawn(ledger::run_signer(
@@ -505,6 +529,36 @@ impl Sandbox {
     /// The fault injector.
     pub fn faults(&self) -> &Faults {
         &self.app.faults
+    }
+
+    /// The storage-fault switch: simulate a full disk, a failing `fsync` or a short write on
+    /// the ledger file, and heal it again.
+    ///
+    /// A write whose batch fails is removed from the ledger file before anyone is answered and
+    /// gets `503 StorageUnavailable` (not applied); if the removal cannot be made durable
+    /// (with [`StorageFault::FsyncFails`]) it gets `500` (outcome unknown). After
+    /// `set(None)`, writes succeed again. Transactions refused this way never reappear, and
+    /// the ledger continues in a new view, so no transaction id is handed out twice.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confidential_ledger_sandbox::SandboxError> {
+    /// use confidential_ledger_sandbox::{Sandbox, SandboxError, SandboxOptions, StorageFault};
+    ///
+    /// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+    /// sandbox.storage_faults().set(Some(StorageFault::DiskFull));
+    /// assert!(matches!(
+    ///     sandbox.append_entry("subledger:0", "refused").await,
+    ///     Err(SandboxError::Storage(_))
+    /// ));
+    /// sandbox.storage_faults().set(None);
+    /// sandbox.append_entry("subledger:0", "kept").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn storage_faults(&self) -> &StorageFaults {
+        &self.app.storage_faults
     }
 
     /// The data directory.

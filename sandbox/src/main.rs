@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use confidential_ledger_sandbox::{
-    Sandbox, SandboxError, SandboxOptions, TokenSpec, mint_token_in, rotate_service_identity_in,
-    stored_ledger_id,
+    Sandbox, SandboxError, SandboxOptions, StorageFault, TokenSpec, mint_token_in,
+    rotate_service_identity_in, set_storage_fault_in, stored_ledger_id,
 };
 
 /// A local Azure Confidential Ledger to develop and test against.
@@ -35,6 +35,18 @@ enum Command {
     Token(TokenArgs),
     /// Rotate the service identity of the ledger on DIR (running or not).
     RotateIdentity(DirArgs),
+    /// Switch the simulated storage fault of the sandbox running on DIR.
+    StorageFault(StorageFaultArgs),
+}
+
+#[derive(Args)]
+struct StorageFaultArgs {
+    /// The running sandbox's data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// disk-full, fsync-fails, short-write, or none (healthy again).
+    #[arg(value_name = "FAULT")]
+    fault: String,
 }
 
 #[derive(Args, Clone)]
@@ -74,6 +86,19 @@ struct RunArgs {
     /// id or a certificate fingerprint.
     #[arg(long = "user", value_name = "ID=ROLES")]
     users: Vec<String>,
+    /// Start with a simulated storage fault on: disk-full, fsync-fails or short-write (switch
+    /// it with the storage-fault subcommand).
+    #[arg(long, value_name = "FAULT")]
+    storage_fault: Option<StorageFault>,
+    /// Most open connections per listener.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds allowed for the TLS handshake and for a request's headers.
+    #[arg(long, default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds without traffic after which an idle connection is closed.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout_secs: u64,
     /// Print only one JSON line describing the running sandbox.
     #[arg(long)]
     print_json: bool,
@@ -143,7 +168,11 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         .signature_every(args.signature_every)
         .loading_responses(args.loading_responses)
         .page_size(args.page_size)
-        .legacy_users_redirect(!args.no_legacy_users_redirect);
+        .legacy_users_redirect(!args.no_legacy_users_redirect)
+        .storage_fault(args.storage_fault)
+        .max_connections(args.max_connections)
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout_secs))
+        .idle_timeout(Duration::from_secs(args.idle_timeout_secs));
     let signals = StopSignals::install();
     let stdin_closed = args.stop_on_stdin_eof.then(stdin_eof);
     let sandbox = Sandbox::start(options).await?;
@@ -287,6 +316,25 @@ impl StopSignals {
     }
 }
 
+async fn storage_fault(args: StorageFaultArgs) -> Result<(), SandboxError> {
+    let fault = if args.fault.eq_ignore_ascii_case("none") {
+        None
+    } else {
+        Some(
+            args.fault
+                .parse::<StorageFault>()
+                .map_err(|e| SandboxError::InvalidArgument(format!("{e}, or none")))?,
+        )
+    };
+    set_storage_fault_in(&args.data_dir, fault).await?;
+    println!(
+        "Storage fault of the sandbox on {}: {}",
+        args.data_dir.display(),
+        fault.map_or("none", StorageFault::name)
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -314,6 +362,7 @@ async fn main() -> ExitCode {
                 print!("{pem}");
             })
         }
+        Some(Command::StorageFault(args)) => storage_fault(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

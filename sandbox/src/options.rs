@@ -20,6 +20,14 @@ use std::time::Duration;
 /// - `legacy_users_redirect`: `true` (`/app/users` answers `301 ApiVersionRedirect` for api
 ///   versions after `2024-08-22-preview`, as real ledgers do).
 /// - `max_body_bytes`: 1 MiB.
+/// - `storage_fault`: `None` (healthy storage).
+/// - `max_connections`: 512 open connections per listener (at the cap, a new connection
+///   evicts the oldest one that has not carried a request from a ledger user).
+/// - `header_read_timeout`: 10 s to finish the TLS handshake, and to send a request's headers.
+/// - `idle_timeout`: 60 s without a byte and without a request in progress closes a
+///   connection.
+/// - `wait_for_commit_timeout`: 60 s; a write with `waitForCommit=true` that is not committed
+///   by then is answered `200` with `state: "Pending"` (it is applied and will commit).
 ///
 /// # Examples
 ///
@@ -64,6 +72,20 @@ pub struct SandboxOptions {
     pub legacy_users_redirect: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// A simulated storage fault switched on from the start (see
+    /// [`Sandbox::storage_faults`](crate::Sandbox::storage_faults)). A new ledger is created
+    /// before the fault applies.
+    pub storage_fault: Option<crate::StorageFault>,
+    /// Most open connections per listener (the ledger endpoint, the identity endpoint).
+    pub max_connections: usize,
+    /// Time allowed to finish the TLS handshake, and to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// A connection that moves no bytes for this long, with no request in progress, is
+    /// closed.
+    pub idle_timeout: Duration,
+    /// Longest a write with `waitForCommit=true` waits for its commit before answering
+    /// `state: "Pending"`.
+    pub wait_for_commit_timeout: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -80,6 +102,11 @@ impl Default for SandboxOptions {
             page_size: 1000,
             legacy_users_redirect: true,
             max_body_bytes: 1024 * 1024,
+            storage_fault: None,
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            wait_for_commit_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -171,6 +198,41 @@ impl SandboxOptions {
         self
     }
 
+    /// Sets [`storage_fault`](Self::storage_fault).
+    #[must_use]
+    pub fn storage_fault(mut self, fault: Option<crate::StorageFault>) -> Self {
+        self.storage_fault = fault;
+        self
+    }
+
+    /// Sets [`max_connections`](Self::max_connections).
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// Sets [`header_read_timeout`](Self::header_read_timeout).
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`wait_for_commit_timeout`](Self::wait_for_commit_timeout).
+    #[must_use]
+    pub fn wait_for_commit_timeout(mut self, timeout: Duration) -> Self {
+        self.wait_for_commit_timeout = timeout;
+        self
+    }
+
     /// Checks the options for values the sandbox cannot work with.
     pub(crate) fn validate(&self) -> Result<(), crate::SandboxError> {
         let bad = |m: &str| Err(crate::SandboxError::Config(m.to_string()));
@@ -190,6 +252,15 @@ impl SandboxOptions {
         }
         if self.max_body_bytes < 1024 {
             return bad("max_body_bytes must be at least 1024");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections must be at least 1");
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return bad("header_read_timeout and idle_timeout must be positive");
+        }
+        if self.wait_for_commit_timeout.is_zero() {
+            return bad("wait_for_commit_timeout must be positive");
         }
         Ok(())
     }

@@ -81,6 +81,7 @@ impl From<SandboxError> for ApiError {
                 "StorageUnavailable",
                 e.to_string(),
             ),
+            SandboxError::StorageOutcomeUnknown(_) => ApiError::internal(e.to_string()),
             SandboxError::InvalidArgument(m) => ApiError::invalid_input(m),
             other => {
                 tracing::error!("request failed: {other}");

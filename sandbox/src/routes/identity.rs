@@ -1,6 +1,8 @@
 //! The identity endpoint (`GET /ledgerIdentity/{ledgerId}`) and the sandbox's control
-//! endpoint (`POST /sandbox/rotate-identity`, authenticated by the control secret in the data
-//! directory; used by `confidential-ledger-sandbox rotate-identity`).
+//! endpoints, authenticated by the control secret in the data directory:
+//! `POST /sandbox/rotate-identity` (used by `confidential-ledger-sandbox rotate-identity`) and
+//! `POST /sandbox/storage-fault` with `{"fault": "disk-full" | "fsync-fails" | "short-write" |
+//! null}` (used by `confidential-ledger-sandbox storage-fault`).
 
 use std::sync::Arc;
 
@@ -87,6 +89,42 @@ async fn rotate_identity(
     ))
 }
 
+#[derive(serde::Deserialize)]
+struct StorageFaultRequest {
+    fault: Option<String>,
+}
+
+async fn storage_fault(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    if !control_allowed(&app, &headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowed",
+            "The control secret is missing or wrong",
+        ));
+    }
+    let bytes = super::read_body(body, 4096).await?;
+    let request: StorageFaultRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid_input(format!("Invalid request body: {e}")))?;
+    let fault = request
+        .fault
+        .map(|name| name.parse::<crate::StorageFault>())
+        .transpose()
+        .map_err(|e| ApiError::invalid_input(e.to_string()))?;
+    app.storage_faults.set(fault);
+    tracing::info!(
+        fault = fault.map_or("none", crate::StorageFault::name),
+        "storage fault switched"
+    );
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "fault": fault.map(crate::StorageFault::name) }),
+    ))
+}
+
 async fn not_found(request: Request) -> Response {
     ApiError::not_found(
         "ResourceNotFound",
@@ -100,6 +138,7 @@ pub(crate) fn identity_router(app: Arc<App>) -> Router {
     Router::new()
         .route("/ledgerIdentity/{ledger_id}", get(ledger_identity))
         .route("/sandbox/rotate-identity", post(rotate_identity))
+        .route("/sandbox/storage-fault", post(storage_fault))
         .fallback(not_found)
         .with_state(app)
 }

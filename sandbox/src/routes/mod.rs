@@ -12,7 +12,6 @@ mod users;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -73,6 +72,9 @@ pub(crate) struct ConnInfo {
     pub(crate) fingerprint: Option<String>,
     /// Closes the connection without answering.
     pub(crate) kill: Arc<Notify>,
+    /// Set once a request from a ledger user arrived on the connection: the connection limit
+    /// then spares it.
+    pub(crate) trusted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Counts `Loading` answers per historical query.
@@ -119,6 +121,8 @@ pub(crate) struct App {
     pub(crate) resolver: Arc<NodeCertResolver>,
     pub(crate) data_dir: PathBuf,
     pub(crate) control_secret: String,
+    /// The storage-fault switch of the ledger writer.
+    pub(crate) storage_faults: crate::StorageFaults,
     rotation: tokio::sync::Mutex<()>,
 }
 
@@ -139,6 +143,7 @@ impl App {
         options: SandboxOptions,
         resolver: Arc<NodeCertResolver>,
         data_dir: PathBuf,
+        storage_faults: crate::StorageFaults,
     ) -> App {
         let (token_key, control_secret) =
             ledger.with_identity(|id| (id.token_key.clone(), id.control_secret.clone()));
@@ -147,6 +152,7 @@ impl App {
             faults: Faults::default(),
             loading: LoadingTracker::new(options.loading_responses),
             control_secret,
+            storage_faults,
             ledger,
             options,
             resolver,
@@ -514,6 +520,36 @@ async fn transaction_id_header(
     response
 }
 
+/// Authenticates every request before routing, so that callers who are not ledger users
+/// cannot tell which paths exist: without valid credentials every path answers the same
+/// `401`, and with credentials of a principal that is not a ledger user the same `403`.
+async fn require_user(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &app).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let is_user = app
+        .ledger
+        .with_governance(|g| g.users.contains_key(&caller.user_id));
+    if !is_user {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowed",
+            format!(
+                "The caller {} is not a user of this ledger; an administrator must add it (PATCH /app/ledgerUsers/{{userId}}).",
+                caller.user_id
+            ),
+        )
+        .into_response();
+    }
+    if let Some(conn) = parts.extensions.get::<ConnInfo>() {
+        conn.trusted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// Checks the `api-version` query parameter of `/app` requests.
 async fn api_version_check(request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/app/") {
@@ -693,6 +729,7 @@ pub(crate) fn ledger_router(app: Arc<App>) -> Router {
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(api_version_check))
+        .layer(middleware::from_fn_with_state(app.clone(), require_user))
         .layer(middleware::from_fn_with_state(app.clone(), inject_faults))
         .layer(middleware::from_fn_with_state(
             app.clone(),
@@ -700,9 +737,6 @@ pub(crate) fn ledger_router(app: Arc<App>) -> Router {
         ))
         .with_state(app)
 }
-
-/// How long a write with `waitForCommit=true` waits for its commit.
-pub(crate) const WAIT_FOR_COMMIT: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
-    ApiError, App, Caller, PathParam, QueryMap, WAIT_FOR_COMMIT, json, json_body, next_link,
-    validate_name, with_txid,
+    ApiError, App, Caller, PathParam, QueryMap, json, json_body, next_link, validate_name,
+    with_txid,
 };
 use crate::TransactionId;
 use crate::access::Action;
@@ -92,17 +92,16 @@ pub(super) async fn create_entry(
             id,
         ));
     }
-    if !app.ledger.wait_committed(id, WAIT_FOR_COMMIT).await? {
-        let e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "TransactionNotCommitted",
-            format!(
-                "Transaction {id} did not commit within {} s",
-                WAIT_FOR_COMMIT.as_secs()
-            ),
-        );
+    // The write is applied and durable: it commits at a later signature and is never rolled
+    // back, so it is never answered 503 TransactionRolledBack. A commit slower than the cap
+    // is answered with its state so far.
+    let timeout = app.options.wait_for_commit_timeout;
+    if !app.ledger.wait_committed(id, timeout).await? {
         return Ok(with_txid(
-            axum::response::IntoResponse::into_response(e),
+            json(
+                StatusCode::OK,
+                &json!({ "collectionId": collection, "state": "Pending" }),
+            ),
             id,
         ));
     }

@@ -1,20 +1,29 @@
 //! The append-only ledger file.
 //!
 //! Layout: a 16-byte file header (`CLSBXLOG`, format version, reserved), then records:
-//! `magic: u32 | len: u32 | crc32c(len || payload): u32 | payload`, little-endian.
+//! `magic: u32 | len: u32 | crc32c(len || payload): u32 | payload`, little-endian. Records are
+//! found only by reading their lengths forward from the file header, never by searching for
+//! the magic, so an entry whose contents look like a record is never mistaken for one.
 //!
 //! Writes go through one writer thread that takes every record queued while the previous
 //! batch was being synced, writes them with one `write` and makes them durable with one
-//! `fdatasync` (group commit), then publishes the highest durable sequence number.
+//! `fdatasync` (group commit), records the new end in the sync sidecar
+//! ([`super::boundary`]), then publishes the highest durable sequence number and answers each
+//! record's writer. A batch that cannot be written or synced is removed again (the file is
+//! truncated back to the last acknowledged end and synced) before anyone is answered; its
+//! writers, and the writers of every record queued after it, are told it was refused. When the
+//! removal cannot be made durable they are told the outcome is unknown. Either way the writer
+//! then refuses everything until the ledger [resets](LogWriter::reset) it.
 //!
-//! Recovery reads the records in order. A record that is incomplete or fails its checksum and
-//! is followed by no valid record is a torn tail (a crash during the last batch): the file is
-//! truncated to the last complete record. A damaged record followed by valid ones is
-//! corruption: recovery fails and names the offset.
+//! Recovery reads the records in order. Below the acknowledged end recorded in the sidecar,
+//! every record must be complete and pass its checksum (anything else is corruption: recovery
+//! fails and names the offset). From the acknowledged end on, the first damaged or incomplete
+//! record and everything after it is a torn tail (a crash during an unacknowledged batch) and
+//! is cut off.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +32,8 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+use super::boundary::{self, Boundary};
+use super::faults::{FaultyFile, StorageFaults};
 use crate::SandboxError;
 
 /// Name of the ledger file in the data directory.
@@ -82,6 +93,8 @@ pub(crate) struct Recovery {
     pub(crate) end: u64,
     /// Bytes of a torn tail that were cut off.
     pub(crate) truncated_bytes: u64,
+    /// Counter of the sidecar's last record.
+    pub(crate) sync_counter: u64,
 }
 
 fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> SandboxError {
@@ -92,67 +105,89 @@ fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> SandboxError 
     }
 }
 
-/// Whether a valid record starts anywhere in `rest` (the bytes after a damaged record).
-fn valid_record_follows(rest: &[u8]) -> bool {
-    let marker = RECORD_MAGIC.to_le_bytes();
-    let mut i = 0;
-    while i + RECORD_HEADER <= rest.len() {
-        if rest[i..i + 4] == marker {
-            let mut header = [0u8; RECORD_HEADER];
-            header.copy_from_slice(&rest[i..i + RECORD_HEADER]);
-            if let Ok((len, crc)) = parse_header(&header) {
-                let start = i + RECORD_HEADER;
-                if let Some(payload) = rest.get(start..start + len as usize)
-                    && checksum(payload) == crc
-                {
-                    return true;
-                }
-            }
-        }
-        i += 1;
-    }
-    false
+fn file_header() -> Vec<u8> {
+    let mut header = Vec::with_capacity(FILE_HEADER as usize);
+    header.extend_from_slice(FILE_MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    header
 }
 
-/// Creates the ledger file if it does not exist, replays its records through `apply` (the
-/// record's offset and payload; an error there is corruption at that offset), truncates a
-/// torn tail, and returns where appends continue.
-pub(crate) fn recover(
+/// Creates an empty ledger file at `path` (just its header) and its sync sidecar, both
+/// synced, replacing whatever was there.
+pub(crate) fn create(path: &Path) -> Result<(), SandboxError> {
+    crate::fsutil::write_atomic(path, &file_header(), 0o600)?;
+    Boundary::create(&boundary::path_for(path), FILE_HEADER)
+}
+
+/// Whether `path` holds a ledger file with at least one record (a file of just a header, or
+/// none, was never written to).
+pub(crate) fn has_records(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > FILE_HEADER)
+}
+
+/// The outcome of reading records forward from the file header.
+enum Scan {
+    /// Every record up to `end` was read and applied.
+    Complete,
+    /// The record at `offset` is damaged or incomplete, for `reason`.
+    Damaged { offset: u64, reason: &'static str },
+}
+
+/// Reads the records of `file` in `[FILE_HEADER, limit)` in order, handing each to `apply`;
+/// returns the number of records, the offset after the last good one, and how it ended.
+fn scan(
+    file: &File,
     path: &Path,
-    mut apply: impl FnMut(u64, &[u8]) -> Result<(), String>,
-) -> Result<Recovery, SandboxError> {
-    let io = |what: &str, e| SandboxError::io(format!("{what} {}", path.display()), e);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| io("cannot open", e))?;
-    let size = file.metadata().map_err(|e| io("cannot inspect", e))?.len();
-    if size < FILE_HEADER {
-        // A new file, or one torn before its header was complete: nothing was ever appended.
-        let mut header = Vec::with_capacity(FILE_HEADER as usize);
-        header.extend_from_slice(FILE_MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&0u32.to_le_bytes());
-        file.set_len(0).map_err(|e| io("cannot truncate", e))?;
-        file.write_all_at(&header, 0)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io("cannot write", e))?;
-        if let Some(dir) = path.parent() {
-            crate::fsutil::sync_dir(dir)?;
+    limit: u64,
+    apply: &mut dyn FnMut(u64, &[u8]) -> Result<(), String>,
+) -> Result<(u64, u64, Scan), SandboxError> {
+    let io = |e| SandboxError::io(format!("cannot read {}", path.display()), e);
+    let mut reader = BufReader::with_capacity(4 << 20, file);
+    reader.seek(SeekFrom::Start(FILE_HEADER)).map_err(io)?;
+    let mut offset = FILE_HEADER;
+    let mut records = 0u64;
+    let mut payload = Vec::new();
+    while offset < limit {
+        let damaged = |reason| Ok((records, offset, Scan::Damaged { offset, reason }));
+        let remaining = limit - offset;
+        if remaining < RECORD_HEADER as u64 {
+            return damaged("incomplete record header");
         }
-        return Ok(Recovery {
-            records: 0,
-            end: FILE_HEADER,
-            truncated_bytes: 0,
-        });
+        let mut rh = [0u8; RECORD_HEADER];
+        reader.read_exact(&mut rh).map_err(io)?;
+        let (len, crc) = match parse_header(&rh) {
+            Ok(v) => v,
+            Err(why) => return damaged(why),
+        };
+        if u64::from(len) > remaining - RECORD_HEADER as u64 {
+            return damaged("incomplete record");
+        }
+        payload.resize(len as usize, 0);
+        reader.read_exact(&mut payload).map_err(io)?;
+        if checksum(&payload) != crc {
+            return damaged("checksum mismatch");
+        }
+        apply(offset, &payload).map_err(|why| corrupt(path, offset, why))?;
+        offset += RECORD_HEADER as u64 + u64::from(len);
+        records += 1;
+    }
+    Ok((records, offset, Scan::Complete))
+}
+
+fn check_file_header(file: &File, path: &Path, size: u64) -> Result<(), SandboxError> {
+    if size < FILE_HEADER {
+        return Err(corrupt(
+            path,
+            0,
+            format!(
+                "the file is {size} bytes long, shorter than its {FILE_HEADER}-byte header: the ledger is missing"
+            ),
+        ));
     }
     let mut header = [0u8; FILE_HEADER as usize];
     file.read_exact_at(&mut header, 0)
-        .map_err(|e| io("cannot read", e))?;
+        .map_err(|e| SandboxError::io(format!("cannot read {}", path.display()), e))?;
     if &header[..8] != FILE_MAGIC {
         return Err(corrupt(path, 0, "not a sandbox ledger file"));
     }
@@ -164,62 +199,63 @@ pub(crate) fn recover(
             format!("unsupported format version {version}"),
         ));
     }
+    Ok(())
+}
 
-    file.seek(SeekFrom::Start(FILE_HEADER))
-        .map_err(|e| io("cannot seek", e))?;
-    let mut reader = BufReader::with_capacity(4 << 20, &file);
-    let mut offset = FILE_HEADER;
-    let mut records = 0u64;
-    let mut payload = Vec::new();
-    // The first damaged record, if any, and why.
-    let mut damage: Option<&'static str> = None;
-    while offset < size {
-        let remaining = size - offset;
-        if remaining < RECORD_HEADER as u64 {
-            damage = Some("incomplete record header");
-            break;
+/// Replays the existing ledger file at `path` through `apply` (the record's offset and
+/// payload; an error there is corruption at that offset), cuts a torn tail, records the
+/// recovered end in the sync sidecar, and returns where appends continue.
+///
+/// # Errors
+///
+/// [`SandboxError::Corrupt`] when the file is missing, shorter than its header or than its
+/// acknowledged end, or when an acknowledged record is damaged.
+pub(crate) fn recover(
+    path: &Path,
+    mut apply: impl FnMut(u64, &[u8]) -> Result<(), String>,
+) -> Result<Recovery, SandboxError> {
+    let io = |what: &str, e| SandboxError::io(format!("{what} {}", path.display()), e);
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(corrupt(
+                path,
+                0,
+                "the ledger file is missing while the data directory holds an identity: its transactions would be lost and their ids reissued",
+            ));
         }
-        let mut rh = [0u8; RECORD_HEADER];
-        reader
-            .read_exact(&mut rh)
-            .map_err(|e| io("cannot read", e))?;
-        let (len, crc) = match parse_header(&rh) {
-            Ok(v) => v,
-            Err(why) => {
-                damage = Some(why);
-                break;
-            }
-        };
-        if u64::from(len) > remaining - RECORD_HEADER as u64 {
-            damage = Some("incomplete record");
-            break;
-        }
-        payload.resize(len as usize, 0);
-        reader
-            .read_exact(&mut payload)
-            .map_err(|e| io("cannot read", e))?;
-        if checksum(&payload) != crc {
-            damage = Some("checksum mismatch");
-            break;
-        }
-        apply(offset, &payload).map_err(|why| corrupt(path, offset, why))?;
-        offset += RECORD_HEADER as u64 + u64::from(len);
-        records += 1;
+        Err(e) => return Err(io("cannot open", e)),
+    };
+    let size = file.metadata().map_err(|e| io("cannot inspect", e))?.len();
+    check_file_header(&file, path, size)?;
+    let sync_path = boundary::path_for(path);
+    // Without a sidecar (a ledger written by an older sandbox) nothing is known to be
+    // unacknowledged: only an incomplete last record may be cut.
+    let acknowledged = boundary::read(&sync_path)?;
+    if let Some((_, end)) = acknowledged
+        && size < end
+    {
+        return Err(corrupt(
+            path,
+            size,
+            format!(
+                "the file ends at byte {size}, but {} records its end at byte {end} as synced and acknowledged: acknowledged transactions are missing",
+                sync_path.display()
+            ),
+        ));
     }
-    drop(reader);
-
+    let (records, end, outcome) = scan(&file, path, size, &mut apply)?;
     let mut truncated_bytes = 0;
-    if let Some(why) = damage {
-        let mut rest = Vec::new();
-        file.seek(SeekFrom::Start(offset + 1))
-            .map_err(|e| io("cannot seek", e))?;
-        file.read_to_end(&mut rest)
-            .map_err(|e| io("cannot read", e))?;
-        if valid_record_follows(&rest) {
+    if let Scan::Damaged { offset, reason } = outcome {
+        let tail = match acknowledged {
+            Some((_, ack)) => offset >= ack,
+            None => reason.starts_with("incomplete"),
+        };
+        if !tail {
             return Err(corrupt(
                 path,
                 offset,
-                format!("{why}, and valid records follow (refusing to drop them)"),
+                format!("{reason} in an acknowledged record"),
             ));
         }
         truncated_bytes = size - offset;
@@ -227,25 +263,60 @@ pub(crate) fn recover(
             path = %path.display(),
             offset,
             bytes = truncated_bytes,
-            "truncating a torn tail ({why})"
+            "truncating a torn tail written after the last acknowledged sync ({reason})"
         );
-        file.set_len(offset)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io("cannot truncate", e))?;
+        file.set_len(offset).map_err(|e| io("cannot truncate", e))?;
     }
+    // Whatever is kept is acknowledged from now on (complete records past the old end were
+    // never answered, or answered with an unknown outcome).
+    file.sync_all().map_err(|e| io("cannot sync", e))?;
+    let sync_counter = match acknowledged {
+        Some((counter, ack)) if ack == end => counter,
+        Some((counter, _)) => {
+            let mut b = Boundary::open(&sync_path, counter, end, StorageFaults::default())?;
+            b.record(end).map_err(|e| {
+                SandboxError::io(format!("cannot write {}", sync_path.display()), e)
+            })?;
+            counter + 1
+        }
+        None => {
+            Boundary::create(&sync_path, end)?;
+            1
+        }
+    };
     Ok(Recovery {
         records,
-        end: offset,
+        end,
         truncated_bytes,
+        sync_counter,
     })
+}
+
+/// Replays the records of the ledger file at `path` up to `end` (all acknowledged: any damage
+/// is corruption), without changing the file.
+pub(crate) fn replay(
+    path: &Path,
+    end: u64,
+    mut apply: impl FnMut(u64, &[u8]) -> Result<(), String>,
+) -> Result<u64, SandboxError> {
+    let file = File::open(path)
+        .map_err(|e| SandboxError::io(format!("cannot open {}", path.display()), e))?;
+    match scan(&file, path, end, &mut apply)? {
+        (records, _, Scan::Complete) => Ok(records),
+        (_, _, Scan::Damaged { offset, reason }) => Err(corrupt(
+            path,
+            offset,
+            format!("{reason} in an acknowledged record"),
+        )),
+    }
 }
 
 /// How far the log is durable, or why it stopped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Durability {
-    /// Highest sequence number on disk and synced.
+    /// Highest sequence number on disk, synced and acknowledged.
     pub(crate) seqno: u64,
-    /// Set when a write or sync failed; nothing after `seqno` will become durable.
+    /// Set while the writer refuses records after a failed batch, until it is reset.
     pub(crate) failed: Option<Arc<str>>,
 }
 
@@ -256,14 +327,36 @@ pub(crate) struct Stats {
     pub(crate) records: AtomicU64,
 }
 
+/// What became of a queued record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Written, synced and acknowledged.
+    Durable,
+    /// Not in the ledger file (never written, or written and removed again durably).
+    Refused(Arc<str>),
+    /// Written, and its removal could not be made durable: it may reappear after a crash.
+    Unknown(Arc<str>),
+}
+
+/// Receives the [`Outcome`] of one queued record.
+pub(crate) type Completion = tokio::sync::oneshot::Receiver<Outcome>;
+
 struct Pending {
     seqno: u64,
     frame: Vec<u8>,
+    done: tokio::sync::oneshot::Sender<Outcome>,
+}
+
+enum Msg {
+    Record(Pending),
+    /// Clear a failure (finishing the removal of the failed batch if needed); answers the
+    /// acknowledged end of the file, where appends continue.
+    Reset(mpsc::Sender<Result<u64, Arc<str>>>),
 }
 
 /// The writer thread and the queue feeding it.
 pub(crate) struct LogWriter {
-    sender: Mutex<Option<mpsc::Sender<Pending>>>,
+    sender: Mutex<Option<mpsc::Sender<Msg>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     pub(crate) stats: Arc<Stats>,
 }
@@ -275,30 +368,42 @@ impl std::fmt::Debug for LogWriter {
 }
 
 impl LogWriter {
-    /// Starts the writer appending at `end` of `path`; durable sequence numbers (starting from
-    /// `durable_seqno`) are published on the returned channel.
+    /// Starts the writer appending at `recovery.end` of `path`; durable sequence numbers
+    /// (starting from `durable_seqno`) are published on the returned channel. Every file
+    /// operation goes through `faults`.
     pub(crate) fn start(
         path: &Path,
-        end: u64,
+        recovery: &Recovery,
         durable_seqno: u64,
+        faults: StorageFaults,
     ) -> Result<(LogWriter, watch::Receiver<Durability>), SandboxError> {
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(|e| SandboxError::io(format!("cannot open {}", path.display()), e))?;
-        file.seek(SeekFrom::Start(end))
-            .map_err(|e| SandboxError::io(format!("cannot seek {}", path.display()), e))?;
-        let (tx, rx) = mpsc::channel::<Pending>();
+        let boundary = Boundary::open(
+            &boundary::path_for(path),
+            recovery.sync_counter,
+            recovery.end,
+            faults.clone(),
+        )?;
+        let (tx, rx) = mpsc::channel::<Msg>();
         let (dtx, drx) = watch::channel(Durability {
             seqno: durable_seqno,
             failed: None,
         });
         let stats = Arc::new(Stats::default());
-        let thread_stats = stats.clone();
-        let path: PathBuf = path.to_path_buf();
+        let mut writer = Writer {
+            file: FaultyFile::new(file, faults),
+            path: path.to_path_buf(),
+            boundary,
+            durable: dtx,
+            stats: stats.clone(),
+            failure: None,
+        };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || write_loop(file, path, rx, dtx, thread_stats))
+            .spawn(move || writer.run(rx))
             .map_err(|e| SandboxError::io("cannot start the ledger writer thread", e))?;
         Ok((
             LogWriter {
@@ -310,13 +415,35 @@ impl LogWriter {
         ))
     }
 
-    /// Queues a record. Records become durable in the order they are queued.
-    pub(crate) fn append(&self, seqno: u64, frame: Vec<u8>) -> Result<(), SandboxError> {
+    fn send(&self, msg: Msg) -> Result<(), SandboxError> {
         match &*lock(&self.sender) {
             Some(s) => s
-                .send(Pending { seqno, frame })
+                .send(msg)
                 .map_err(|_| SandboxError::Storage("the ledger writer has stopped".into())),
             None => Err(SandboxError::ShuttingDown),
+        }
+    }
+
+    /// Queues a record. Records are written in the order they are queued; the returned
+    /// completion tells what became of it.
+    pub(crate) fn append(&self, seqno: u64, frame: Vec<u8>) -> Result<Completion, SandboxError> {
+        let (done, completion) = tokio::sync::oneshot::channel();
+        self.send(Msg::Record(Pending { seqno, frame, done }))?;
+        Ok(completion)
+    }
+
+    /// After a failure: waits until every record queued before has been refused, finishes
+    /// removing the failed batch if that had failed, and lets the writer accept records
+    /// again. Returns the acknowledged end of the file. Blocks the calling thread briefly.
+    pub(crate) fn reset(&self) -> Result<u64, SandboxError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Msg::Reset(reply))?;
+        match answer.recv() {
+            Ok(Ok(end)) => Ok(end),
+            Ok(Err(why)) => Err(SandboxError::Storage(why.to_string())),
+            Err(_) => Err(SandboxError::Storage(
+                "the ledger writer has stopped".into(),
+            )),
         }
     }
 
@@ -337,46 +464,156 @@ impl Drop for LogWriter {
     }
 }
 
-fn write_loop(
-    mut file: File,
+/// Why the writer refuses records.
+struct Failure {
+    message: Arc<str>,
+    /// The failed batch is durably gone from the file.
+    removed: bool,
+}
+
+/// The writer thread's state.
+struct Writer {
+    file: FaultyFile,
     path: PathBuf,
-    rx: mpsc::Receiver<Pending>,
+    boundary: Boundary,
     durable: watch::Sender<Durability>,
     stats: Arc<Stats>,
-) {
-    let mut batch: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut failed = false;
-    while let Ok(first) = rx.recv() {
-        batch.clear();
-        batch.extend_from_slice(&first.frame);
-        let mut last = first.seqno;
-        let mut count = 1u64;
-        while batch.len() < MAX_BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(p) => {
-                    batch.extend_from_slice(&p.frame);
-                    last = p.seqno;
-                    count += 1;
+    failure: Option<Failure>,
+}
+
+impl Writer {
+    fn run(&mut self, rx: mpsc::Receiver<Msg>) {
+        let mut batch: Vec<u8> = Vec::with_capacity(1 << 20);
+        let mut lengths: Vec<usize> = Vec::new();
+        let mut waiting: Vec<tokio::sync::oneshot::Sender<Outcome>> = Vec::new();
+        let mut deferred: Option<Msg> = None;
+        loop {
+            let msg = match deferred.take() {
+                Some(m) => m,
+                None => match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return,
+                },
+            };
+            let first = match msg {
+                Msg::Record(p) => p,
+                Msg::Reset(reply) => {
+                    let _ = reply.send(self.reset());
+                    continue;
                 }
-                Err(_) => break,
+            };
+            batch.clear();
+            lengths.clear();
+            waiting.clear();
+            let mut last = first.seqno;
+            batch.extend_from_slice(&first.frame);
+            lengths.push(first.frame.len());
+            waiting.push(first.done);
+            while batch.len() < MAX_BATCH_BYTES {
+                match rx.try_recv() {
+                    Ok(Msg::Record(p)) => {
+                        batch.extend_from_slice(&p.frame);
+                        lengths.push(p.frame.len());
+                        last = p.seqno;
+                        waiting.push(p.done);
+                    }
+                    Ok(reset) => {
+                        deferred = Some(reset);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let outcome = self.write_batch(&batch, &lengths, last);
+            for done in waiting.drain(..) {
+                let _ = done.send(outcome.clone());
             }
         }
-        if failed {
-            continue;
+    }
+
+    /// Writes, syncs and acknowledges one batch ending with `last`; on failure removes it.
+    fn write_batch(&mut self, batch: &[u8], lengths: &[usize], last: u64) -> Outcome {
+        if let Some(f) = &self.failure {
+            return Outcome::Refused(f.message.clone());
         }
-        match file.write_all(&batch).and_then(|()| file.sync_data()) {
+        let start = self.boundary.end();
+        let end = start + batch.len() as u64;
+        let written = self
+            .file
+            .append_at(batch, start, lengths)
+            .and_then(|()| self.file.sync())
+            .and_then(|()| self.boundary.record(end));
+        match written {
             Ok(()) => {
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-                stats.records.fetch_add(count, Ordering::Relaxed);
-                durable.send_modify(|d| d.seqno = last);
+                self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .records
+                    .fetch_add(lengths.len() as u64, Ordering::Relaxed);
+                self.durable.send_modify(|d| d.seqno = last);
+                Outcome::Durable
             }
             Err(e) => {
-                failed = true;
-                let message: Arc<str> = format!("cannot append to {}: {e}", path.display()).into();
+                let message: Arc<str> = format!(
+                    "cannot append to {}: {e}; the write was not applied",
+                    self.path.display()
+                )
+                .into();
                 tracing::error!("{message}");
-                durable.send_modify(|d| d.failed = Some(message));
+                match self.remove_after(start) {
+                    Ok(()) => {
+                        self.fail(message.clone(), true);
+                        Outcome::Refused(message)
+                    }
+                    Err(e) => {
+                        let unknown: Arc<str> = format!(
+                            "cannot append to {}, nor remove the failed write again ({e}): the write may or may not be applied",
+                            self.path.display()
+                        )
+                        .into();
+                        tracing::error!("{unknown}");
+                        self.fail(unknown.clone(), false);
+                        Outcome::Unknown(unknown)
+                    }
+                }
             }
         }
+    }
+
+    fn fail(&mut self, message: Arc<str>, removed: bool) {
+        self.failure = Some(Failure {
+            message: message.clone(),
+            removed,
+        });
+        self.durable.send_modify(|d| d.failed = Some(message));
+    }
+
+    /// Cuts the file back to `end` and makes that durable (the sidecar too: a failed
+    /// sidecar update may have recorded a later end).
+    fn remove_after(&mut self, end: u64) -> std::io::Result<()> {
+        self.file.truncate(end)?;
+        self.file.sync()?;
+        self.boundary.record(end)
+    }
+
+    fn reset(&mut self) -> Result<u64, Arc<str>> {
+        let end = self.boundary.end();
+        if let Some(f) = &self.failure
+            && !f.removed
+        {
+            if let Err(e) = self.remove_after(end) {
+                return Err(format!(
+                    "the ledger file {} cannot be written: {e}",
+                    self.path.display()
+                )
+                .into());
+            }
+            tracing::info!(path = %self.path.display(), "removed the failed write");
+        }
+        if self.failure.take().is_some() {
+            self.durable.send_modify(|d| d.failed = None);
+            tracing::info!(path = %self.path.display(), "the ledger file accepts writes again");
+        }
+        Ok(end)
     }
 }
 
@@ -406,9 +643,12 @@ pub(crate) fn read_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn write_records(path: &Path, payloads: &[&[u8]]) -> Vec<u64> {
-        recover(path, |_, _| Ok(())).unwrap();
+        create(path).unwrap();
+        // Written without the writer: no sync record covers them (as from an older sandbox).
+        std::fs::remove_file(boundary::path_for(path)).unwrap();
         let mut f = OpenOptions::new().append(true).open(path).unwrap();
         let mut offsets = Vec::new();
         let mut at = f.metadata().unwrap().len();
@@ -480,8 +720,9 @@ mod tests {
     fn writer_group_commits_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.log");
+        create(&path).unwrap();
         let r = recover(&path, |_, _| Ok(())).unwrap();
-        let (w, rx) = LogWriter::start(&path, r.end, 0).unwrap();
+        let (w, rx) = LogWriter::start(&path, &r, 0, StorageFaults::default()).unwrap();
         let mut at = r.end;
         let mut offsets = Vec::new();
         for i in 1..=100u64 {

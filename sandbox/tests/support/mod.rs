@@ -252,3 +252,63 @@ impl Client {
             .body
     }
 }
+
+/// Every entry of a collection as `(transaction id, contents)`, following pages and Loading
+/// answers.
+pub async fn all_entries(c: &Client, collection: &str) -> Vec<(String, String)> {
+    let mut url = format!(
+        "{}/app/transactions?api-version={}&collectionId={collection}",
+        c.base, c.api
+    );
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        let r = c.send_raw(Method::GET, url.clone(), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        for e in r.body["entries"].as_array().expect("entries") {
+            out.push((
+                e["transactionId"].as_str().expect("id").to_string(),
+                e["contents"].as_str().expect("contents").to_string(),
+            ));
+        }
+        match r.body.get("nextLink").and_then(Value::as_str) {
+            Some(next) => url = format!("{}{next}", c.base),
+            None => return out,
+        }
+    }
+    panic!("too many pages");
+}
+
+/// Writes answered, and found after a restart, by answer: the table the durability tests
+/// print.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// answer -> (writes answered so, of which present after the restart)
+    rows: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+impl Tally {
+    pub fn count(&mut self, answer: &str, present: bool) {
+        let row = self.rows.entry(answer.to_string()).or_default();
+        row.0 += 1;
+        row.1 += u64::from(present);
+    }
+
+    pub fn answered(&self, answer: &str) -> u64 {
+        self.rows.get(answer).map_or(0, |r| r.0)
+    }
+
+    pub fn present(&self, answer: &str) -> u64 {
+        self.rows.get(answer).map_or(0, |r| r.1)
+    }
+
+    /// A Markdown table.
+    pub fn table(&self, title: &str) -> String {
+        let mut out = format!(
+            "{title}\n| answer | writes answered | present after restart |\n|---|---:|---:|\n"
+        );
+        for (answer, (answered, present)) in &self.rows {
+            out.push_str(&format!("| {answer} | {answered} | {present} |\n"));
+        }
+        out
+    }
+}
