@@ -129,7 +129,11 @@ async fn five_thousand_writes_through_faults_in_exactly_once_mode_each_land_exac
     let posts = &run.posts;
     run.assert_acknowledged_writes_are_present_once_and_nothing_else();
     assert!(run.failures.is_empty(), "{:#?}", run.failures);
-    assert_eq!(run.unknown_present + run.unknown_absent, 0, "no OutcomeUnknown");
+    assert_eq!(
+        run.unknown_present + run.unknown_absent,
+        0,
+        "no OutcomeUnknown"
+    );
     assert_eq!(run.successes, WRITES as u64, "every write acknowledged");
     assert_eq!(run.found, WRITES, "every write present");
     // One forwarded POST per write: a write went again only when it had not been forwarded.
@@ -344,7 +348,10 @@ impl Run {
     fn assert_acknowledged_writes_are_present_once_and_nothing_else(&self) {
         for (index, outcome) in self.outcomes.iter().enumerate() {
             let present = self.present(index);
-            assert!(present.len() <= 1, "write {index} applied twice: {present:?}");
+            assert!(
+                present.len() <= 1,
+                "write {index} applied twice: {present:?}"
+            );
             if let Outcome::Written(id) = outcome {
                 assert_eq!(
                     present,
