@@ -114,7 +114,7 @@ impl ConfidentialLedgerClient {
     }
 
     /// The tags entries of a collection are filed under: a lazy [`Pager`] (a `Stream` of tag
-    /// names). The marker tags of exactly-once writes ([`is_marker`](crate::is_marker)) are
+    /// names). The marker tags of exactly-once writes ([`is_marker`]) are
     /// left out unless [`ListTagsOptions::include_markers`] asks for them (a page can then
     /// come back with fewer tags than the ledger sent, or none).
     ///

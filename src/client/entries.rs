@@ -378,7 +378,7 @@ impl ConfidentialLedgerClient {
     /// included) the error is [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) and the caller
     /// decides. In [`WriteMode::ExactlyOnce`] (for the client, or for this call with
     /// [`CreateLedgerEntryOptions::write_mode`]) the client resolves such outcomes itself: see
-    /// [`exactly_once`](crate::client::exactly_once).
+    /// [`exactly_once`].
     ///
     /// A `2xx` answer whose `x-ms-ccf-transaction-id` arrived is the write's result, in every
     /// mode, even when its body is cut.
