@@ -128,7 +128,7 @@ async fn a_refused_write_says_it_was_not_applied() {
 }
 
 #[tokio::test]
-async fn an_unreachable_ledger_ends_in_outcome_unknown_at_the_deadline_and_not_before() {
+async fn an_unreachable_ledger_ends_in_outcome_unknown_at_the_deadline_after_repeated_lookups() {
     let sandbox = sandbox().await;
     let mut options = xo_options();
     options.call_timeout = Some(Duration::from_millis(600));
@@ -239,4 +239,26 @@ async fn the_mode_is_refused_before_sending_on_an_api_version_without_tags() {
     within(client.create_ledger_entry("plain", Some(plain)))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn begin_create_ledger_entry_resolves_before_it_hands_back_the_poller() {
+    let sandbox = sandbox().await;
+    let client = client_with(&sandbox, xo_options()).await;
+    sandbox
+        .faults()
+        .inject("POST", WRITES, 1, FaultAction::DropAfterProcessing);
+    let poller = within(client.begin_create_ledger_entry(
+        "begun",
+        Some(CreateLedgerEntryOptions::new().collection_id("begun")),
+    ))
+    .await
+    .expect("resolved by the lookup");
+    let id = poller.transaction_id().expect("the write's id");
+    let written = within(poller).await.expect("committed");
+    assert_eq!(written.transaction_id, id);
+    assert_eq!(
+        committed(&sandbox, &client, "begun").await,
+        [("begun".to_owned(), id.to_string())]
+    );
 }
