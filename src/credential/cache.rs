@@ -164,10 +164,10 @@ impl<C: TokenCredential + 'static> CachedTokenCredential<C> {
             .as_ref()
             .filter(|cached| now < cached.token.expires_on)
             .map(|cached| (cached.token.clone(), now < cached.refresh_at));
-        if let Some((token, fresh)) = &valid {
-            if *fresh || state.refreshing {
-                return Step::Done(Ok(token.clone()));
-            }
+        if let Some((token, fresh)) = &valid
+            && (*fresh || state.refreshing)
+        {
+            return Step::Done(Ok(token.clone()));
         }
         // A request finished while this caller waited: share its failure.
         let finished = slot.finished.load(Ordering::Acquire);
@@ -259,7 +259,11 @@ struct InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let mut state = self.slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self
+                .slot
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             state.refreshing = false;
             drop(state);
             self.slot.done.notify_waiters();
@@ -313,8 +317,11 @@ impl<C: TokenCredential + 'static> TokenCredential for CachedTokenCredential<C> 
                 }
                 Step::RefreshInBackground(token) => {
                     let (inner, slot) = (Arc::clone(&self.inner), Arc::clone(&slot));
-                    let (timeout, margin, clock) =
-                        (self.refresh_timeout, self.refresh_margin, Arc::clone(&self.clock));
+                    let (timeout, margin, clock) = (
+                        self.refresh_timeout,
+                        self.refresh_margin,
+                        Arc::clone(&self.clock),
+                    );
                     let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
                     if let Some(runtime) = &runtime {
                         runtime.spawn(async move {
@@ -323,8 +330,8 @@ impl<C: TokenCredential + 'static> TokenCredential for CachedTokenCredential<C> 
                                 slot: &slot,
                                 armed: true,
                             };
-                            let _ = Self::fetch(&inner, &slot, &scopes, timeout, margin, &clock)
-                                .await;
+                            let _ =
+                                Self::fetch(&inner, &slot, &scopes, timeout, margin, &clock).await;
                             guard.armed = false;
                         });
                     }
@@ -560,12 +567,19 @@ mod tests {
             assert_eq!(token.token.expose(), "first");
             tokio::task::yield_now().await;
         }
-        assert_eq!(c.inner().calls.load(Ordering::SeqCst), 2, "one refresh at a time");
+        assert_eq!(
+            c.inner().calls.load(Ordering::SeqCst),
+            2,
+            "one refresh at a time"
+        );
         // Expired: the caller waits for a request, which times out.
         clock.advance(2 * MINUTE);
         let err = c.get_token(&["s"]).await.unwrap_err();
         assert!(err.is_timeout(), "{err}");
-        assert!(err.to_string().contains("did not finish within 10s"), "{err}");
+        assert!(
+            err.to_string().contains("did not finish within 10s"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

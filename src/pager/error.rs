@@ -43,7 +43,9 @@ pub enum PagingError {
     },
     /// A page with items linked to a page this pager already fetched: following it would hand
     /// out the same items again, and a page linking to itself would be fetched forever.
-    #[error("the pages link back to {link}, which was already fetched; the list goes round in a circle")]
+    #[error(
+        "the pages link back to {link}, which was already fetched; the list goes round in a circle"
+    )]
     RepeatedLink {
         /// The link that came back.
         link: String,

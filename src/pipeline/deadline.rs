@@ -44,8 +44,11 @@ impl Deadline {
 
     /// True when waiting `delay` still leaves time before the deadline.
     pub(crate) fn allows(&self, delay: Duration) -> bool {
-        self.at
-            .is_none_or(|at| Instant::now().checked_add(delay).is_some_and(|end| end < at))
+        self.at.is_none_or(|at| {
+            Instant::now()
+                .checked_add(delay)
+                .is_some_and(|end| end < at)
+        })
     }
 
     /// Runs `call` until the deadline; see the [module documentation](self).

@@ -137,12 +137,13 @@ impl Hostile {
         let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
         let ca_pem = ca_cert.pem();
         let issuer = Issuer::new(ca, &ca_key);
-        let mut node =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .expect("node parameters");
+        let mut node = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("node parameters");
         node.distinguished_name = dn("CCF Node");
         let node_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("a node key");
-        let node_cert = node.signed_by(&node_key, &issuer).expect("a node certificate");
+        let node_cert = node
+            .signed_by(&node_key, &issuer)
+            .expect("a node certificate");
         let chain = vec![
             CertificateDer::from_pem_slice(node_cert.pem().as_bytes()).expect("node DER"),
             CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA DER"),

@@ -59,9 +59,16 @@ async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
         "{err}"
     );
     assert!(err.is_response_too_large());
-    assert!(err.to_string().contains("response_limits.entry_bytes"), "{err}");
+    assert!(
+        err.to_string().contains("response_limits.entry_bytes"),
+        "{err}"
+    );
     assert_eq!(err.transaction_id(), Some(TransactionId::new(2, 7)));
-    assert_eq!(server.requests().len(), 1, "a refused answer is not asked again");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a refused answer is not asked again"
+    );
     // The client stopped reading: the server could not write much beyond the limit (socket
     // buffers on both sides take a few MiB at most).
     let written = server.body_bytes_after(1).await;
@@ -96,7 +103,10 @@ async fn a_page_declaring_a_length_past_its_limit_is_refused_before_its_body() {
         },
         "{err}"
     );
-    assert!(err.to_string().contains("Content-Length is 1073741824"), "{err}");
+    assert!(
+        err.to_string().contains("Content-Length is 1073741824"),
+        "{err}"
+    );
     let written = server.body_bytes_after(1).await;
     println!("page: the server wrote {written} of {} bytes", 1024 * MIB);
     assert!(written < 16 * MIB, "{written} bytes were written");
@@ -121,7 +131,11 @@ async fn a_write_whose_body_is_cut_keeps_its_transaction_id() {
         .await
         .expect_err("the body never arrived whole");
     assert!(err.is_outcome_unknown(), "{err}");
-    assert_eq!(err.transaction_id(), Some(TransactionId::new(7, 42)), "{err}");
+    assert_eq!(
+        err.transaction_id(),
+        Some(TransactionId::new(7, 42)),
+        "{err}"
+    );
     assert_eq!(err.status(), Some(reqwest::StatusCode::OK));
     assert!(err.to_string().contains("HTTP 200 OK"), "{err}");
     assert_eq!(server.requests().len(), 1, "the write is never sent twice");
@@ -182,8 +196,8 @@ async fn a_server_that_never_answers_ends_each_call_at_its_deadline() {
     let mut unbounded = options_without_call_timeout();
     unbounded.request_timeout = None;
     let client = server.client(unbounded).await;
-    let call = confidential_ledger::GetConstitutionOptions::new()
-        .call_timeout(Duration::from_secs(1));
+    let call =
+        confidential_ledger::GetConstitutionOptions::new().call_timeout(Duration::from_secs(1));
     let err = within_for(STEP, client.get_constitution(Some(call)))
         .await
         .expect_err("nothing ever answers");
@@ -260,7 +274,11 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         .await
         .expect_err("no valid token any more");
     assert!(err.is_timeout(), "{err}");
-    assert_eq!(server.requests().len(), 4, "nothing is sent without a token");
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "nothing is sent without a token"
+    );
 }
 
 /// A `Ready` page of `list_ledger_entries` with `entries` (contents) and a next link.
@@ -282,7 +300,10 @@ fn page(entries: &[&str], next: &str) -> String {
 
 /// Drains `pager` (at most `limit` items), returning the items and the error that ended it.
 async fn drain(
-    mut pager: confidential_ledger::Pager<confidential_ledger::models::LedgerEntry, confidential_ledger::Error>,
+    mut pager: confidential_ledger::Pager<
+        confidential_ledger::models::LedgerEntry,
+        confidential_ledger::Error,
+    >,
     limit: usize,
 ) -> (Vec<String>, Option<confidential_ledger::Error>) {
     let mut items = Vec::new();
@@ -311,7 +332,11 @@ async fn an_empty_self_linking_page_asking_to_wait_a_year_ends_at_the_wait_timeo
     let err = err.expect("the pager gives up");
     assert!(err.is_timeout(), "{err}");
     assert!(err.to_string().contains("no progress"), "{err}");
-    assert!(server.requests().len() <= 6, "{} requests", server.requests().len());
+    assert!(
+        server.requests().len() <= 6,
+        "{} requests",
+        server.requests().len()
+    );
 }
 
 #[tokio::test]
@@ -326,7 +351,10 @@ async fn a_page_linking_to_itself_with_items_ends_after_its_items() {
     let paging = std::error::Error::source(&err)
         .and_then(|e| e.downcast_ref::<confidential_ledger::pager::PagingError>());
     assert!(
-        matches!(paging, Some(confidential_ledger::pager::PagingError::RepeatedLink { .. })),
+        matches!(
+            paging,
+            Some(confidential_ledger::pager::PagingError::RepeatedLink { .. })
+        ),
         "{err:?}"
     );
     // The first page (the operation itself) and its link once; no item twice.
@@ -359,8 +387,7 @@ async fn a_circle_of_pages_with_items_ends_when_a_link_comes_back() {
 #[tokio::test]
 async fn wait_for_commit_waits_as_long_as_retry_after_asks() {
     let server = Hostile::start(|_, _| {
-        Answer::json(200, r#"{"state":"Pending","transactionId":"2.5"}"#)
-            .header("retry-after", "2")
+        Answer::json(200, r#"{"state":"Pending","transactionId":"2.5"}"#).header("retry-after", "2")
     })
     .await;
     let client = server.client(options()).await;
@@ -382,9 +409,11 @@ async fn an_identity_answer_for_another_ledger_is_refused() {
     let body = format!(r#"{{"ledgerId":"someone-else","ledgerTlsCertificate":"{pem}"}}"#);
     let identity = Hostile::start_plain(move |_, _| Answer::json(200, &body)).await;
 
-    let lookup =
-        confidential_ledger::IdentityServiceClient::new(&identity.plain_endpoint(), Some(options()))
-            .expect("an identity client");
+    let lookup = confidential_ledger::IdentityServiceClient::new(
+        &identity.plain_endpoint(),
+        Some(options()),
+    )
+    .expect("an identity client");
     let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
         .await
         .expect_err("an answer about another ledger");
@@ -418,9 +447,11 @@ async fn a_huge_identity_answer_is_refused() {
         )
     })
     .await;
-    let lookup =
-        confidential_ledger::IdentityServiceClient::new(&identity.plain_endpoint(), Some(options()))
-            .expect("an identity client");
+    let lookup = confidential_ledger::IdentityServiceClient::new(
+        &identity.plain_endpoint(),
+        Some(options()),
+    )
+    .expect("an identity client");
     let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
         .await
         .expect_err("64 MiB is no certificate");
@@ -448,17 +479,19 @@ async fn transaction_ids_with_a_zero_are_refused_as_write_results() {
         let err = within_for(STEP, client.create_ledger_entry("zero", None))
             .await
             .expect_err(id);
-        assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{id}: {err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode { .. }),
+            "{id}: {err}"
+        );
         assert!(
             err.to_string().contains("x-ms-ccf-transaction-id"),
             "{id}: {err}"
         );
     }
     // A read may still be about such a state: only write results are checked.
-    let server = Hostile::start(|_, _| {
-        Answer::json(200, r#"{"state":"Pending","transactionId":"2.0"}"#)
-    })
-    .await;
+    let server =
+        Hostile::start(|_, _| Answer::json(200, r#"{"state":"Pending","transactionId":"2.0"}"#))
+            .await;
     let client = server.client(options()).await;
     let status = within_for(STEP, client.get_transaction_status("2.1", None))
         .await
