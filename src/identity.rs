@@ -159,7 +159,11 @@ impl IdentityServiceClient {
     ///
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for an empty or malformed ledger id
     /// (nothing is sent); [`NotFound`](crate::ErrorKind::NotFound) when the service knows no
-    /// such ledger; the transport and service errors of any call.
+    /// such ledger; [`Decode`](crate::ErrorKind::Decode) when it answers for another ledger id
+    /// (the answer is not used) or without a certificate;
+    /// [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) for an answer larger than
+    /// [`ResponseLimits::identity_bytes`](crate::pipeline::ResponseLimits::identity_bytes); the
+    /// transport and service errors of any call.
     pub async fn get_ledger_identity(
         &self,
         ledger_id: &str,
@@ -181,6 +185,19 @@ impl IdentityServiceClient {
             return Err(misfit(
                 format!("the identity service returned no certificate for ledger {ledger_id}"),
                 &info,
+            ));
+        }
+        // An answer about another ledger must never be pinned for this one.
+        if let Some(answered) = &info.ledger_id
+            && !answered.trim().eq_ignore_ascii_case(ledger_id)
+        {
+            return Err(Error::decode(
+                format!(
+                    "the identity service answered for ledger {:?} when asked for ledger \
+                     {ledger_id:?}; its certificate is not used",
+                    crate::error::excerpt(answered, 64)
+                ),
+                answered.as_bytes(),
             ));
         }
         Ok(LedgerIdentity {

@@ -321,7 +321,16 @@ pub(super) fn written_transaction_id(
         .ok()
         .map(|text| text.trim().parse::<TransactionId>())
     {
-        Some(Ok(id)) => Ok(id),
+        // CCF never gives a user transaction view 0 or sequence number 0.
+        Some(Ok(id)) if id.is_issuable() => Ok(id),
+        Some(Ok(id)) => Err(Error::decode(
+            format!(
+                "{what} succeeded but its {TRANSACTION_ID_HEADER} header names transaction \
+                 {id}, which no write can have (view and sequence number start at 1), so its \
+                 transaction id is unknown"
+            ),
+            value.as_bytes(),
+        )),
         _ => Err(Error::decode(
             format!(
                 "{what} succeeded but its {TRANSACTION_ID_HEADER} header is not a transaction \
@@ -340,8 +349,7 @@ pub(super) fn written_transaction_id(
 fn written_despite(err: Error, write: &PreparedWrite) -> Result<LedgerWriteResult, Error> {
     if let (Some(status), Some(id)) = (err.status(), err.transaction_id())
         && status.is_success()
-        && id.view > 0
-        && id.seqno > 0
+        && id.is_issuable()
     {
         let collection = write
             .collection_id
@@ -686,6 +694,9 @@ impl ConfidentialLedgerClient {
     /// transaction may be answered `406`: the wait goes on through `406`s and up to three
     /// `404`s in a row. It ends at once on a `404` with code `InvalidTransactionId` (the
     /// ledger never issued that id) and on the state `Invalid` (rolled back).
+    /// Between polls it waits at least as long as the ledger asks (`Retry-After`), up to
+    /// [`RetryOptions::max_retry_after`](crate::pipeline::RetryOptions::max_retry_after)
+    /// (60 s by default), and never past the wait's timeout.
     ///
     /// # Errors
     ///
@@ -728,7 +739,7 @@ impl ConfidentialLedgerClient {
         let poller = Poller::new(move || {
             let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
             async move {
-                let status = client.status_once(id, &call).await?;
+                let (status, retry_after) = client.status_poll(id, &call).await?;
                 match status.state {
                     TransactionState::Committed => Ok(PollStep::Done(done(status))),
                     TransactionState::Invalid => Err(Error::new(
@@ -739,7 +750,11 @@ impl ConfidentialLedgerClient {
                         ),
                     )
                     .with_operation("wait_for_commit")),
-                    state => Ok(PollStep::pending(state)),
+                    // Not before the ledger asked (`Retry-After`, capped).
+                    state => Ok(PollStep::Pending {
+                        status: state,
+                        retry_after,
+                    }),
                 }
             }
             .instrument(Self::span("wait_for_commit", Some(id)))

@@ -67,6 +67,7 @@ impl ConfidentialLedgerClient {
         let options = PagerOptions {
             polling: self.inner.options.polling.clone(),
             loading_timeout: self.inner.options.wait_timeout,
+            max_retry_after: self.inner.options.retry.max_retry_after,
             ..PagerOptions::default()
         };
         Pager::new(move |request: PageRequest| {

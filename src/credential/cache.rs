@@ -164,10 +164,10 @@ impl<C: TokenCredential + 'static> CachedTokenCredential<C> {
             .as_ref()
             .filter(|cached| now < cached.token.expires_on)
             .map(|cached| (cached.token.clone(), now < cached.refresh_at));
-        if let Some((token, fresh)) = &valid {
-            if *fresh || state.refreshing {
-                return Step::Done(Ok(token.clone()));
-            }
+        if let Some((token, fresh)) = &valid
+            && (*fresh || state.refreshing)
+        {
+            return Step::Done(Ok(token.clone()));
         }
         // A request finished while this caller waited: share its failure.
         let finished = slot.finished.load(Ordering::Acquire);

@@ -666,7 +666,16 @@ impl From<crate::pager::PagingError> for Error {
     /// A paged list that could not go on (a page stayed `Loading` too long, or the pages kept
     /// leading back to a link already fetched): [`ErrorKind::Timeout`], as the pager gave up
     /// after waiting. Listing again later may succeed.
+    ///
+    /// A [`RepeatedLink`](crate::pager::PagingError::RepeatedLink) is
+    /// [`Decode`](ErrorKind::Decode): the ledger's pages make no sense, and listing again gives
+    /// the same circle.
     fn from(err: crate::pager::PagingError) -> Self {
+        if let crate::pager::PagingError::RepeatedLink { link } = &err {
+            let link = link.clone();
+            return Self::decode(format!("the list gave up: {err}"), link.as_bytes())
+                .with_source(err);
+        }
         Self::new(ErrorKind::Timeout, format!("the list gave up: {err}")).with_source(err)
     }
 }

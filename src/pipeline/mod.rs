@@ -10,6 +10,9 @@
 //! | [`retry`] | which failures are retried, backoff with full jitter, `Retry-After`, writes never applied twice |
 //! | [`redirect`] | which redirects are followed, where credentials may go, the primary node's address |
 //! | `auth` | a bearer token per attempt from the [`TokenCredential`], marked sensitive; none with certificate authentication |
+//! | [`limits`] | how many bytes of each kind of answer are read ([`ResponseLimits`]) |
+//! | `body` | success bodies read as a stream, refused past their limit; a cut body keeps the answer's status and transaction id |
+//! | `deadline` | one deadline per call, retries, waits and the credential included |
 //! | [`logging`] | a span per operation, events per attempt, bodies only when asked, secrets redacted |
 //! | `user_agent` | `User-Agent: [<application id> ]confidential-ledger-rust/<version>` |
 //!
@@ -21,6 +24,19 @@
 //! - reqwest's own redirect handling is **off**: [`PipelineBuilder::build`] sets
 //!   `redirect::Policy::none()` on the client builder it is given, and the pipeline follows
 //!   redirects itself, at most 5 hops, only inside the ledger ([`redirect`]).
+//! - Every call ends within [`PipelineOptions::call_timeout`] (120 s,
+//!   [`DEFAULT_CALL_TIMEOUT`]) or its own [`OperationContext::deadline`]: then
+//!   [`Timeout`](crate::ErrorKind::Timeout), or for a write that may have been sent
+//!   [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown). A retry whose wait would end after
+//!   the deadline is not waited for: the error that would have been retried is returned.
+//! - Every success body is read by the pipeline, as a stream, up to the limit of its kind of
+//!   answer ([`ResponseLimits`]: 8 MiB for entries and receipts, 64 MiB for pages, 256 KiB for
+//!   identity answers, 16 MiB otherwise); a `Content-Length` or a stream past it is
+//!   [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge). Error bodies are read up to
+//!   64 KiB. The generated code decodes the bytes read.
+//! - A success body that breaks off keeps the answer's status and `x-ms-ccf-transaction-id`
+//!   in the error ([`Error::transaction_id`]); for a write the error is
+//!   [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), for a read it is retried.
 //! - Bodies are not logged; headers are logged redacted at `DEBUG` ([`logging`]).
 //! - Requests are only sent inside the ledger's endpoint (same scheme, port, and host or a
 //!   subdomain of it); anything else is refused before it is sent.

@@ -114,8 +114,22 @@ fn dn(common_name: &str) -> DistinguishedName {
 }
 
 impl Hostile {
-    /// Starts a server answering request number `n` (from 0) with `script(request, n)`.
+    /// Starts a TLS server answering request number `n` (from 0) with `script(request, n)`.
     pub async fn start(script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static) -> Hostile {
+        Self::start_with(true, script).await
+    }
+
+    /// The same over plain HTTP (for an identity service on loopback).
+    pub async fn start_plain(
+        script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static,
+    ) -> Hostile {
+        Self::start_with(false, script).await
+    }
+
+    async fn start_with(
+        tls: bool,
+        script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static,
+    ) -> Hostile {
         let mut ca = CertificateParams::default();
         ca.distinguished_name = dn("CCF Service");
         ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
@@ -160,7 +174,9 @@ impl Hostile {
                 let state = Arc::clone(&accept_state);
                 let script = Arc::clone(&script);
                 connections.spawn(async move {
-                    if let Ok(stream) = acceptor.accept(tcp).await {
+                    if !tls {
+                        serve(tcp, &state, &script).await;
+                    } else if let Ok(stream) = acceptor.accept(tcp).await {
                         serve(stream, &state, &script).await;
                     }
                 });
@@ -177,6 +193,16 @@ impl Hostile {
     /// The ledger endpoint to give a client.
     pub fn endpoint(&self) -> String {
         format!("https://localhost:{}", self.port)
+    }
+
+    /// The endpoint of a plain server ([`start_plain`](Self::start_plain)).
+    pub fn plain_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The service certificate (PEM) the server's chain is issued by.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
     }
 
     /// A client builder for this server: its certificate pinned, ledger id `hostile`, a static

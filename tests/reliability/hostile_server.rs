@@ -280,3 +280,221 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         "nothing is sent without a token"
     );
 }
+
+/// A `Ready` page of `list_ledger_entries` with `entries` (contents) and a next link.
+fn page(entries: &[&str], next: &str) -> String {
+    let entries: Vec<String> = entries
+        .iter()
+        .map(|c| {
+            format!(
+                r#"{{"contents":"{c}","collectionId":"subledger:0","transactionId":"2.{}"}}"#,
+                c.len() + 1
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"state":"Ready","entries":[{}],"nextLink":"{next}"}}"#,
+        entries.join(",")
+    )
+}
+
+/// Drains `pager` (at most `limit` items), returning the items and the error that ended it.
+async fn drain(
+    mut pager: confidential_ledger::Pager<
+        confidential_ledger::models::LedgerEntry,
+        confidential_ledger::Error,
+    >,
+    limit: usize,
+) -> (Vec<String>, Option<confidential_ledger::Error>) {
+    let mut items = Vec::new();
+    while items.len() < limit {
+        match futures::StreamExt::next(&mut pager).await {
+            Some(Ok(entry)) => items.push(entry.contents),
+            Some(Err(err)) => return (items, Some(err)),
+            None => return (items, None),
+        }
+    }
+    (items, None)
+}
+
+#[tokio::test]
+async fn an_empty_self_linking_page_asking_to_wait_a_year_ends_at_the_wait_timeout() {
+    const SELF: &str = "/app/transactions?api-version=2026-02-23&fromTransactionId=2.1";
+    let server = Hostile::start(|_, _| {
+        Answer::json(200, &page(&[], SELF)).header("retry-after", "999999999")
+    })
+    .await;
+    let mut options = options();
+    options.wait_timeout = Some(Duration::from_secs(2));
+    let client = server.client(options).await;
+    let (items, err) = within_for(STEP, drain(client.list_ledger_entries(None), 10)).await;
+    assert!(items.is_empty());
+    let err = err.expect("the pager gives up");
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("no progress"), "{err}");
+    assert!(
+        server.requests().len() <= 6,
+        "{} requests",
+        server.requests().len()
+    );
+}
+
+#[tokio::test]
+async fn a_page_linking_to_itself_with_items_ends_after_its_items() {
+    const SELF: &str = "/app/transactions?api-version=2026-02-23&fromTransactionId=2.1";
+    let server = Hostile::start(|_, _| Answer::json(200, &page(&["a", "b"], SELF))).await;
+    let client = server.client(options()).await;
+    let (items, err) = within_for(STEP, drain(client.list_ledger_entries(None), 1000)).await;
+    let err = err.expect("the circle ends the list");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+    assert!(err.to_string().contains("round in a circle"), "{err}");
+    let paging = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<confidential_ledger::pager::PagingError>());
+    assert!(
+        matches!(
+            paging,
+            Some(confidential_ledger::pager::PagingError::RepeatedLink { .. })
+        ),
+        "{err:?}"
+    );
+    // The first page (the operation itself) and its link once; no item twice.
+    assert_eq!(items, ["a", "b", "a", "b"]);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_circle_of_pages_with_items_ends_when_a_link_comes_back() {
+    const A: &str = "/app/transactions?api-version=2026-02-23&page=a";
+    const B: &str = "/app/transactions?api-version=2026-02-23&page=b";
+    let server = Hostile::start(|seen, _| {
+        if seen.path.contains("page=a") {
+            Answer::json(200, &page(&["from-a"], B))
+        } else if seen.path.contains("page=b") {
+            Answer::json(200, &page(&["from-b"], A))
+        } else {
+            Answer::json(200, &page(&["first"], A))
+        }
+    })
+    .await;
+    let client = server.client(options()).await;
+    let (items, err) = within_for(STEP, drain(client.list_ledger_entries(None), 1000)).await;
+    let err = err.expect("the circle ends the list");
+    assert!(err.to_string().contains(A), "{err}");
+    assert_eq!(items, ["first", "from-a", "from-b"]);
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn wait_for_commit_waits_as_long_as_retry_after_asks() {
+    let server = Hostile::start(|_, _| {
+        Answer::json(200, r#"{"state":"Pending","transactionId":"2.5"}"#).header("retry-after", "2")
+    })
+    .await;
+    let client = server.client(options()).await;
+    let wait = confidential_ledger::WaitForCommitOptions::new().timeout(Duration::from_secs(3));
+    let err = within_for(STEP, client.wait_for_commit("2.5", Some(wait)))
+        .await
+        .expect_err("never committed");
+    assert!(err.is_timeout(), "{err}");
+    // Polls at 0 s and 2 s; the next would be at 4 s, after the 3 s timeout. Without
+    // Retry-After the default schedule (25 ms growing to 1 s) polls about ten times in 3 s.
+    let polls = server.requests().len();
+    assert!((1..=3).contains(&polls), "{polls} polls");
+}
+
+#[tokio::test]
+async fn an_identity_answer_for_another_ledger_is_refused() {
+    let ca = Hostile::start(|_, _| Answer::Hang).await;
+    let pem = ca.ca_pem().replace('\n', "\\n");
+    let body = format!(r#"{{"ledgerId":"someone-else","ledgerTlsCertificate":"{pem}"}}"#);
+    let identity = Hostile::start_plain(move |_, _| Answer::json(200, &body)).await;
+
+    let lookup = confidential_ledger::IdentityServiceClient::new(
+        &identity.plain_endpoint(),
+        Some(options()),
+    )
+    .expect("an identity client");
+    let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
+        .await
+        .expect_err("an answer about another ledger");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+    assert!(err.to_string().contains("someone-else"), "{err}");
+
+    let err = within_for(
+        STEP,
+        confidential_ledger::ConfidentialLedgerClient::builder(
+            "https://mine.confidential-ledger.azure.com",
+        )
+        .identity_endpoint(identity.plain_endpoint())
+        .credential(confidential_ledger::StaticTokenCredential::new("token"))
+        .options(options())
+        .build(),
+    )
+    .await
+    .expect_err("nothing is pinned");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_huge_identity_answer_is_refused() {
+    let identity = Hostile::start_plain(|_, _| {
+        Answer::with_body(
+            200,
+            Body::Stream {
+                total: 64 * MIB,
+                declared: None,
+            },
+        )
+    })
+    .await;
+    let lookup = confidential_ledger::IdentityServiceClient::new(
+        &identity.plain_endpoint(),
+        Some(options()),
+    )
+    .expect("an identity client");
+    let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
+        .await
+        .expect_err("64 MiB is no certificate");
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ResponseTooLarge {
+            limit: "identity_bytes",
+            max_bytes: 256 * 1024
+        },
+        "{err}"
+    );
+    let written = identity.body_bytes_after(1).await;
+    assert!(written < 16 * MIB, "{written} bytes were written");
+}
+
+#[tokio::test]
+async fn transaction_ids_with_a_zero_are_refused_as_write_results() {
+    for id in ["0.0", "2.0", "0.5"] {
+        let server = Hostile::start(move |_, _| {
+            Answer::json(200, r#"{"collectionId":"subledger:0"}"#)
+                .header("x-ms-ccf-transaction-id", id)
+        })
+        .await;
+        let client = server.client(options()).await;
+        let err = within_for(STEP, client.create_ledger_entry("zero", None))
+            .await
+            .expect_err(id);
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode { .. }),
+            "{id}: {err}"
+        );
+        assert!(
+            err.to_string().contains("x-ms-ccf-transaction-id"),
+            "{id}: {err}"
+        );
+    }
+    // A read may still be about such a state: only write results are checked.
+    let server =
+        Hostile::start(|_, _| Answer::json(200, r#"{"state":"Pending","transactionId":"2.0"}"#))
+            .await;
+    let client = server.client(options()).await;
+    let status = within_for(STEP, client.get_transaction_status("2.1", None))
+        .await
+        .expect("a status");
+    assert_eq!(status.transaction_id, TransactionId::new(2, 0));
+}
