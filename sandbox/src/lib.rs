@@ -91,6 +91,8 @@ pub mod files {
     pub const ADMIN_PEM: &str = "admin.pem";
     /// The ledger (append-only log of transactions).
     pub const LEDGER: &str = "ledger.log";
+    /// How far the ledger file was synced and acknowledged (rewritten after every batch).
+    pub const LEDGER_SYNC: &str = "ledger.sync";
     /// Keys, certificates and secrets (mode 0600).
     pub const IDENTITY: &str = "identity.json";
     /// Endpoints of the running sandbox (removed at clean shutdown).

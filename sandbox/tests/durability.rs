@@ -11,37 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use confidential_ledger_sandbox::{Sandbox, SandboxError, SandboxOptions, files};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::Client;
 use support::verify::verify;
+use support::{Client, Tally, all_entries};
 
 fn options(dir: &Path) -> SandboxOptions {
     SandboxOptions::for_tests().data_dir(dir)
-}
-
-/// Every entry of a collection, following pages and Loading answers.
-async fn all_entries(c: &Client, collection: &str) -> Vec<(String, String)> {
-    let mut url = format!(
-        "{}/app/transactions?api-version={}&collectionId={collection}",
-        c.base, c.api
-    );
-    let mut out = Vec::new();
-    for _ in 0..10_000 {
-        let r = c.send_raw(Method::GET, url.clone(), None).await;
-        assert_eq!(r.status, StatusCode::OK, "{r:?}");
-        for e in r.body["entries"].as_array().unwrap() {
-            out.push((
-                e["transactionId"].as_str().unwrap().to_string(),
-                e["contents"].as_str().unwrap().to_string(),
-            ));
-        }
-        match r.body.get("nextLink").and_then(Value::as_str) {
-            Some(next) => url = format!("{}{next}", c.base),
-            None => return out,
-        }
-    }
-    panic!("too many pages");
 }
 
 #[tokio::test]
@@ -317,10 +293,12 @@ async fn kill_9_loses_no_acknowledged_write() {
     }
 
     let acked: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    let unanswered: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut writers = Vec::new();
     for w in 0..8 {
         let client = client.clone();
         let acked = acked.clone();
+        let unanswered = unanswered.clone();
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let contents = format!("writer {w} entry {i}");
@@ -336,9 +314,13 @@ async fn kill_9_loses_no_acknowledged_write() {
                             .to_str()
                             .unwrap()
                             .to_string();
-                        acked.lock().unwrap().insert(id, contents);
+                        let previous = acked.lock().unwrap().insert(id.clone(), contents);
+                        assert_eq!(previous, None, "transaction id {id} issued twice");
                     }
-                    _ => return,
+                    _ => {
+                        unanswered.lock().unwrap().push(contents);
+                        return;
+                    }
                 }
             }
         }));
@@ -382,6 +364,24 @@ async fn kill_9_loses_no_acknowledged_write() {
             "acknowledged write {id} lost"
         );
     }
+    let present: std::collections::BTreeSet<&String> = found.values().collect();
+    assert_eq!(
+        present.len(),
+        found.len(),
+        "an entry is in the ledger twice"
+    );
+    let mut tally = Tally::default();
+    for contents in acked.values() {
+        tally.count("200 (acknowledged)", present.contains(contents));
+    }
+    for contents in unanswered.lock().unwrap().iter() {
+        tally.count("no answer (killed)", present.contains(contents));
+    }
+    println!(
+        "{}",
+        tally.table("kill -9 during 8 concurrent writers, then a restart:")
+    );
+    assert_eq!(tally.present("200 (acknowledged)"), acked.len() as u64);
     // Receipts from before the crash are unchanged and verify; new ones too (the tree is intact).
     for old in &early {
         let id = old["transactionId"].as_str().unwrap();
@@ -395,4 +395,128 @@ async fn kill_9_loses_no_acknowledged_write() {
     let after = client.write("after the crash").await;
     client.wait_committed(&after).await;
     verify(&client.receipt(&after).await, &service).unwrap();
+}
+
+/// Starts a sandbox on `dir`, writes `n` acknowledged entries, shuts it down; returns their ids.
+async fn ledger_with_entries(dir: &Path, n: usize) -> Vec<String> {
+    let s = Sandbox::start(options(dir)).await.unwrap();
+    let admin = Client::admin(&s);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(admin.write(&format!("acknowledged {i}")).await);
+    }
+    s.shutdown().await;
+    ids
+}
+
+fn expect_corrupt(result: Result<Sandbox, SandboxError>, file: &str) -> String {
+    match result {
+        Err(e @ SandboxError::Corrupt { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains(file), "{message}");
+            message
+        }
+        Err(e) => panic!("expected corruption naming {file}, got {e}"),
+        Ok(_) => panic!("the sandbox started as if nothing was wrong with {file}"),
+    }
+}
+
+#[tokio::test]
+async fn an_identity_without_its_full_ledger_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = ledger_with_entries(dir.path(), 5).await;
+    let log = dir.path().join(files::LEDGER);
+    let bytes = std::fs::read(&log).unwrap();
+
+    std::fs::remove_file(&log).unwrap();
+    let missing = expect_corrupt(Sandbox::start(options(dir.path())).await, files::LEDGER);
+    assert!(missing.contains("missing"), "{missing}");
+    for len in [0, 10, 16, bytes.len() - 3] {
+        std::fs::write(&log, &bytes[..len]).unwrap();
+        expect_corrupt(Sandbox::start(options(dir.path())).await, files::LEDGER);
+    }
+    // Nothing was changed by the refusals: the whole file brings everything back.
+    std::fs::write(&log, &bytes).unwrap();
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    let admin = Client::admin(&s);
+    let found = all_entries(&admin, "subledger:0").await;
+    assert_eq!(found.len(), ids.len());
+    let next = admin.write("next").await;
+    assert!(!ids.contains(&next));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_damaged_acknowledged_last_record_is_refused_not_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    ledger_with_entries(dir.path(), 5).await;
+    let log = dir.path().join(files::LEDGER);
+    let mut bytes = std::fs::read(&log).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x01;
+    std::fs::write(&log, &bytes).unwrap();
+    let message = expect_corrupt(Sandbox::start(options(dir.path())).await, files::LEDGER);
+    assert!(message.contains("acknowledged"), "{message}");
+    assert_eq!(std::fs::read(&log).unwrap(), bytes, "nothing was cut");
+    bytes[last] ^= 0x01;
+    std::fs::write(&log, &bytes).unwrap();
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    assert_eq!(s.startup_report().truncated_bytes, 0);
+    assert_eq!(
+        all_entries(&Client::admin(&s), "subledger:0").await.len(),
+        5
+    );
+    s.shutdown().await;
+}
+
+/// A complete, valid log record (`magic | len | crc32c(len || payload) | payload`) made of
+/// bytes that are all ASCII, so that it fits in an entry's contents.
+fn ascii_record() -> Vec<u8> {
+    for n in 0u32.. {
+        let payload = format!("not a transaction {n:08}");
+        let len = (payload.len() as u32).to_le_bytes();
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&len), payload.as_bytes()).to_le_bytes();
+        if crc.iter().all(|b| *b < 0x80) {
+            let mut out = 0x5243_4C53u32.to_le_bytes().to_vec();
+            out.extend_from_slice(&len);
+            out.extend_from_slice(&crc);
+            out.extend_from_slice(payload.as_bytes());
+            return out;
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn entry_contents_that_look_like_records_never_confuse_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = ascii_record();
+    let poison = String::from_utf8(embedded.repeat(3)).unwrap();
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    let admin = Client::admin(&s);
+    let poisoned = admin.write(&poison).await;
+    admin.write("after the poison").await;
+    s.shutdown().await;
+
+    // A crash while appending another such entry: its record is torn after the embedded
+    // record, which is complete and valid on its own.
+    let log = dir.path().join(files::LEDGER);
+    let mut fragment = 0x5243_4C53u32.to_le_bytes().to_vec();
+    fragment.extend_from_slice(&4000u32.to_le_bytes());
+    fragment.extend_from_slice(&[0x11; 4]);
+    fragment.extend_from_slice(b"torn entry: ");
+    fragment.extend_from_slice(&embedded);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&fragment).unwrap();
+    drop(f);
+
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    assert_eq!(s.startup_report().truncated_bytes, fragment.len() as u64);
+    let admin = Client::admin(&s);
+    let (r, _) = admin
+        .get_ready(&format!("/app/transactions/{poisoned}"))
+        .await;
+    assert_eq!(r.body["entry"]["contents"], poison);
+    assert_eq!(all_entries(&admin, "subledger:0").await.len(), 2);
+    s.shutdown().await;
 }

@@ -126,6 +126,9 @@ pub(crate) fn has_records(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.len() > FILE_HEADER)
 }
 
+/// What replay does with each record: its offset and payload; an error is corruption there.
+type ApplyRecord<'a> = dyn FnMut(u64, &[u8]) -> Result<(), String> + 'a;
+
 /// The outcome of reading records forward from the file header.
 enum Scan {
     /// Every record up to `end` was read and applied.
@@ -140,7 +143,7 @@ fn scan(
     file: &File,
     path: &Path,
     limit: u64,
-    apply: &mut dyn FnMut(u64, &[u8]) -> Result<(), String>,
+    apply: &mut ApplyRecord<'_>,
 ) -> Result<(u64, u64, Scan), SandboxError> {
     let io = |e| SandboxError::io(format!("cannot read {}", path.display()), e);
     let mut reader = BufReader::with_capacity(4 << 20, file);
