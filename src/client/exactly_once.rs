@@ -72,7 +72,10 @@
 //! - The **settle assumption**: a write that has not been applied `settle_delay` after its
 //!   attempt ended on the client's side never will be. A service that applies a request later
 //!   than that could apply it after the lookup found nothing, and the resend would write it
-//!   twice. Raise the delay for a path with long queues.
+//!   twice. Raise the delay for a path with long queues. On a ledger of several nodes the
+//!   bound (step 2) is read from whichever node answers; the delay must also cover how far a
+//!   node can lag behind the primary, or a lagging node could give a bound below the write.
+//!   (The sandbox has one node; the tests cannot show this case.)
 //! - Entries are matched by marker and contents; the marker alone would do, the contents guard
 //!   against a foreign entry that copied it.
 //! - Hooks (`pre_hooks`/`post_hooks`) run again when a write is sent again after a lookup
