@@ -211,11 +211,11 @@ fn options_without_call_timeout() -> ClientOptions {
 }
 
 /// Answers its first token request with a token valid for `lifetime`; every later request
-/// never returns.
+/// never returns. Counts the requests.
 #[derive(Debug)]
 struct HangsAfterFirst {
     lifetime: Duration,
-    calls: std::sync::atomic::AtomicUsize,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[confidential_ledger::credential::async_trait]
@@ -236,12 +236,14 @@ impl confidential_ledger::TokenCredential for HangsAfterFirst {
 
 #[tokio::test]
 async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let server = Hostile::start(|_, _| Answer::json(200, CONSTITUTION)).await;
     let lifetime = Duration::from_secs(6);
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
     // Refreshed half-way through the token's lifetime (3 s), in the background.
     let credential = confidential_ledger::CachedTokenCredential::new(HangsAfterFirst {
         lifetime,
-        calls: std::sync::atomic::AtomicUsize::new(0),
+        calls: std::sync::Arc::clone(&asked),
     });
     let mut options = options();
     options.call_timeout = Some(Duration::from_secs(2));
@@ -251,17 +253,21 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         .build()
         .await
         .expect("a client");
-    let started = tokio::time::Instant::now();
     within_for(STEP, client.get_constitution(None))
         .await
         .expect("the first token works");
+    // The token was issued before this instant: it is due for a refresh 3.2 s later, and has
+    // expired 6.5 s later.
+    let first = tokio::time::Instant::now();
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
     // Past the refresh time, before expiry: the refresh hangs, calls go on with the token.
-    tokio::time::sleep_until(started + Duration::from_millis(3200)).await;
+    tokio::time::sleep_until(first + Duration::from_millis(3200)).await;
     for _ in 0..3 {
         within_for(STEP, client.get_constitution(None))
             .await
             .expect("the still-valid token is served while the refresh hangs");
     }
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "one refresh, in flight");
     let sent = server.requests();
     assert_eq!(sent.len(), 4);
     assert!(
@@ -269,7 +275,7 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
             .all(|r| r.header("authorization") == Some("Bearer first-token"))
     );
     // Expired: the call waits for the hanging refresh, and its deadline ends it.
-    tokio::time::sleep_until(started + lifetime + Duration::from_millis(300)).await;
+    tokio::time::sleep_until(first + lifetime + Duration::from_millis(500)).await;
     let err = within_for(STEP, client.get_constitution(None))
         .await
         .expect_err("no valid token any more");
@@ -279,6 +285,7 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         4,
         "nothing is sent without a token"
     );
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "still the one refresh");
 }
 
 /// A `Ready` page of `list_ledger_entries` with `entries` (contents) and a next link.
