@@ -204,6 +204,36 @@ async fn a_server_that_never_answers_ends_each_call_at_its_deadline() {
     assert!(err.is_timeout(), "{err}");
 }
 
+#[tokio::test]
+async fn a_retry_wait_past_the_deadline_returns_the_failure_instead_of_waiting() {
+    // 30 s is within the honoured Retry-After (60 s), but not within the call's 2 s.
+    let server = Hostile::start(|_, _| {
+        Answer::json(
+            503,
+            r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#,
+        )
+        .header("retry-after", "30")
+    })
+    .await;
+    let mut options = options();
+    options.call_timeout = Some(Duration::from_secs(2));
+    let client = server.client(options).await;
+    let err = within_for(STEP, client.get_constitution(None))
+        .await
+        .expect_err("the ledger stays busy");
+    assert_eq!(
+        err.status(),
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE),
+        "{err}"
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no retry the deadline cannot wait for"
+    );
+}
+
 fn options_without_call_timeout() -> ClientOptions {
     let mut options = options();
     options.call_timeout = None;
