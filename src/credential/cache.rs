@@ -43,8 +43,10 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// - Tokens are cached per set of scopes (in the order given).
 /// - Dropping a caller that is waiting for a token it has none of cancels that request; the
 ///   next waiting caller starts a new one. A background refresh is not cancelled by callers.
-/// - Outside a tokio runtime there is no background: the caller that finds the token due
-///   refreshes it itself, still bounded by the refresh timeout.
+/// - Outside a tokio runtime there is no background and no refresh timeout: the caller that
+///   finds the token due refreshes it itself. Inside one, the refresh timeout uses tokio's
+///   timer, so the runtime must have time enabled (`enable_time` or `enable_all`), as the
+///   client's own timeouts need anyway.
 ///
 /// # Examples
 ///
@@ -197,11 +199,16 @@ impl<C: TokenCredential + 'static> CachedTokenCredential<C> {
         clock: &Clock,
     ) -> Result<AccessToken, CredentialError> {
         let started = clock();
-        let result = match tokio::time::timeout(timeout, inner.get_token(scopes)).await {
-            Ok(result) => result,
-            Err(_) => Err(CredentialError::timed_out(format!(
-                "the token request did not finish within {timeout:?}"
-            ))),
+        // tokio's timer needs a runtime; outside one the request is not bounded here.
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            match tokio::time::timeout(timeout, inner.get_token(scopes)).await {
+                Ok(result) => result,
+                Err(_) => Err(CredentialError::timed_out(format!(
+                    "the token request did not finish within {timeout:?}"
+                ))),
+            }
+        } else {
+            inner.get_token(scopes).await
         };
         let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
         let number = slot.finished.fetch_add(1, Ordering::AcqRel) + 1;

@@ -2,9 +2,8 @@
 //! of answer, sized from the service's own limits.
 //!
 //! The pipeline reads every success body itself, as a stream, before the generated code sees
-//! it ([`read_body`](super::body)): a `Content-Length` above the limit is refused before a
-//! byte of the body is read, and a body without one is counted while it streams and refused as
-//! soon as it passes the limit. Either way the error is
+//! it: a `Content-Length` above the limit is refused before a byte of the body is read, and a
+//! body without one is counted while it streams and refused as soon as it passes the limit. Either way the error is
 //! [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge), naming the limit and its value.
 //! Error bodies are read up to [`ResponseLimits::error_bytes`] and the rest is ignored (the
 //! error is reported from what was read).

@@ -200,6 +200,36 @@ async fn a_server_that_never_answers_ends_each_call_at_its_deadline() {
     assert!(err.is_timeout(), "{err}");
 }
 
+#[tokio::test]
+async fn a_retry_wait_past_the_deadline_returns_the_failure_instead_of_waiting() {
+    // 30 s is within the honoured Retry-After (60 s), but not within the call's 2 s.
+    let server = Hostile::start(|_, _| {
+        Answer::json(
+            503,
+            r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#,
+        )
+        .header("retry-after", "30")
+    })
+    .await;
+    let mut options = options();
+    options.call_timeout = Some(Duration::from_secs(2));
+    let client = server.client(options).await;
+    let err = within_for(STEP, client.get_constitution(None))
+        .await
+        .expect_err("the ledger stays busy");
+    assert_eq!(
+        err.status(),
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE),
+        "{err}"
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no retry the deadline cannot wait for"
+    );
+}
+
 fn options_without_call_timeout() -> ClientOptions {
     let mut options = options();
     options.call_timeout = None;
@@ -207,11 +237,11 @@ fn options_without_call_timeout() -> ClientOptions {
 }
 
 /// Answers its first token request with a token valid for `lifetime`; every later request
-/// never returns.
+/// never returns. Counts the requests.
 #[derive(Debug)]
 struct HangsAfterFirst {
     lifetime: Duration,
-    calls: std::sync::atomic::AtomicUsize,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[confidential_ledger::credential::async_trait]
@@ -232,12 +262,14 @@ impl confidential_ledger::TokenCredential for HangsAfterFirst {
 
 #[tokio::test]
 async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let server = Hostile::start(|_, _| Answer::json(200, CONSTITUTION)).await;
     let lifetime = Duration::from_secs(6);
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
     // Refreshed half-way through the token's lifetime (3 s), in the background.
     let credential = confidential_ledger::CachedTokenCredential::new(HangsAfterFirst {
         lifetime,
-        calls: std::sync::atomic::AtomicUsize::new(0),
+        calls: std::sync::Arc::clone(&asked),
     });
     let mut options = options();
     options.call_timeout = Some(Duration::from_secs(2));
@@ -247,17 +279,21 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         .build()
         .await
         .expect("a client");
-    let started = tokio::time::Instant::now();
     within_for(STEP, client.get_constitution(None))
         .await
         .expect("the first token works");
+    // The token was issued before this instant: it is due for a refresh 3.2 s later, and has
+    // expired 6.5 s later.
+    let first = tokio::time::Instant::now();
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
     // Past the refresh time, before expiry: the refresh hangs, calls go on with the token.
-    tokio::time::sleep_until(started + Duration::from_millis(3200)).await;
+    tokio::time::sleep_until(first + Duration::from_millis(3200)).await;
     for _ in 0..3 {
         within_for(STEP, client.get_constitution(None))
             .await
             .expect("the still-valid token is served while the refresh hangs");
     }
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "one refresh, in flight");
     let sent = server.requests();
     assert_eq!(sent.len(), 4);
     assert!(
@@ -265,7 +301,7 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
             .all(|r| r.header("authorization") == Some("Bearer first-token"))
     );
     // Expired: the call waits for the hanging refresh, and its deadline ends it.
-    tokio::time::sleep_until(started + lifetime + Duration::from_millis(300)).await;
+    tokio::time::sleep_until(first + lifetime + Duration::from_millis(500)).await;
     let err = within_for(STEP, client.get_constitution(None))
         .await
         .expect_err("no valid token any more");
@@ -275,6 +311,7 @@ async fn a_credential_whose_refresh_hangs_serves_the_valid_token_then_times_out(
         4,
         "nothing is sent without a token"
     );
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "still the one refresh");
 }
 
 /// A `Ready` page of `list_ledger_entries` with `entries` (contents) and a next link.
