@@ -580,11 +580,19 @@ impl Ledger {
     /// and starts a new view so that no transaction id handed out before is issued again.
     fn recover_locked(&self, st: &mut State) -> Result<(), SandboxError> {
         let end = self.writer.reset()?;
+        // Transactions past the durable end were refused. If one was more than a signature,
+        // its id must never name another transaction: continue in a later view than any used.
+        let durable = self.durable_seqno();
+        let view_before = st.view();
+        let refused_entries = st
+            .metas
+            .iter()
+            .skip(usize::try_from(durable).unwrap_or(usize::MAX))
+            .any(|m| m.kind != KIND_SIGNATURE);
         st.clear();
         let replayed = log::replay(&self.log_path, end, |offset, payload| {
             st.replay(offset, payload)
         });
-        let durable = self.durable_seqno();
         let consistent = match &replayed {
             Ok(_) if st.last_seqno() == durable => Ok(()),
             Ok(_) => Err(format!(
@@ -602,8 +610,10 @@ impl Ledger {
             return Err(SandboxError::StorageOutcomeUnknown(why));
         }
         st.next_offset = end;
-        let view = st.view() + 1;
-        st.views.push((view, st.last_seqno() + 1));
+        let view = view_before + u64::from(refused_entries);
+        if view > st.view() {
+            st.views.push((view, st.last_seqno() + 1));
+        }
         tracing::info!(
             view,
             transactions = st.last_seqno(),

@@ -233,6 +233,10 @@ impl FromRequestParts<Arc<App>> for Caller {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
+        // Already authenticated by `require_user`.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let user_id = match parts.headers.get(header::AUTHORIZATION) {
             Some(value) => {
                 let value = value
@@ -547,6 +551,7 @@ async fn require_user(State(app): State<Arc<App>>, request: Request, next: Next)
         conn.trusted
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
+    parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, body)).await
 }
 
