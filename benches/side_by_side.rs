@@ -9,7 +9,9 @@
 //!          writes N entries to collection C, waits for the last to commit, reads the range
 //!          once (so that no page of it answers Loading any more) and prints the range
 //! writes   --seconds S --concurrency 1,32 --round R
-//!          writes/s through the client and through bare reqwest, K writes in flight
+//!          writes/s through the client and through bare reqwest, K writes in flight; then
+//!          through the client in exactly-once mode (`WriteMode::ExactlyOnce`), with the
+//!          requests the client sent per write (counted from its `ledger_attempt` spans)
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
 //! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
@@ -48,7 +50,7 @@ use confidential_ledger::poller::PollingOptions;
 use confidential_ledger::tls::{PinnedCertificate, client_config};
 use confidential_ledger::{
     CertificateCredential, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
-    ListLedgerEntriesOptions, TransactionId,
+    ListLedgerEntriesOptions, TransactionId, WriteMode,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
@@ -226,12 +228,68 @@ impl Bare {
 struct Measured {
     rate: f64,
     cpu_us_per_op: f64,
+    /// Requests the client sent per operation, when they are counted ([`count_requests`]).
+    requests_per_op: Option<f64>,
 }
 
 impl Measured {
     fn json(&self) -> Value {
-        json!({ "rate": self.rate, "cpu_us": self.cpu_us_per_op })
+        let mut value = json!({ "rate": self.rate, "cpu_us": self.cpu_us_per_op });
+        if let Some(requests) = self.requests_per_op {
+            value["requests_per_op"] = json!(requests);
+        }
+        value
     }
+}
+
+/// Requests the client sent, counted by [`AttemptCounter`] once [`count_requests`] ran.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts the client's `ledger_attempt` spans (one per request it sends) and enables nothing
+/// else, so that the other spans and events stay as cheap as without a subscriber.
+struct AttemptCounter;
+
+impl AttemptCounter {
+    fn counts(meta: &tracing::Metadata<'_>) -> bool {
+        meta.is_span() && meta.name() == "ledger_attempt"
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AttemptCounter {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if Self::counts(meta) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        Self::counts(meta)
+    }
+
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        REQUESTS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts the requests the client sends from now on (into [`REQUESTS`]).
+fn count_requests() -> Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(AttemptCounter))?;
+    Ok(())
 }
 
 /// CPU time used by this process so far.
@@ -273,15 +331,18 @@ where
         task.await??;
     }
     let (start, cpu) = (Instant::now(), process_cpu());
+    let requests = REQUESTS.load(Ordering::Relaxed);
     let mut done = 0;
     for task in run(Duration::from_secs_f64(seconds)) {
         done += task.await??;
     }
     let (rate, cpu_us_per_op) =
         per_operation(done, start.elapsed(), process_cpu().saturating_sub(cpu));
+    let requests = REQUESTS.load(Ordering::Relaxed) - requests;
     Ok(Measured {
         rate,
         cpu_us_per_op,
+        requests_per_op: (requests > 0 && done > 0).then(|| requests as f64 / done as f64),
     })
 }
 
@@ -414,9 +475,10 @@ where
 }
 
 async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    count_requests()?;
     let client = sandbox.client(ClientOptions::default()).await?;
     let bare = sandbox.bare()?;
-    client_vs_bare(
+    let mut measured = client_vs_bare(
         args,
         move |w, i| {
             let client = client.clone();
@@ -435,7 +497,30 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
             }
         },
     )
-    .await
+    .await?;
+    // The same writes in exactly-once mode: a marker tag each, and (on this happy path) no
+    // other request.
+    let mut options = ClientOptions::default();
+    options.write_mode = WriteMode::ExactlyOnce;
+    let exactly_once = sandbox.client(options).await?;
+    let seconds: f64 = args.parse_value("seconds")?;
+    let mut rates = serde_json::Map::new();
+    for concurrency in args.counts("concurrency")? {
+        let client = exactly_once.clone();
+        let measured = rate(concurrency, seconds, move |w, i| {
+            let client = client.clone();
+            async move {
+                client
+                    .create_ledger_entry(contents("exactly-once", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        rates.insert(concurrency.to_string(), measured.json());
+    }
+    measured["client_exactly_once"] = Value::Object(rates);
+    Ok(measured)
 }
 
 async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {

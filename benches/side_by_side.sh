@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: this client vs a bare reqwest loop vs the official Python client
 # (azure-confidentialledger, sync), against ONE sandbox started here, on the same work:
-#   1. writes/s, 1 and 32 in flight;
+#   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
 #   3. committed-write latency (mean, p50, p90, p99) and status polls per write;
 #   4. a ranged read of 100,000 entries: entries/s and peak RSS of the reading process;

@@ -72,6 +72,7 @@ const API_VERSION_HEADER: &str = "api-version";
 pub struct HookState {
     pipeline: Pipeline,
     log_bodies: Option<bool>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl HookState {
@@ -80,7 +81,16 @@ impl HookState {
         Self {
             pipeline,
             log_bodies: None,
+            deadline: None,
         }
+    }
+
+    /// Ends every request made with this state at `deadline` (see
+    /// [`OperationContext::deadline`]), instead of after the pipeline's call timeout.
+    #[must_use]
+    pub fn deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// Logs (or does not log) the bodies of the requests made with this state at `DEBUG`,
@@ -113,6 +123,9 @@ impl HookState {
         let mut op = OperationContext::for_request(operation_id, &request);
         if let Some(enabled) = self.log_bodies {
             op = op.log_bodies(enabled);
+        }
+        if let Some(deadline) = self.deadline {
+            op = op.deadline(deadline);
         }
         self.pipeline
             .send(request, &op)

@@ -159,7 +159,11 @@ impl IdentityServiceClient {
     ///
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for an empty or malformed ledger id
     /// (nothing is sent); [`NotFound`](crate::ErrorKind::NotFound) when the service knows no
-    /// such ledger; the transport and service errors of any call.
+    /// such ledger; [`Decode`](crate::ErrorKind::Decode) when it answers for another ledger id
+    /// (the answer is not used) or without a certificate;
+    /// [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) for an answer larger than
+    /// [`ResponseLimits::identity_bytes`](crate::pipeline::ResponseLimits::identity_bytes); the
+    /// transport and service errors of any call.
     pub async fn get_ledger_identity(
         &self,
         ledger_id: &str,
@@ -183,6 +187,19 @@ impl IdentityServiceClient {
                 &info,
             ));
         }
+        // An answer about another ledger must never be pinned for this one.
+        if let Some(answered) = &info.ledger_id
+            && !answered.trim().eq_ignore_ascii_case(ledger_id)
+        {
+            return Err(Error::decode(
+                format!(
+                    "the identity service answered for ledger {:?} when asked for ledger \
+                     {ledger_id:?}; its certificate is not used",
+                    crate::error::excerpt(answered, 64)
+                ),
+                answered.as_bytes(),
+            ));
+        }
         Ok(LedgerIdentity {
             ledger_id: info.ledger_id.unwrap_or_else(|| ledger_id.to_owned()),
             ledger_tls_certificate: info.ledger_tls_certificate,
@@ -194,6 +211,12 @@ impl IdentityServiceClient {
         let mut state = HookState::new(self.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
             state = state.log_bodies(enabled);
+        }
+        if let Some(deadline) = call
+            .call_timeout
+            .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
+        {
+            state = state.deadline(deadline);
         }
         identity::Client::new_with_client(
             &self.base_url,

@@ -58,6 +58,23 @@ impl TransactionId {
     pub const fn new(view: u64, seqno: u64) -> Self {
         Self { view, seqno }
     }
+
+    /// True when a write can have this id: CCF numbers views and sequence numbers from 1, so
+    /// an id with a zero in it (`0.0`, `2.0`, `0.5`) never names a user transaction. The
+    /// client refuses such an id as the result of a write; it still parses anywhere else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::TransactionId;
+    ///
+    /// assert!(TransactionId::new(2, 15).is_issuable());
+    /// assert!(!TransactionId::new(2, 0).is_issuable());
+    /// assert!(!TransactionId::new(0, 5).is_issuable());
+    /// ```
+    pub const fn is_issuable(&self) -> bool {
+        self.view > 0 && self.seqno > 0
+    }
 }
 
 impl fmt::Display for TransactionId {

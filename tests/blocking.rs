@@ -617,3 +617,30 @@ fn every_async_method_has_a_blocking_twin_with_the_same_arguments() {
         &["new", "resume"],
     );
 }
+
+#[test]
+fn exactly_once_writes_resolve_a_lost_answer_through_the_blocking_client() {
+    let ledger = Ledger::start(SandboxOptions::for_tests());
+    let client = ledger.admin();
+    ledger.sandbox().faults().inject(
+        "POST",
+        "/app/transactions",
+        1,
+        confidential_ledger_sandbox::FaultAction::DropAfterProcessing,
+    );
+    let options = CreateLedgerEntryOptions::new()
+        .collection_id("blocking-xo")
+        .write_mode(confidential_ledger::WriteMode::ExactlyOnce);
+    let written = client
+        .create_ledger_entry_and_wait("applied, answer lost", Some(options))
+        .expect("found by its marker");
+    let entries: Vec<_> = client
+        .list_ledger_entries(Some(
+            ListLedgerEntriesOptions::new().collection_id("blocking-xo"),
+        ))
+        .collect::<Result<_, _>>()
+        .expect("listed");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].transaction_id, written.transaction_id);
+    assert_eq!(ledger.sandbox().faults().injected(), 1);
+}

@@ -70,10 +70,10 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
     logged.log_bodies = true;
     let harness = Harness::new(&server.url_for_host(LEDGER, ""), logged);
     let write = server.url_for_host(LEDGER, "/app/transactions?api-version=2026-02-23");
-    harness
-        .post(&write, r#"{"contents":"request-body-marker"}"#)
-        .await
-        .unwrap();
+    // Declared idempotent, so that the 503 is retried (a write is not) and the retry logged.
+    let request = post(&write, r#"{"contents":"request-body-marker"}"#);
+    let op = OperationContext::for_request("create_ledger_entry", &request).non_idempotent(false);
+    within(harness.pipeline.send(request, &op)).await.unwrap();
     let err = harness
         .get(&server.url_for_host(LEDGER, "/app/users/me"))
         .await

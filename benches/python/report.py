@@ -182,6 +182,31 @@ def throughput_table(rust, python, concurrency, unit, python_label):
     return lines, summary
 
 
+def exactly_once_table(rust, concurrency):
+    """Rows for exactly-once writes beside this client's plain writes of the same rounds: rate,
+    ratio and the requests the client sent per write (one on the happy path)."""
+    lines = [
+        "| in flight | exactly-once writes/s (median) | lowest – highest round | vs plain writes | requests per write, exactly-once | requests per write, plain | CPU per call (median) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in concurrency:
+        key = str(c)
+        rows = [r for r in rust if "client_exactly_once" in r]
+        if not rows:
+            return []
+        xo = [r["client_exactly_once"][key]["rate"] for r in rows]
+        plain = [r["client"][key]["rate"] for r in rows]
+        xo_requests = [r["client_exactly_once"][key].get("requests_per_op", 0.0) for r in rows]
+        plain_requests = [r["client"][key].get("requests_per_op", 0.0) for r in rows]
+        cpu = [r["client_exactly_once"][key]["cpu_us"] for r in rows]
+        lines.append(
+            f"| {c} | {fmt_rate(median(xo))} | {spread(xo)} | "
+            f"{ratio_text([xo[i] / plain[i] for i in range(len(rows))])} | "
+            f"{median(xo_requests):.3f} | {median(plain_requests):.3f} | {median(cpu):.1f} µs |"
+        )
+    return lines
+
+
 def latency_rows(latency_rust, latency_python):
     variants = [
         ("this client, default polling", "25 ms growing ×1.5 to 1 s, jitter 20 %",
@@ -374,6 +399,15 @@ def main():
     w("")
     doc.extend(writes_lines)
     w("")
+    xo_lines = exactly_once_table(writes_rust, concurrency)
+    if xo_lines:
+        w("The same writes through this client in exactly-once mode (`WriteMode::ExactlyOnce`: a")
+        w("marker tag on every write, a lookup only after an ambiguous outcome), right after the")
+        w("plain ones in each round. Requests per write are counted from the client's")
+        w("`ledger_attempt` spans (one per request sent) during the window.")
+        w("")
+        doc.extend(xo_lines)
+        w("")
     w("CPU per call is the CPU time the calling process (all its threads: the client, TLS, the")
     w("async runtime or the interpreter) spent per completed call during the window, from")
     w("`CLOCK_PROCESS_CPUTIME_ID` (Rust) and `time.process_time()` (Python). It does not depend on")

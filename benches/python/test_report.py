@@ -94,6 +94,29 @@ class ThroughputTable(unittest.TestCase):
         self.assertIn("500.0 µs", py)
 
 
+class ExactlyOnceTable(unittest.TestCase):
+    def test_rates_against_plain_writes_and_requests_per_write(self):
+        def with_requests(rate, requests):
+            return {**measured(rate), "requests_per_op": requests}
+        rust = [
+            {"client": {"1": with_requests(100, 1.0)},
+             "client_exactly_once": {"1": with_requests(90, 1.0)}},
+            {"client": {"1": with_requests(200, 1.0)},
+             "client_exactly_once": {"1": with_requests(200, 1.5)}},
+        ]
+        lines = report.exactly_once_table(rust, [1])
+        self.assertEqual(len(lines), 3)
+        header, rule, row = lines
+        self.assertEqual(header.count("|"), rule.count("|"))
+        self.assertEqual(row.count("|"), header.count("|"))
+        # Medians: 145 writes/s, ratio of 0.9 and 1.0, 1.25 requests per write.
+        self.assertIn("| 1 | 145 | 90.0 – 200 | 0.95× | 1.250 | 1.000 | 10.0 µs |", row)
+
+    def test_rounds_without_exactly_once_writes_give_no_table(self):
+        rust = [{"client": {"1": measured(100)}, "bare": {"1": measured(100)}}]
+        self.assertEqual(report.exactly_once_table(rust, [1]), [])
+
+
 class LatencyRows(unittest.TestCase):
     def test_percentiles_and_polls(self):
         def samples(ms, polls):

@@ -33,6 +33,23 @@ pub enum Fault {
         /// Sent as `Retry-After` in whole seconds, rounded up.
         retry_after: Option<Duration>,
     },
+    /// Forward the request and read the server's whole answer, then discard it and answer
+    /// `status` in the service's error shape instead: the server executed the request (a
+    /// write was applied), the client sees an error such as `500`, `503` or `504`. The
+    /// connection stays open.
+    StatusAfterForward {
+        /// An HTTP error status (400-599).
+        status: u16,
+    },
+    /// Forward the request and relay the server's status and headers (its
+    /// `x-ms-ccf-transaction-id` included, and the full `Content-Length`), but only the first
+    /// half of its body; then close the connection. The server executed the request; the client
+    /// has the head and a cut body.
+    CutBody,
+    /// Forward the request, read the server's whole answer, then hold it for this long and
+    /// reset the connection without answering: a black hole after the server executed the
+    /// request. A client whose timeout is shorter gives up first.
+    HoldAfterForward(Duration),
 }
 
 impl Fault {
@@ -66,6 +83,12 @@ impl Fault {
         }
     }
 
+    /// [`Fault::StatusAfterForward`]: the server executes the request, the client gets
+    /// `status`.
+    pub fn status_after_forward(status: u16) -> Fault {
+        Fault::StatusAfterForward { status }
+    }
+
     /// The kind of fault, without its parameters.
     pub fn kind(&self) -> FaultKind {
         match self {
@@ -73,12 +96,34 @@ impl Fault {
             Fault::ResetAfterResponse => FaultKind::ResetAfterResponse,
             Fault::Delay(_) => FaultKind::Delay,
             Fault::Status { .. } => FaultKind::Status,
+            Fault::StatusAfterForward { .. } => FaultKind::StatusAfterForward,
+            Fault::CutBody => FaultKind::CutBody,
+            Fault::HoldAfterForward(_) => FaultKind::HoldAfterForward,
         }
     }
 
     /// True when the request reaches the server despite the fault.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use faultproxy::Fault;
+    ///
+    /// assert!(Fault::status_after_forward(503).forwards());
+    /// assert!(Fault::CutBody.forwards());
+    /// assert!(Fault::HoldAfterForward(Duration::from_secs(1)).forwards());
+    /// assert!(!Fault::unavailable().forwards());
+    /// ```
     pub fn forwards(&self) -> bool {
-        matches!(self, Fault::ResetAfterResponse | Fault::Delay(_))
+        matches!(
+            self,
+            Fault::ResetAfterResponse
+                | Fault::Delay(_)
+                | Fault::StatusAfterForward { .. }
+                | Fault::CutBody
+                | Fault::HoldAfterForward(_)
+        )
     }
 }
 
@@ -105,6 +150,11 @@ impl std::fmt::Display for Fault {
                 "status {status} (Retry-After {} s)",
                 retry_after_seconds(*after)
             ),
+            Fault::StatusAfterForward { status } => {
+                write!(f, "status {status} after forwarding")
+            }
+            Fault::CutBody => f.write_str("body cut after the headers"),
+            Fault::HoldAfterForward(d) => write!(f, "held {d:?} after forwarding, then reset"),
         }
     }
 }
@@ -128,6 +178,12 @@ pub enum FaultKind {
     Delay,
     /// [`Fault::Status`].
     Status,
+    /// [`Fault::StatusAfterForward`].
+    StatusAfterForward,
+    /// [`Fault::CutBody`].
+    CutBody,
+    /// [`Fault::HoldAfterForward`].
+    HoldAfterForward,
 }
 
 /// The error code the service uses for `status` in an injected answer.
@@ -164,5 +220,23 @@ mod tests {
         );
         assert_eq!(Fault::Delay(d).retry_after(d), Fault::Delay(d));
         assert!(Fault::ResetAfterResponse.forwards() && !Fault::unavailable().forwards());
+        assert_eq!(
+            Fault::status_after_forward(500).retry_after(d),
+            Fault::status_after_forward(500)
+        );
+    }
+
+    #[test]
+    fn faults_after_forwarding_say_so() {
+        assert_eq!(
+            Fault::status_after_forward(504).to_string(),
+            "status 504 after forwarding"
+        );
+        assert_eq!(Fault::CutBody.to_string(), "body cut after the headers");
+        assert_eq!(Fault::CutBody.kind(), FaultKind::CutBody);
+        assert_eq!(
+            Fault::HoldAfterForward(Duration::from_secs(2)).kind(),
+            FaultKind::HoldAfterForward
+        );
     }
 }

@@ -2,14 +2,17 @@
 //! HTTP/1.1 request, applies the plan's fault, and re-originates TLS to the upstream.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::SendRequest;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -30,6 +33,10 @@ use crate::tls::{TlsIdentity, server_config, upstream_config};
 
 /// How long a client has to complete its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a cut body's connection stays open after the first half was handed to the
+/// connection, so that the head and those bytes are written out before it closes.
+const CUT_PAUSE: Duration = Duration::from_millis(50);
 
 /// What a [`FaultProxy`] needs: the upstream, the identity it presents, the trust anchor it
 /// verifies the upstream with, the plan and the limits.
@@ -381,7 +388,7 @@ impl Connection {
     async fn handle_request(
         &self,
         request: Request<Incoming>,
-    ) -> Result<Response<Full<Bytes>>, Infallible> {
+    ) -> Result<Response<ProxyBody>, Infallible> {
         let shared = &self.shared;
         bump(&shared.counters.requests);
         let method = request.method().as_str().to_string();
@@ -414,10 +421,16 @@ impl Connection {
                 retry_after,
             }) => {
                 self.record(number, method, path, chosen, Outcome::Injected { status });
-                return Ok(injected_answer(status, retry_after));
+                return Ok(injected_answer(status, retry_after).map(ProxyBody::Full));
             }
             Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
-            Some(Fault::ResetAfterResponse) | None => {}
+            Some(
+                Fault::ResetAfterResponse
+                | Fault::StatusAfterForward { .. }
+                | Fault::CutBody
+                | Fault::HoldAfterForward(_),
+            )
+            | None => {}
         }
         let upstream_request = upstream_request(parts, body);
         let exchanged = tokio::time::timeout(
@@ -433,20 +446,68 @@ impl Connection {
             }
         };
         let status = response_parts.status.as_u16();
-        if fault == Some(Fault::ResetAfterResponse) {
-            self.record(
-                number,
-                method,
-                path,
-                chosen,
-                Outcome::ResetAfterResponse { status },
-            );
-            return self.reset().await;
+        match fault {
+            Some(Fault::ResetAfterResponse) => {
+                self.record(
+                    number,
+                    method,
+                    path,
+                    chosen,
+                    Outcome::ResetAfterResponse { status },
+                );
+                return self.reset().await;
+            }
+            Some(Fault::StatusAfterForward { status: injected }) => {
+                self.record(
+                    number,
+                    method,
+                    path,
+                    chosen,
+                    Outcome::AnsweredInstead {
+                        upstream: status,
+                        status: injected,
+                    },
+                );
+                return Ok(injected_answer(injected, None).map(ProxyBody::Full));
+            }
+            Some(Fault::HoldAfterForward(hold)) => {
+                self.record(
+                    number,
+                    method,
+                    path,
+                    chosen,
+                    Outcome::HeldThenReset { status },
+                );
+                tokio::time::sleep(hold).await;
+                return self.reset().await;
+            }
+            _ => {}
         }
-        self.record(number, method, path, chosen, Outcome::Answered { status });
-        let mut response = Response::from_parts(response_parts, Full::new(response_body));
+        let cut = fault == Some(Fault::CutBody);
+        let outcome = if cut {
+            Outcome::CutBody { status }
+        } else {
+            Outcome::Answered { status }
+        };
+        self.record(number, method, path, chosen, outcome);
+        let full_length = response_body.len();
+        let body = if cut {
+            ProxyBody::Cut(CutBody {
+                first: Some(response_body.slice(..full_length / 2)),
+                handle: self.handle.clone(),
+                pause: None,
+            })
+        } else {
+            ProxyBody::Full(Full::new(response_body))
+        };
+        let mut response = Response::from_parts(response_parts, body);
         *response.version_mut() = Version::HTTP_11;
         strip_hop_by_hop(response.headers_mut());
+        if cut {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+        }
         Ok(response)
     }
 
@@ -542,9 +603,66 @@ impl Connection {
     }
 
     /// Resets the client's connection: the task serving it drops it, which sends RST.
-    async fn reset(&self) -> Result<Response<Full<Bytes>>, Infallible> {
+    async fn reset(&self) -> Result<Response<ProxyBody>, Infallible> {
         self.handle.reset();
         std::future::pending().await
+    }
+}
+
+/// The body of an answer to a client: whole, or cut.
+enum ProxyBody {
+    Full(Full<Bytes>),
+    Cut(CutBody),
+}
+
+/// The first half of a body; then, after [`CUT_PAUSE`], the connection is closed (an orderly
+/// close, so that what was written arrives) and the rest never comes.
+struct CutBody {
+    first: Option<Bytes>,
+    handle: Arc<ConnectionHandle>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            ProxyBody::Full(full) => Pin::new(full).poll_frame(cx),
+            ProxyBody::Cut(cut) => {
+                if let Some(first) = cut.first.take()
+                    && !first.is_empty()
+                {
+                    return Poll::Ready(Some(Ok(Frame::data(first))));
+                }
+                let pause = cut
+                    .pause
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(CUT_PAUSE)));
+                if pause.as_mut().poll(cx).is_ready() {
+                    // The task serving the connection ends it; this body never completes.
+                    cut.handle.close();
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Full(full) => full.is_end_stream(),
+            ProxyBody::Cut(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Full(full) => full.size_hint(),
+            ProxyBody::Cut(_) => SizeHint::default(),
+        }
     }
 }
 

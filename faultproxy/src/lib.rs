@@ -11,6 +11,12 @@
 //! - [`Fault::Delay`]: waits, then forwards.
 //! - [`Fault::Status`]: answers `503`/`429` (with `Retry-After`) in the service's error shape
 //!   without forwarding.
+//! - [`Fault::StatusAfterForward`]: forwards it, then answers an error status (`500`, `503`,
+//!   `504`...) instead of the ledger's answer: the write happened, the client sees an error.
+//! - [`Fault::CutBody`]: forwards it, relays the ledger's status and headers (the transaction
+//!   id included) and half the body, then closes the connection.
+//! - [`Fault::HoldAfterForward`]: forwards it, then holds the answer and resets the connection
+//!   (a black hole after the write: the client times out).
 //! - otherwise passes it through, over TLS to the ledger.
 //!
 //! Every run is bounded ([`Limits`]: lifetime, number of faults, delays, body sizes, upstream

@@ -10,7 +10,8 @@ use std::time::Duration;
 ///   [`FaultProxy::stopped`](crate::FaultProxy::stopped) resolves.
 /// - `max_faults` 10,000: once injected, further faults the plan chooses are skipped (counted
 ///   as [`over_budget`](crate::ProxyStats::over_budget)) and requests pass through.
-/// - `max_delay` 10 s: plans with a longer [`Fault::Delay`](crate::Fault::Delay) are refused.
+/// - `max_delay` 10 s: plans with a longer [`Fault::Delay`](crate::Fault::Delay) or
+///   [`Fault::HoldAfterForward`](crate::Fault::HoldAfterForward) are refused.
 /// - `max_body_bytes` 16 MiB: larger requests or answers reset the client's connection.
 /// - `upstream_timeout` 30 s: connecting to the upstream, sending the request and reading the
 ///   whole answer; when exceeded, the client's connection is reset (the outcome is unknown, as
@@ -32,7 +33,7 @@ pub struct Limits {
     pub lifetime: Duration,
     /// How many faults it injects at most over its run (across plan changes).
     pub max_faults: u64,
-    /// The longest delay a plan may ask for.
+    /// The longest delay (or hold after forwarding) a plan may ask for.
     pub max_delay: Duration,
     /// The largest request or response body relayed.
     pub max_body_bytes: usize,

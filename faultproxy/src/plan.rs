@@ -121,7 +121,7 @@ pub enum PlanError {
     /// The probabilities add up to more than 1.
     #[error("the fault probabilities add up to {0}, more than 1")]
     ProbabilitiesExceedOne(f64),
-    /// A delay above the proxy's limit.
+    /// A delay (or a hold after forwarding) above the proxy's limit.
     #[error("a delay of {delay:?} exceeds the limit of {limit:?}")]
     DelayTooLong {
         /// The delay asked for.
@@ -251,7 +251,15 @@ impl FaultPlan {
                         limit: max_delay,
                     });
                 }
-                Fault::Status { status, .. } if !(400..=599).contains(&status) => {
+                Fault::HoldAfterForward(delay) if delay > max_delay => {
+                    return Err(PlanError::DelayTooLong {
+                        delay,
+                        limit: max_delay,
+                    });
+                }
+                Fault::Status { status, .. } | Fault::StatusAfterForward { status }
+                    if !(400..=599).contains(&status) =>
+                {
                     return Err(PlanError::InvalidStatus(status));
                 }
                 _ => {}
@@ -439,5 +447,17 @@ mod tests {
                 .validate(max),
             Err(PlanError::InvalidStatus(200))
         );
+        assert_eq!(
+            FaultPlan::seeded(0)
+                .with(0.1, Fault::status_after_forward(302))
+                .validate(max),
+            Err(PlanError::InvalidStatus(302))
+        );
+        assert!(matches!(
+            FaultPlan::seeded(0)
+                .with(0.1, Fault::HoldAfterForward(Duration::from_secs(6)))
+                .validate(max),
+            Err(PlanError::DelayTooLong { .. })
+        ));
     }
 }

@@ -10,8 +10,9 @@ use crate::plan::Cause;
 ///
 /// Every request read from a client ends in exactly one of `passed_through`,
 /// `reset_before_forward`, `reset_after_response`, `delayed` (which were forwarded and
-/// answered), `statuses`, `upstream_errors` or `client_errors`; requests in flight when the
-/// proxy stops are counted in `requests` only.
+/// answered), `statuses`, `statuses_after_forward`, `cut_bodies`, `held_after_forward`,
+/// `upstream_errors` or `client_errors`; requests in flight when the proxy stops are counted in
+/// `requests` only.
 ///
 /// # Examples
 ///
@@ -41,6 +42,15 @@ pub struct ProxyStats {
     pub delayed: u64,
     /// [`Fault::Status`] answers injected.
     pub statuses: u64,
+    /// [`Fault::StatusAfterForward`] injected (the upstream answered, the client got an error
+    /// status instead).
+    pub statuses_after_forward: u64,
+    /// [`Fault::CutBody`] injected (the upstream answered, the client got the head and half
+    /// the body).
+    pub cut_bodies: u64,
+    /// [`Fault::HoldAfterForward`] injected (the upstream answered, the client got nothing and
+    /// was reset after the hold).
+    pub held_after_forward: u64,
     /// Faults the plan chose but skipped because `max_faults` was reached.
     pub over_budget: u64,
     /// Requests that could not be forwarded or whose answer could not be read whole (the client
@@ -58,7 +68,13 @@ pub struct ProxyStats {
 impl ProxyStats {
     /// Faults injected: resets, delays and error answers.
     pub fn faults(&self) -> u64 {
-        self.reset_before_forward + self.reset_after_response + self.delayed + self.statuses
+        self.reset_before_forward
+            + self.reset_after_response
+            + self.delayed
+            + self.statuses
+            + self.statuses_after_forward
+            + self.cut_bodies
+            + self.held_after_forward
     }
 }
 
@@ -81,6 +97,25 @@ pub enum Outcome {
     /// Answered by the proxy with this error status, not forwarded.
     Injected {
         /// The injected status.
+        status: u16,
+    },
+    /// Forwarded; the upstream answered `upstream`, and the client got `status` instead.
+    AnsweredInstead {
+        /// The upstream's status, which the client never saw.
+        upstream: u16,
+        /// The injected status the client got.
+        status: u16,
+    },
+    /// Forwarded; the client got the upstream's status and headers, half the body, and a
+    /// closed connection.
+    CutBody {
+        /// The upstream's status, which the client saw.
+        status: u16,
+    },
+    /// Forwarded; the upstream answered `status`, and the client got nothing: the answer was
+    /// held, then the connection reset.
+    HeldThenReset {
+        /// The upstream's status, which the client never saw.
         status: u16,
     },
     /// Forwarding failed or timed out; the client was reset.
@@ -118,6 +153,9 @@ pub(crate) struct Counters {
     pub(crate) reset_after_response: AtomicU64,
     pub(crate) delayed: AtomicU64,
     pub(crate) statuses: AtomicU64,
+    pub(crate) statuses_after_forward: AtomicU64,
+    pub(crate) cut_bodies: AtomicU64,
+    pub(crate) held_after_forward: AtomicU64,
     pub(crate) over_budget: AtomicU64,
     pub(crate) upstream_errors: AtomicU64,
     pub(crate) client_errors: AtomicU64,
@@ -140,6 +178,9 @@ impl Counters {
             reset_after_response: get(&self.reset_after_response),
             delayed: get(&self.delayed),
             statuses: get(&self.statuses),
+            statuses_after_forward: get(&self.statuses_after_forward),
+            cut_bodies: get(&self.cut_bodies),
+            held_after_forward: get(&self.held_after_forward),
             over_budget: get(&self.over_budget),
             upstream_errors: get(&self.upstream_errors),
             client_errors: get(&self.client_errors),
@@ -164,6 +205,18 @@ impl Counters {
                 bump(&self.reset_after_response);
             }
             Outcome::Injected { .. } => bump(&self.statuses),
+            Outcome::AnsweredInstead { .. } => {
+                bump(&self.forwarded);
+                bump(&self.statuses_after_forward);
+            }
+            Outcome::CutBody { .. } => {
+                bump(&self.forwarded);
+                bump(&self.cut_bodies);
+            }
+            Outcome::HeldThenReset { .. } => {
+                bump(&self.forwarded);
+                bump(&self.held_after_forward);
+            }
             Outcome::UpstreamFailed => bump(&self.upstream_errors),
             Outcome::ClientFailed => bump(&self.client_errors),
         }

@@ -230,6 +230,104 @@ async fn delay_waits_then_forwards() {
     assert_eq!(proxy.events()[0].outcome, Outcome::Answered { status: 200 });
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_after_forward_executes_the_write_and_answers_an_error() {
+    let ledger = Ledger::start().await;
+    let plan = FaultPlan::none()
+        .rule(Rule::at(0, Fault::status_after_forward(503)).matching(writes()))
+        .rule(Rule::at(1, Fault::status_after_forward(500)).matching(writes()))
+        .rule(Rule::at(2, Fault::status_after_forward(504)).matching(writes()));
+    let proxy = proxy(&ledger, plan).await;
+    let client = ledger.client(&proxy.endpoint());
+
+    for (i, status) in [503, 500, 504].into_iter().enumerate() {
+        let answer = client
+            .write("after", &format!("applied {i}"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+        assert!(
+            transaction_id(&answer).is_none(),
+            "the ledger's answer is replaced, its transaction id with it"
+        );
+        let body: Value = answer.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{body}");
+    }
+    // The ledger executed all three.
+    assert_eq!(
+        ledger.contents("after").await,
+        ["applied 0", "applied 1", "applied 2"]
+    );
+    let stats = proxy.stats();
+    assert_eq!(stats.statuses_after_forward, 3);
+    assert_eq!((stats.forwarded, stats.statuses), (3, 0));
+    assert_eq!(stats.faults(), 3);
+    assert_eq!(
+        proxy.events()[0].outcome,
+        Outcome::AnsweredInstead {
+            upstream: 200,
+            status: 503
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_body_relays_the_head_and_half_the_body_then_closes() {
+    let ledger = Ledger::start().await;
+    let plan = FaultPlan::none().rule(Rule::at(0, Fault::CutBody).matching(writes()));
+    let proxy = proxy(&ledger, plan).await;
+    let client = ledger.client(&proxy.endpoint());
+
+    let answer = client.write("cut", "applied").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let id = transaction_id(&answer).expect("the head carries the transaction id");
+    let length: usize = answer.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(length > 0);
+    let error = answer.bytes().await.expect_err("the body is cut");
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    assert_eq!(ledger.contents("cut").await, ["applied"]);
+    client.wait_committed(&id).await;
+
+    // The next write goes through on a new connection.
+    let answer = client.write("cut", "next").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    answer.bytes().await.unwrap();
+    let stats = proxy.stats();
+    assert_eq!((stats.cut_bodies, stats.faults()), (1, 1));
+    // The status polls went through the proxy too; everything was forwarded.
+    assert_eq!(stats.forwarded, stats.requests);
+    assert_eq!(proxy.events()[0].outcome, Outcome::CutBody { status: 200 });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_after_forward_executes_the_write_then_resets() {
+    let ledger = Ledger::start().await;
+    let hold = Duration::from_millis(200);
+    let plan =
+        FaultPlan::none().rule(Rule::at(0, Fault::HoldAfterForward(hold)).matching(writes()));
+    let proxy = proxy(&ledger, plan).await;
+    let client = ledger.client(&proxy.endpoint());
+
+    let started = Instant::now();
+    let error = client
+        .write("held", "applied")
+        .await
+        .expect_err("never answered");
+    assert!(is_reset(&error), "{error:?}");
+    assert!(started.elapsed() >= hold);
+    assert_eq!(ledger.contents("held").await, ["applied"]);
+    let stats = proxy.stats();
+    assert_eq!((stats.held_after_forward, stats.forwarded), (1, 1));
+    assert_eq!(
+        proxy.events()[0].outcome,
+        Outcome::HeldThenReset { status: 200 }
+    );
+}
+
 /// What the client saw for one write.
 #[derive(Debug, PartialEq, Eq)]
 enum Seen {
@@ -267,9 +365,13 @@ async fn seeded_run(
     // What the client saw follows from the fault.
     for (fault, seen) in faults.iter().zip(&seen) {
         let expected = match fault {
-            Some(Fault::ResetBeforeForward | Fault::ResetAfterResponse) => Seen::Reset,
-            Some(Fault::Status { status, .. }) => Seen::Status(*status),
-            Some(Fault::Delay(_)) | None => Seen::Status(200),
+            Some(
+                Fault::ResetBeforeForward | Fault::ResetAfterResponse | Fault::HoldAfterForward(_),
+            ) => Seen::Reset,
+            Some(Fault::Status { status, .. } | Fault::StatusAfterForward { status }) => {
+                Seen::Status(*status)
+            }
+            Some(Fault::Delay(_) | Fault::CutBody) | None => Seen::Status(200),
         };
         assert_eq!(*seen, expected);
     }

@@ -2,6 +2,7 @@
 
 use futures::FutureExt;
 
+use super::exactly_once::is_marker;
 use super::options::method_options;
 use super::paging::{raw_page, ready};
 use super::{ConfidentialLedgerClient, validate};
@@ -37,6 +38,9 @@ method_options! {
     pub struct ListTagsOptions {
         /// The collection whose tags to list (default: the ledger's default collection).
         pub collection_id: Option<String>,
+        /// Also list the marker tags of exactly-once writes ([`is_marker`](crate::is_marker));
+        /// by default they are left out.
+        pub include_markers: bool,
     }
 }
 
@@ -45,6 +49,22 @@ impl ListTagsOptions {
     #[must_use]
     pub fn collection_id(mut self, collection_id: impl Into<String>) -> Self {
         self.collection_id = Some(collection_id.into());
+        self
+    }
+
+    /// Lists the marker tags of exactly-once writes too (by default they are left out).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::ListTagsOptions;
+    ///
+    /// assert!(ListTagsOptions::new().include_markers(true).include_markers);
+    /// assert!(!ListTagsOptions::new().include_markers);
+    /// ```
+    #[must_use]
+    pub fn include_markers(mut self, include: bool) -> Self {
+        self.include_markers = include;
         self
     }
 }
@@ -94,7 +114,9 @@ impl ConfidentialLedgerClient {
     }
 
     /// The tags entries of a collection are filed under: a lazy [`Pager`] (a `Stream` of tag
-    /// names).
+    /// names). The marker tags of exactly-once writes ([`is_marker`]) are
+    /// left out unless [`ListTagsOptions::include_markers`] asks for them (a page can then
+    /// come back with fewer tags than the ledger sent, or none).
     ///
     /// # Errors
     ///
@@ -120,7 +142,7 @@ impl ConfidentialLedgerClient {
         {
             return Self::failed_pager(err.with_operation("list_tags"));
         }
-        let collection_id = options.collection_id;
+        let (collection_id, include_markers) = (options.collection_id, options.include_markers);
         self.pager(
             "list_tags",
             "tags",
@@ -135,8 +157,13 @@ impl ConfidentialLedgerClient {
                             |raw| async move { raw.list_tags(api, collection).await },
                         )
                         .await?;
-                    raw_page(response, |page: types::PagedTags| {
-                        ready(page.tags, page.next_link)
+                    raw_page(response, move |page: types::PagedTags| {
+                        let tags = if include_markers {
+                            page.tags
+                        } else {
+                            page.tags.into_iter().filter(|t| !is_marker(t)).collect()
+                        };
+                        ready(tags, page.next_link)
                     })
                 }
                 .boxed()

@@ -7,6 +7,7 @@ use futures::FutureExt;
 use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
+use super::exactly_once::{self, WriteMode};
 use super::options::{method_options, wait_setters};
 use super::paging::raw_page;
 use super::polling::ReadPolicy;
@@ -53,6 +54,10 @@ method_options! {
         /// For the calls that wait for the commit: how long to wait (default: the client's
         /// [`wait_timeout`](crate::ClientOptions::wait_timeout)).
         pub timeout: Option<Duration>,
+        /// How an ambiguous outcome is treated (default: the client's
+        /// [`write_mode`](crate::ClientOptions::write_mode)); see
+        /// [`exactly_once`](crate::client::exactly_once).
+        pub write_mode: Option<WriteMode>,
     }
 }
 
@@ -90,7 +95,52 @@ impl CreateLedgerEntryOptions {
         self.post_hooks = hooks;
         self
     }
+
+    /// Writes in `mode` whatever the client's
+    /// [`write_mode`](crate::ClientOptions::write_mode) says.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::{CreateLedgerEntryOptions, WriteMode};
+    ///
+    /// let options = CreateLedgerEntryOptions::new().write_mode(WriteMode::ExactlyOnce);
+    /// assert_eq!(options.write_mode, Some(WriteMode::ExactlyOnce));
+    /// ```
+    #[must_use]
+    pub fn write_mode(mut self, mode: WriteMode) -> Self {
+        self.write_mode = Some(mode);
+        self
+    }
 }
+
+/// A write ready to be sent (and sent again, unchanged, in exactly-once mode).
+pub(super) struct PreparedWrite {
+    body: types::LedgerEntry,
+    collection_id: Option<String>,
+    tags: Option<String>,
+    marker: Option<String>,
+}
+
+impl PreparedWrite {
+    /// The contents written.
+    pub(super) fn contents(&self) -> &str {
+        &self.body.contents
+    }
+
+    /// The collection written to, if not the default.
+    pub(super) fn collection_id(&self) -> Option<&str> {
+        self.collection_id.as_deref()
+    }
+
+    /// The exactly-once marker tag, if any.
+    pub(super) fn marker(&self) -> Option<&str> {
+        self.marker.as_deref()
+    }
+}
+
+/// The collection a write without one goes to.
+const DEFAULT_COLLECTION_ID: &str = "subledger:0";
 
 method_options! {
     /// Options of [`wait_for_commit`](ConfidentialLedgerClient::wait_for_commit).
@@ -271,7 +321,16 @@ pub(super) fn written_transaction_id(
         .ok()
         .map(|text| text.trim().parse::<TransactionId>())
     {
-        Some(Ok(id)) => Ok(id),
+        // CCF never gives a user transaction view 0 or sequence number 0.
+        Some(Ok(id)) if id.is_issuable() => Ok(id),
+        Some(Ok(id)) => Err(Error::decode(
+            format!(
+                "{what} succeeded but its {TRANSACTION_ID_HEADER} header names transaction \
+                 {id}, which no write can have (view and sequence number start at 1), so its \
+                 transaction id is unknown"
+            ),
+            value.as_bytes(),
+        )),
         _ => Err(Error::decode(
             format!(
                 "{what} succeeded but its {TRANSACTION_ID_HEADER} header is not a transaction \
@@ -282,23 +341,67 @@ pub(super) fn written_transaction_id(
     }
 }
 
+/// What a write attempt that ended in `err` came to. A `2xx` answer whose transaction id
+/// arrived (its body was then cut) is a written entry, in the request's collection. A transport
+/// failure or timeout that is still a plain error here happened while the answer of a sent
+/// write was read (the pipeline reports the others as unknown outcomes or as failures to
+/// connect): the write may have been applied.
+fn written_despite(err: Error, write: &PreparedWrite) -> Result<LedgerWriteResult, Error> {
+    if let (Some(status), Some(id)) = (err.status(), err.transaction_id())
+        && status.is_success()
+        && id.is_issuable()
+    {
+        let collection = write
+            .collection_id
+            .clone()
+            .unwrap_or_else(|| DEFAULT_COLLECTION_ID.to_owned());
+        tracing::debug!(
+            target: "confidential_ledger::client",
+            transaction_id = %id,
+            error = %err,
+            "the write's answer was cut after its transaction id arrived"
+        );
+        return Ok(LedgerWriteResult::new(id, collection));
+    }
+    if matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout)
+        && !err.is_connect()
+        && err.status().is_none()
+    {
+        return Err(Error::outcome_unknown(
+            err,
+            "the connection failed while the ledger's answer was read",
+        ));
+    }
+    Err(err)
+}
+
 impl ConfidentialLedgerClient {
     /// Appends an entry to the ledger. Returns the write's transaction id (and collection)
     /// once the ledger has accepted it; it is durable once committed (see
     /// [`wait_for_commit`](Self::wait_for_commit), or write with
     /// [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait)).
     ///
-    /// A write is never sent twice: it is retried only when the ledger provably did not
-    /// process it (no connection, `429`, `503`); after any other failure the error is
-    /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) and the caller decides.
+    /// In the default [`WriteMode::AtMostOnce`] a write is never sent twice: it is retried only
+    /// when nothing was sent (no connection); after any other failure (`429` and `503`
+    /// included) the error is [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) and the caller
+    /// decides. In [`WriteMode::ExactlyOnce`] (for the client, or for this call with
+    /// [`CreateLedgerEntryOptions::write_mode`]) the client resolves such outcomes itself: see
+    /// [`exactly_once`].
+    ///
+    /// A `2xx` answer whose `x-ms-ccf-transaction-id` arrived is the write's result, in every
+    /// mode, even when its body is cut.
     ///
     /// # Errors
     ///
     /// - [`InvalidInput`](ErrorKind::InvalidInput), before anything is sent: empty contents,
     ///   contents over [`max_entry_bytes`](crate::ClientOptions::max_entry_bytes), a malformed
     ///   collection id or tag.
+    /// - [`InvalidInput`](ErrorKind::InvalidInput) also for exactly-once mode with an
+    ///   api-version older than 2026-02-23.
     /// - [`OutcomeUnknown`](ErrorKind::OutcomeUnknown): the write may or may not have been
-    ///   applied.
+    ///   applied (in exactly-once mode: only when the ledger stayed unreachable past the call's
+    ///   deadline, [`call_timeout`](crate::ClientOptions::call_timeout), or refused the
+    ///   lookup).
     /// - [`Forbidden`](ErrorKind::Forbidden): the principal may not write (a `Reader`, or not
     ///   a user at all: the message names it).
     /// - [`Decode`](ErrorKind::Decode): the ledger accepted the write but did not say its
@@ -328,37 +431,92 @@ impl ConfidentialLedgerClient {
             .await
     }
 
+    /// The write mode of a call.
+    fn write_mode(&self, options: &CreateLedgerEntryOptions) -> WriteMode {
+        options.write_mode.unwrap_or(self.inner.options.write_mode)
+    }
+
+    /// Checks and prepares a write; in exactly-once mode it gets a fresh marker tag.
+    fn prepare_write(
+        &self,
+        contents: String,
+        options: &CreateLedgerEntryOptions,
+    ) -> Result<PreparedWrite, Error> {
+        validate::entry(&contents, self.inner.options.max_entry_bytes)?;
+        if let Some(collection) = &options.collection_id {
+            validate::name("collection id", collection)?;
+        }
+        let marker = match self.write_mode(options) {
+            WriteMode::ExactlyOnce => {
+                exactly_once::check_api_version(self.api_version())?;
+                Some(exactly_once::new_marker()?)
+            }
+            _ => None,
+        };
+        let mut tags = options.tags.clone();
+        tags.extend(marker.clone());
+        let tags = validate::tags(&tags)?;
+        Ok(PreparedWrite {
+            body: types::LedgerEntry {
+                collection_id: None,
+                contents,
+                post_hooks: options.post_hooks.clone(),
+                pre_hooks: options.pre_hooks.clone(),
+                transaction_id: None,
+            },
+            collection_id: options.collection_id.clone(),
+            tags,
+            marker,
+        })
+    }
+
+    /// Writes in the call's mode.
     async fn write_entry(
         &self,
         contents: String,
         options: &CreateLedgerEntryOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        validate::entry(&contents, self.inner.options.max_entry_bytes)?;
-        if let Some(collection) = &options.collection_id {
-            validate::name("collection id", collection)?;
-        }
-        let tags = validate::tags(&options.tags)?;
-        let body = types::LedgerEntry {
-            collection_id: None,
-            contents,
-            post_hooks: options.post_hooks.clone(),
-            pre_hooks: options.pre_hooks.clone(),
-            transaction_id: None,
+        let deadline = self.deadline_for(&options.call);
+        let write = self.prepare_write(contents, options)?;
+        let written = if write.marker.is_some() {
+            // Boxed: the lookups would otherwise make every write's future larger.
+            Box::pin(self.write_exactly_once(&write, &options.call, deadline)).await?
+        } else {
+            self.send_write(&write, &options.call).await?
         };
+        tracing::Span::current().record(
+            "transaction_id",
+            tracing::field::display(written.transaction_id),
+        );
+        Ok(written)
+    }
+
+    /// Sends a write once (the pipeline retries it only when nothing was sent).
+    ///
+    /// A `2xx` answer whose transaction id arrived is the write's result even when its body is
+    /// then lost; a connection broken while the answer was read leaves the outcome unknown.
+    pub(super) async fn send_write(
+        &self,
+        write: &PreparedWrite,
+        call: &CallOptions,
+    ) -> Result<LedgerWriteResult, Error> {
         let (api, collection, tags, body) = (
             self.api_version(),
-            options.collection_id.as_deref(),
-            tags.as_deref(),
-            &body,
+            write.collection_id.as_deref(),
+            write.tags.as_deref(),
+            &write.body,
         );
-        let response = self
-            .run(&options.call, |raw| async move {
+        let response = match self
+            .run(call, |raw| async move {
                 raw.create_ledger_entry(api, collection, tags, body).await
             })
-            .await?;
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => return written_despite(err, write),
+        };
         let id = written_transaction_id(response.headers(), "the write")
             .map_err(|e| e.with_operation("create_ledger_entry"))?;
-        tracing::Span::current().record("transaction_id", tracing::field::display(id));
         Ok(LedgerWriteResult::new(
             id,
             response.into_inner().collection_id,
@@ -371,7 +529,9 @@ impl ConfidentialLedgerClient {
     ///
     /// # Errors
     ///
-    /// Those of both calls. If the wait fails, the entry was written: the error's
+    /// Those of both calls. In exactly-once mode a write whose transaction is rolled back
+    /// (`Invalid`) is sent again, within the mode's deadline. If the wait fails, the entry was
+    /// written: the error's
     /// [`transaction_id`](Error::transaction_id) may be unset, so use
     /// [`begin_create_ledger_entry`](Self::begin_create_ledger_entry) to keep the id in hand.
     ///
@@ -388,9 +548,57 @@ impl ConfidentialLedgerClient {
         contents: impl Into<String>,
         options: Option<CreateLedgerEntryOptions>,
     ) -> Result<LedgerWriteResult, Error> {
-        self.begin_create_ledger_entry(contents, options)
-            .await?
+        let options = options.unwrap_or_default();
+        if self.write_mode(&options) != WriteMode::ExactlyOnce {
+            return self
+                .begin_create_ledger_entry(contents, Some(options))
+                .await?
+                .await;
+        }
+        let span = Self::span("create_ledger_entry", None);
+        Box::pin(self.write_and_wait_exactly_once(contents.into(), options))
+            .instrument(span)
             .await
+    }
+
+    /// [`create_ledger_entry_and_wait`](Self::create_ledger_entry_and_wait) in exactly-once
+    /// mode: a write whose transaction is rolled back (`Invalid`) was not applied, and is sent
+    /// again (same marker) within the deadline.
+    async fn write_and_wait_exactly_once(
+        &self,
+        contents: String,
+        options: CreateLedgerEntryOptions,
+    ) -> Result<LedgerWriteResult, Error> {
+        let deadline = self.deadline_for(&options.call);
+        let write = self.prepare_write(contents, &options)?;
+        loop {
+            let written = self
+                .write_exactly_once(&write, &options.call, deadline)
+                .await?;
+            let id = written.transaction_id;
+            tracing::Span::current().record("transaction_id", tracing::field::display(id));
+            let committed = self.commit_poller(
+                id,
+                options.call.clone(),
+                options.polling.clone(),
+                options.timeout,
+                |_| (),
+            );
+            match committed.await {
+                Ok(()) => return Ok(written),
+                Err(err)
+                    if err.kind() == &ErrorKind::TransactionInvalid
+                        && deadline.is_none_or(|at| tokio::time::Instant::now() < at) =>
+                {
+                    tracing::info!(
+                        target: "confidential_ledger::client",
+                        transaction_id = %id,
+                        "the write was rolled back: sending it again"
+                    );
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// Appends an entry and returns a poller that waits for its commit. The write is done when
@@ -486,6 +694,9 @@ impl ConfidentialLedgerClient {
     /// transaction may be answered `406`: the wait goes on through `406`s and up to three
     /// `404`s in a row. It ends at once on a `404` with code `InvalidTransactionId` (the
     /// ledger never issued that id) and on the state `Invalid` (rolled back).
+    /// Between polls it waits at least as long as the ledger asks (`Retry-After`), up to
+    /// [`RetryOptions::max_retry_after`](crate::pipeline::RetryOptions::max_retry_after)
+    /// (60 s by default), and never past the wait's timeout.
     ///
     /// # Errors
     ///
@@ -528,7 +739,7 @@ impl ConfidentialLedgerClient {
         let poller = Poller::new(move || {
             let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
             async move {
-                let status = client.status_once(id, &call).await?;
+                let (status, retry_after) = client.status_poll(id, &call).await?;
                 match status.state {
                     TransactionState::Committed => Ok(PollStep::Done(done(status))),
                     TransactionState::Invalid => Err(Error::new(
@@ -539,7 +750,11 @@ impl ConfidentialLedgerClient {
                         ),
                     )
                     .with_operation("wait_for_commit")),
-                    state => Ok(PollStep::pending(state)),
+                    // Not before the ledger asked (`Retry-After`, capped).
+                    state => Ok(PollStep::Pending {
+                        status: state,
+                        retry_after,
+                    }),
                 }
             }
             .instrument(Self::span("wait_for_commit", Some(id)))

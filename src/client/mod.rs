@@ -8,7 +8,7 @@
 //! before anything is sent), then calls the generated operation
 //! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
 //! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
-//! certificate, retries with backoff (writes only when provably not applied), redirects kept
+//! certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
 //!
@@ -36,6 +36,7 @@
 mod builder;
 mod collections;
 mod entries;
+pub mod exactly_once;
 mod governance;
 pub(crate) mod options;
 mod paging;
@@ -62,6 +63,9 @@ pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use entries::{
     CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
     GetTransactionStatusOptions, ListLedgerEntriesOptions, WaitForCommitOptions,
+};
+pub use exactly_once::{
+    EXACTLY_ONCE_MIN_API_VERSION, ExactlyOnceOptions, MARKER_PREFIX, WriteMode, is_marker,
 };
 pub use governance::{
     GetConstitutionOptions, GetEnclaveQuotesOptions, ListConsortiumMembersOptions,
@@ -257,7 +261,7 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn raw(&self) -> ledger::Client {
-        self.raw_for(&self.transport(), &CallOptions::default())
+        self.raw_for(&self.transport(), &CallOptions::default(), None)
     }
 
     /// The current transport.
@@ -275,11 +279,28 @@ impl ConfidentialLedgerClient {
         &self.inner.options.api_version
     }
 
-    /// The generated client for one call over `transport`.
-    fn raw_for(&self, transport: &Transport, call: &CallOptions) -> ledger::Client {
+    /// When a call with `call`'s settings, starting now, must be over: its own
+    /// [`call_timeout`](CallOptions::call_timeout), else the client's (none without either).
+    fn deadline_for(&self, call: &CallOptions) -> Option<tokio::time::Instant> {
+        call.call_timeout
+            .or(self.inner.options.call_timeout)
+            .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
+    }
+
+    /// The generated client for one call over `transport`, ending at `deadline` if given
+    /// (otherwise after the client's call timeout, counted per request).
+    fn raw_for(
+        &self,
+        transport: &Transport,
+        call: &CallOptions,
+        deadline: Option<tokio::time::Instant>,
+    ) -> ledger::Client {
         let mut state = HookState::new(transport.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
             state = state.log_bodies(enabled);
+        }
+        if let Some(deadline) = deadline {
+            state = state.deadline(deadline);
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,
@@ -299,8 +320,10 @@ impl ConfidentialLedgerClient {
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     {
+        // One deadline for the call, a second try after a pin refresh included.
+        let deadline = self.deadline_for(call);
         self.with_transport(|transport| {
-            let pending = op(self.raw_for(&transport, call));
+            let pending = op(self.raw_for(&transport, call, deadline));
             async move { pending.await.map_err(Error::from) }
         })
         .await

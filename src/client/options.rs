@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::DEFAULT_SCOPE;
-use crate::pipeline::{PipelineOptions, RetryOptions};
+use crate::client::exactly_once::{ExactlyOnceOptions, WriteMode};
+use crate::pipeline::{DEFAULT_CALL_TIMEOUT, PipelineOptions, ResponseLimits, RetryOptions};
 use crate::poller::PollingOptions;
 
 /// The api-version the client speaks unless told otherwise: the ledger api-version the raw
@@ -39,11 +40,15 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// | [`logging_enable`](Self::logging_enable) | `false`: bodies are not logged |
 /// | [`connect_timeout`](Self::connect_timeout) | 10 s |
 /// | [`request_timeout`](Self::request_timeout) | 60 s per attempt |
+/// | [`call_timeout`](Self::call_timeout) | 120 s per call ([`DEFAULT_CALL_TIMEOUT`]), everything included |
+/// | [`response_limits`](Self::response_limits) | 8 MiB per entry or receipt, 64 MiB per page, 256 KiB per identity answer, 64 KiB of an error, 16 MiB otherwise ([`ResponseLimits`]) |
 /// | [`proxy`](Self::proxy) | [`ProxyOptions::System`]: `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` |
 /// | [`application_id`](Self::application_id) | none |
 /// | [`credential_scopes`](Self::credential_scopes) | [`DEFAULT_SCOPE`] |
 /// | [`max_entry_bytes`](Self::max_entry_bytes) | [`DEFAULT_MAX_ENTRY_BYTES`] (1 MiB) |
 /// | [`max_redirects`](Self::max_redirects) | 5 |
+/// | [`write_mode`](Self::write_mode) | [`WriteMode::AtMostOnce`]: an ambiguous write is `OutcomeUnknown` |
+/// | [`exactly_once`](Self::exactly_once) | settle 2 s, deadline 120 s ([`ExactlyOnceOptions`]) |
 ///
 /// # Examples
 ///
@@ -67,7 +72,7 @@ pub struct ClientOptions {
     pub api_version: String,
     /// The identity service api-version.
     pub identity_api_version: String,
-    /// Retries of transient failures (writes are retried only when provably not applied).
+    /// Retries of transient failures (writes are retried only when provably not sent).
     pub retry: RetryOptions,
     /// Delays between polls of the pollers, and between fetches of a `Loading` page.
     pub polling: PollingOptions,
@@ -85,6 +90,18 @@ pub struct ClientOptions {
     /// The longest wait for one attempt of a request, from sending to the end of the
     /// response (retries and pollers make several attempts).
     pub request_timeout: Option<Duration>,
+    /// The longest one call may take, everything included: getting a token, connecting,
+    /// every attempt and redirect, and the waits between retries. A call that reaches it
+    /// fails with [`Timeout`](crate::ErrorKind::Timeout) (a write that may have been sent:
+    /// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown)). Each request of a poller or a
+    /// pager is one call; their waiting is bounded by [`wait_timeout`](Self::wait_timeout).
+    /// `None` leaves only the per-attempt bounds: up to `(max_retries + 1) ×
+    /// request_timeout` plus backoff (4 × 60 s + waits with the defaults). A call can set its
+    /// own with [`CallOptions::call_timeout`].
+    pub call_timeout: Option<Duration>,
+    /// The most bytes of each kind of response body the client reads; a larger answer fails
+    /// with [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) naming the limit.
+    pub response_limits: ResponseLimits,
     /// Which proxy requests go through.
     pub proxy: ProxyOptions,
     /// Put in front of the user agent (`<application id> confidential-ledger-rust/<version>`),
@@ -98,6 +115,13 @@ pub struct ClientOptions {
     pub max_entry_bytes: usize,
     /// The most redirects followed for one request.
     pub max_redirects: u32,
+    /// How a write whose outcome is ambiguous is treated:
+    /// [`WriteMode::ExactlyOnce`] resolves it by a lookup (and writes a marker tag with every
+    /// entry); see [`exactly_once`](crate::client::exactly_once). A call can say otherwise with
+    /// [`CreateLedgerEntryOptions::write_mode`](crate::CreateLedgerEntryOptions::write_mode).
+    pub write_mode: WriteMode,
+    /// Settings of [`WriteMode::ExactlyOnce`].
+    pub exactly_once: ExactlyOnceOptions,
     /// Changes to the HTTP client builder, applied after the settings above and before the
     /// TLS configuration (which stays the client's own: pinned for the ledger, public roots
     /// for the identity service).
@@ -115,11 +139,15 @@ impl Default for ClientOptions {
             logging_enable: false,
             connect_timeout: Some(Duration::from_secs(10)),
             request_timeout: Some(Duration::from_secs(60)),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            response_limits: ResponseLimits::default(),
             proxy: ProxyOptions::System,
             application_id: None,
             credential_scopes: vec![DEFAULT_SCOPE.to_owned()],
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
             max_redirects: 5,
+            write_mode: WriteMode::AtMostOnce,
+            exactly_once: ExactlyOnceOptions::default(),
             configure_http: None,
         }
     }
@@ -133,6 +161,8 @@ impl ClientOptions {
             max_redirects: self.max_redirects,
             log_bodies: self.logging_enable,
             application_id: self.application_id.clone(),
+            response_limits: self.response_limits,
+            call_timeout: self.call_timeout,
             ..PipelineOptions::default()
         }
     }
@@ -238,6 +268,10 @@ impl fmt::Debug for HttpConfigurer {
 /// // Log this call's bodies at DEBUG, whatever the client says.
 /// let options = GetCurrentLedgerEntryOptions::new().logging_enable(true);
 /// assert_eq!(options.call.logging_enable, Some(true));
+///
+/// // Give this call at most 5 s, everything included.
+/// let options = GetCurrentLedgerEntryOptions::new().call_timeout(std::time::Duration::from_secs(5));
+/// assert_eq!(options.call.call_timeout, Some(std::time::Duration::from_secs(5)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -245,10 +279,13 @@ pub struct CallOptions {
     /// Log this call's request and response bodies at `DEBUG` (`Some(true)`), or not
     /// (`Some(false)`), whatever [`ClientOptions::logging_enable`] says; `None` follows it.
     pub logging_enable: Option<bool>,
+    /// The longest this call may take, everything included, instead of
+    /// [`ClientOptions::call_timeout`]; `None` follows the client.
+    pub call_timeout: Option<Duration>,
 }
 
 /// Defines a method's options struct: the given fields, a `call: CallOptions` field, `Default`,
-/// `new()` and the `logging_enable` setter.
+/// `new()` and the `logging_enable` and `call_timeout` setters.
 macro_rules! method_options {
     (
         $(#[$meta:meta])*
@@ -276,6 +313,14 @@ macro_rules! method_options {
             #[must_use]
             pub fn logging_enable(mut self, enabled: bool) -> Self {
                 self.call.logging_enable = Some(enabled);
+                self
+            }
+
+            /// Ends this call after `timeout`, everything included, instead of
+            /// [`ClientOptions::call_timeout`]($crate::ClientOptions::call_timeout).
+            #[must_use]
+            pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.call.call_timeout = Some(timeout);
                 self
             }
         }

@@ -67,6 +67,7 @@ impl ConfidentialLedgerClient {
         let options = PagerOptions {
             polling: self.inner.options.polling.clone(),
             loading_timeout: self.inner.options.wait_timeout,
+            max_retry_after: self.inner.options.retry.max_retry_after,
             ..PagerOptions::default()
         };
         Pager::new(move |request: PageRequest| {
@@ -119,6 +120,7 @@ impl ConfidentialLedgerClient {
     ) -> Result<RawPage<G>, Error> {
         let url = self.next_link_url(link)?;
         let log_bodies = call.logging_enable;
+        let deadline = self.deadline_for(call);
         self.with_transport(|transport| {
             let url = url.clone();
             async move {
@@ -131,6 +133,9 @@ impl ConfidentialLedgerClient {
                 let mut op = OperationContext::new(operation_id);
                 if let Some(enabled) = log_bodies {
                     op = op.log_bodies(enabled);
+                }
+                if let Some(deadline) = deadline {
+                    op = op.deadline(deadline);
                 }
                 let response = transport.pipeline.send(request, &op).await?;
                 let retry_after = retry_after(response.headers(), SystemTime::now());

@@ -217,6 +217,29 @@ impl PollErrorClass for Error {
     }
 }
 
+impl super::ConfidentialLedgerClient {
+    /// One status poll of a commit wait: the status, and how long the ledger asked to wait
+    /// before the next poll (`Retry-After` and its millisecond variants), cut to
+    /// [`RetryOptions::max_retry_after`](crate::pipeline::RetryOptions::max_retry_after).
+    pub(super) async fn status_poll(
+        &self,
+        id: TransactionId,
+        call: &super::CallOptions,
+    ) -> Result<(crate::models::TransactionStatus, Option<Duration>), Error> {
+        let id_text = id.to_string();
+        let (api, id_text) = (self.api_version(), id_text.as_str());
+        let response = self
+            .run(call, |raw| async move {
+                raw.get_transaction_status(id_text, api).await
+            })
+            .await?;
+        let wait = crate::pipeline::retry_after(response.headers(), std::time::SystemTime::now())
+            .map(|wait| wait.min(self.inner.options.retry.max_retry_after));
+        let status = crate::models::TransactionStatus::from_generated(response.into_inner())?;
+        Ok((status, wait))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,12 @@ pub(crate) fn options(options: &ClientOptions) -> Result<(), Error> {
             "ClientOptions::max_entry_bytes is 0: no entry could be written",
         ));
     }
+    if options.call_timeout == Some(std::time::Duration::ZERO) {
+        return Err(Error::invalid_input(
+            "ClientOptions::call_timeout is 0: every call would time out at once; use None for \
+             no overall bound",
+        ));
+    }
     if options.credential_scopes.is_empty() {
         return Err(Error::invalid_input(
             "ClientOptions::credential_scopes is empty: no token could be requested",

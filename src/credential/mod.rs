@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 #[cfg(feature = "azure-identity")]
 pub use azure::AzureCredential;
-pub use cache::{CachedTokenCredential, DEFAULT_REFRESH_MARGIN};
+pub use cache::{CachedTokenCredential, DEFAULT_REFRESH_MARGIN, DEFAULT_REFRESH_TIMEOUT};
 pub use certificate::{CertificateCredential, CertificateCredentialError};
 pub use secret::Secret;
 pub use static_token::StaticTokenCredential;
@@ -151,6 +151,7 @@ pub struct CredentialError {
     message: String,
     #[source]
     source: Option<Arc<dyn StdError + Send + Sync>>,
+    timed_out: bool,
 }
 
 impl CredentialError {
@@ -159,7 +160,32 @@ impl CredentialError {
         Self {
             message: message.into(),
             source: None,
+            timed_out: false,
         }
+    }
+
+    /// A token request that did not finish in time; the client reports it as
+    /// [`Timeout`](crate::ErrorKind::Timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::{CredentialError, Error, ErrorKind};
+    ///
+    /// let err = CredentialError::timed_out("the token request took longer than 30s");
+    /// assert!(err.is_timeout());
+    /// assert_eq!(Error::from(err).kind(), &ErrorKind::Timeout);
+    /// ```
+    pub fn timed_out(message: impl Into<String>) -> Self {
+        Self {
+            timed_out: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// True for an error made with [`timed_out`](Self::timed_out).
+    pub fn is_timeout(&self) -> bool {
+        self.timed_out
     }
 
     /// An error with a message and the error that caused it.
@@ -170,6 +196,7 @@ impl CredentialError {
         Self {
             message: message.into(),
             source: Some(Arc::from(source.into())),
+            timed_out: false,
         }
     }
 

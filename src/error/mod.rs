@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 pub use carrier::CARRIER_STATUS;
 pub use snippet::MAX_SNIPPET_CHARS;
 
-pub(crate) use mapping::{MAX_ERROR_BODY_BYTES, read_bounded};
+pub(crate) use mapping::read_bounded;
 pub(crate) use snippet::{excerpt, redact};
 
 use crate::TransactionId;
@@ -45,7 +45,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | kind | retryable | why |
 /// |---|---|---|
 /// | [`Throttled`](ErrorKind::Throttled) | yes | wait [`retry_after`](Self::retry_after) first |
-/// | [`Service`](ErrorKind::Service) with status 408, 500, 502, 503, 504 | yes | transient on the ledger's side; a write that got one of these is reported as [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) instead, unless the ledger provably did not process it (503) |
+/// | [`Service`](ErrorKind::Service) with status 408, 500, 502, 503, 504 | yes | transient on the ledger's side; a write that got one of these (or a `429`) is reported as [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) instead |
 /// | [`Transport`](ErrorKind::Transport), [`Timeout`](ErrorKind::Timeout) | yes | for writes these only remain when nothing was sent; otherwise the write is [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) |
 /// | [`OutcomeUnknown`](ErrorKind::OutcomeUnknown) | **no** | the write may have been applied: check by reading first |
 /// | everything else | no | retrying sends the same request and gets the same answer |
@@ -141,9 +141,14 @@ pub enum ErrorKind {
     Timeout,
     /// A write (a non-idempotent `POST`) failed after the request may have reached the ledger:
     /// it may or may not have been applied. It was not retried, because that could apply it
-    /// twice. Check by reading (for example `get_transaction_status`, `get_current_ledger_entry`
-    /// or `list_ledger_entries`) before writing again. The cause is the error's
-    /// [`source`](StdError::source).
+    /// twice. This covers a connection lost or a timeout after sending, and every error status
+    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (the
+    /// [`status`](Error::status) and any [`retry_after`](Error::retry_after) are kept). Check by
+    /// reading (for example `get_transaction_status`, `get_current_ledger_entry` or
+    /// `list_ledger_entries`) before writing again, or write in
+    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce), where the client does that
+    /// itself and this kind remains only when the ledger stayed unreachable past the call's
+    /// deadline. The cause is the error's [`source`](StdError::source).
     OutcomeUnknown,
     /// The ledger redirected to a place the client will not follow (another host, scheme or
     /// port, or too many redirects). Nothing was sent there.
@@ -169,6 +174,18 @@ pub enum ErrorKind {
     /// The ledger reports the transaction as `Invalid`: it was rolled back (or never existed
     /// in the ledger's history) and will never commit. Write it again if it still matters.
     TransactionInvalid,
+    /// A response body was larger than the client reads: it was refused as soon as its
+    /// `Content-Length`, or the bytes that had arrived, passed the limit (see
+    /// [`ResponseLimits`](crate::pipeline::ResponseLimits)). The status and transaction id of
+    /// the answer are kept ([`Error::status`], [`Error::transaction_id`]): a write answered
+    /// this way was applied.
+    ResponseTooLarge {
+        /// The limit's name, as the field of [`ResponseLimits`](crate::pipeline::ResponseLimits)
+        /// is called (`entry_bytes`, `page_bytes`...).
+        limit: &'static str,
+        /// The limit's value.
+        max_bytes: u64,
+    },
 }
 
 /// What an error response said.
@@ -190,6 +207,8 @@ struct Inner {
     detail: Option<String>,
     response: Option<ResponseInfo>,
     connect: bool,
+    /// Said last, after everything else (such as "the write was not applied").
+    note: Option<String>,
 }
 
 impl Error {
@@ -206,6 +225,7 @@ impl Error {
                 detail,
                 response,
                 connect: false,
+                note: None,
             }),
             source: None,
         }
@@ -242,6 +262,34 @@ impl Error {
         err
     }
 
+    /// A body larger than the limit `limit` (`max_bytes`); `seen` says what showed it.
+    pub(crate) fn response_too_large(limit: &'static str, max_bytes: u64, seen: String) -> Self {
+        Self::new(ErrorKind::ResponseTooLarge { limit, max_bytes }, seen)
+    }
+
+    /// Keeps the status and the transaction id of the answer whose body failed (a cut body,
+    /// a body too large), so that [`status`](Self::status) and
+    /// [`transaction_id`](Self::transaction_id) report them.
+    pub(crate) fn with_answer_head(
+        mut self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Self {
+        let transaction_id = headers
+            .get(crate::pipeline::TRANSACTION_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        self.inner.response = Some(ResponseInfo {
+            status,
+            code: None,
+            message: None,
+            body: None,
+            transaction_id,
+            retry_after: None,
+        });
+        self
+    }
+
     /// Keeps `source` as the cause.
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.source = Some(source.into());
@@ -269,6 +317,12 @@ impl Error {
     /// Replaces the description of what happened (shown after the kind's own text).
     pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.inner.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds `note` at the end of the message.
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.inner.note = Some(note.into());
         self
     }
 
@@ -345,6 +399,11 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Throttled { .. })
     }
 
+    /// True for [`ErrorKind::ResponseTooLarge`]: an answer larger than the client reads.
+    pub fn is_response_too_large(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::ResponseTooLarge { .. })
+    }
+
     /// True for [`ErrorKind::OutcomeUnknown`]: a write that may or may not have been applied.
     pub fn is_outcome_unknown(&self) -> bool {
         self.inner.kind == ErrorKind::OutcomeUnknown
@@ -416,6 +475,16 @@ impl Inner {
 
 impl fmt::Display for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_message(f)?;
+        match &self.note {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Inner {
+    fn fmt_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(operation) = &self.operation {
             write!(f, "{operation}: ")?;
         }
@@ -518,14 +587,35 @@ impl fmt::Display for Inner {
                 write!(f, "the receipt does not verify: {}", self.detail())
             }
             ErrorKind::TransactionInvalid => write!(f, "{}", self.detail()),
+            ErrorKind::ResponseTooLarge { limit, max_bytes } => {
+                write!(
+                    f,
+                    "the response is larger than the limit {limit} ({max_bytes} bytes): {}",
+                    self.detail()
+                )?;
+                if let Some(summary) = self.answer() {
+                    write!(f, " ({summary})")?;
+                }
+                write!(
+                    f,
+                    "; raise ClientOptions::response_limits.{limit} if such answers are expected"
+                )
+            }
         }
     }
 }
 
 impl From<crate::CredentialError> for Error {
+    /// [`Credential`](ErrorKind::Credential), or [`Timeout`](ErrorKind::Timeout) for a token
+    /// request that did not finish in time.
     fn from(err: crate::CredentialError) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Credential
+        };
         Self::new(
-            ErrorKind::Credential,
+            kind,
             format!("cannot get a token for the ledger: {}", err.message()),
         )
         .with_source(err)
@@ -577,7 +667,16 @@ impl From<crate::pager::PagingError> for Error {
     /// A paged list that could not go on (a page stayed `Loading` too long, or the pages kept
     /// leading back to a link already fetched): [`ErrorKind::Timeout`], as the pager gave up
     /// after waiting. Listing again later may succeed.
+    ///
+    /// A [`RepeatedLink`](crate::pager::PagingError::RepeatedLink) is
+    /// [`Decode`](ErrorKind::Decode): the ledger's pages make no sense, and listing again gives
+    /// the same circle.
     fn from(err: crate::pager::PagingError) -> Self {
+        if let crate::pager::PagingError::RepeatedLink { link } = &err {
+            let link = link.clone();
+            return Self::decode(format!("the list gave up: {err}"), link.as_bytes())
+                .with_source(err);
+        }
         Self::new(ErrorKind::Timeout, format!("the list gave up: {err}")).with_source(err)
     }
 }

@@ -41,4 +41,13 @@ pub enum PagingError {
         /// How many times the pager retried before giving up.
         retries: u32,
     },
+    /// A page with items linked to a page this pager already fetched: following it would hand
+    /// out the same items again, and a page linking to itself would be fetched forever.
+    #[error(
+        "the pages link back to {link}, which was already fetched; the list goes round in a circle"
+    )]
+    RepeatedLink {
+        /// The link that came back.
+        link: String,
+    },
 }

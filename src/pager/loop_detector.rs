@@ -1,6 +1,36 @@
-//! Spotting a chain of empty pages that leads back to itself, in constant memory.
+//! Spotting pages that lead back to themselves: a chain of empty pages in constant memory
+//! ([`LoopDetector`]), and any link fetched before in the walk ([`LinkSet`], bounded).
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
 
 use super::page::PageRequest;
+
+/// The most links a [`LinkSet`] remembers: 100,000 pages (about 100 million entries at the
+/// service's 1000 per page), 8 bytes each. Beyond it, only a page linking to itself and
+/// circles of empty pages are still caught.
+pub(crate) const MAX_REMEMBERED_LINKS: usize = 100_000;
+
+/// The links fetched so far in one walk of a list, as keyed hashes (a link is never kept
+/// whole); at most [`MAX_REMEMBERED_LINKS`].
+#[derive(Debug, Default)]
+pub(crate) struct LinkSet {
+    keys: RandomState,
+    hashes: HashSet<u64>,
+}
+
+impl LinkSet {
+    pub(crate) fn insert(&mut self, link: &str) {
+        if self.hashes.len() < MAX_REMEMBERED_LINKS {
+            let hash = self.keys.hash_one(link);
+            self.hashes.insert(hash);
+        }
+    }
+
+    pub(crate) fn contains(&self, link: &str) -> bool {
+        self.hashes.contains(&self.keys.hash_one(link))
+    }
+}
 
 /// Watches the links of consecutive empty `Ready` pages for a loop (Brent's cycle detection).
 ///

@@ -16,8 +16,14 @@
 //!   [`PagerOptions::loading_timeout`]. Without a next link the same request is repeated.
 //! - Empty `Ready` pages that lead back to a link already fetched since the last item (a page
 //!   linking to itself, or a longer circle) make no progress: the pager retries such a link
-//!   after a delay up to [`PagerOptions::no_progress_retries`] times in a row, then fails with
-//!   [`PagingError::NoProgress`].
+//!   after a delay up to [`PagerOptions::no_progress_retries`] times in a row (and no longer
+//!   than [`PagerOptions::loading_timeout`]), then fails with [`PagingError::NoProgress`].
+//! - A page *with items* whose next link was already fetched in this walk (a page linking to
+//!   itself, or a longer circle) would hand out the same items again, forever: its items are
+//!   handed out, then the stream fails with [`PagingError::RepeatedLink`]. Up to 100,000
+//!   fetched links are remembered (as keyed hashes).
+//! - Every wait is bounded: a `Retry-After` is cut to [`PagerOptions::max_retry_after`] and to
+//!   what is left of [`PagerOptions::loading_timeout`].
 //! - An error from the fetch function is yielded and ends the stream.
 //!
 //! [`Pager::into_pages`] gives the same walk as a stream of [`Page`]s, and

@@ -14,6 +14,7 @@ use crate::poller::PollingOptions;
 /// | [`polling`](Self::polling) | [`PollingOptions::default()`] (25 ms growing to 1 s) |
 /// | [`loading_timeout`](Self::loading_timeout) | 2 minutes |
 /// | [`no_progress_retries`](Self::no_progress_retries) | 3 |
+/// | [`max_retry_after`](Self::max_retry_after) | 60 s |
 ///
 /// # Examples
 ///
@@ -40,6 +41,11 @@ pub struct PagerOptions {
     /// back to a link it already fetched since the last item, before failing with
     /// [`PagingError::NoProgress`](crate::pager::PagingError::NoProgress).
     pub no_progress_retries: u32,
+    /// The longest wait the pager sits out when the ledger asks for one (`Retry-After`) on a
+    /// `Loading` page or a page that made no progress; a longer request is cut to this. Every
+    /// wait is also cut to what is left of [`loading_timeout`](Self::loading_timeout), which
+    /// bounds the no-progress retries too.
+    pub max_retry_after: Duration,
 }
 
 impl Default for PagerOptions {
@@ -48,6 +54,7 @@ impl Default for PagerOptions {
             polling: PollingOptions::default(),
             loading_timeout: Some(Duration::from_secs(120)),
             no_progress_retries: 3,
+            max_retry_after: Duration::from_secs(60),
         }
     }
 }

@@ -11,7 +11,7 @@ use futures::stream::{FusedStream, Stream};
 use tokio::time::{Instant, Sleep};
 
 use super::error::PagingError;
-use super::loop_detector::LoopDetector;
+use super::loop_detector::{LinkSet, LoopDetector};
 use super::options::PagerOptions;
 use super::page::{Continuation, Page, PageRequest, RawPage};
 use crate::poller::Backoff;
@@ -65,6 +65,12 @@ pub struct Pages<T, E> {
     loading: Option<LoadingWait>,
     loops: LoopDetector,
     no_progress: u32,
+    /// When the current run of no-progress retries began.
+    stalled_since: Option<Instant>,
+    /// Every link fetched with a `Ready` answer in this walk (bounded).
+    fetched: LinkSet,
+    /// A page with items linked back to this already-fetched link: the walk ends there.
+    repeated: Option<String>,
 }
 
 impl<T, E> Pages<T, E>
@@ -90,6 +96,9 @@ where
             loading: None,
             loops: LoopDetector::new(),
             no_progress: 0,
+            stalled_since: None,
+            fetched: LinkSet::default(),
+            repeated: None,
         }
     }
 }
@@ -128,10 +137,14 @@ impl<T, E> Pages<T, E> {
         // An empty link leads nowhere: treat it as the end.
         let next_link = next_link.filter(|link| !link.is_empty());
 
+        let retry_after = retry_after.map(|wait| wait.min(self.options.max_retry_after));
         if loading {
             return self.on_loading(requested, items, next_link, retry_after);
         }
         self.loading = None;
+        if let Some(link) = requested.next_link() {
+            self.fetched.insert(link);
+        }
 
         if items.is_empty() {
             if let Some(link) = &next_link
@@ -140,8 +153,17 @@ impl<T, E> Pages<T, E> {
                 return self.on_no_progress(link.clone(), retry_after);
             }
         } else {
+            // Items, and a link back to a page already fetched: following it would hand out
+            // the same items again (and a page linking to itself, forever).
+            // The items of this page are new: they are handed out, then the walk ends.
+            if let Some(link) = &next_link
+                && (requested.next_link() == Some(link.as_str()) || self.fetched.contains(link))
+            {
+                self.repeated = Some(link.clone());
+            }
             self.loops.reset();
             self.no_progress = 0;
+            self.stalled_since = None;
         }
         self.backoff.reset();
 
@@ -195,6 +217,7 @@ impl<T, E> Pages<T, E> {
         // Items on a Loading page are unusual, but they are items: hand them out, then wait.
         self.loops.reset();
         self.no_progress = 0;
+        self.stalled_since = None;
         self.state = State::Waiting(Box::pin(tokio::time::sleep(delay)));
         let skipped = self.take_skip(&mut items);
         Step::Yield(Page {
@@ -206,13 +229,23 @@ impl<T, E> Pages<T, E> {
     }
 
     fn on_no_progress(&mut self, link: String, retry_after: Option<Duration>) -> Step<T> {
-        if self.no_progress >= self.options.no_progress_retries {
+        let now = Instant::now();
+        let waited = now.saturating_duration_since(*self.stalled_since.get_or_insert(now));
+        let out_of_time = self
+            .options
+            .loading_timeout
+            .is_some_and(|timeout| waited >= timeout);
+        if self.no_progress >= self.options.no_progress_retries || out_of_time {
             let retries = self.no_progress;
             self.next = Some(PageRequest::Next(link.clone()));
             return Step::Fail(PagingError::NoProgress { link, retries });
         }
         self.no_progress += 1;
-        let delay = self.backoff.next_delay(retry_after);
+        let mut delay = self.backoff.next_delay(retry_after);
+        if let Some(timeout) = self.options.loading_timeout {
+            // The last retry happens at the deadline, not after it.
+            delay = delay.min(timeout - waited);
+        }
         tracing::debug!(
             link = %link,
             retry = self.no_progress,
@@ -251,6 +284,11 @@ where
                 State::Waiting(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
                     this.state = State::Idle;
+                }
+                State::Idle if this.repeated.is_some() => {
+                    this.state = State::Finished;
+                    let link = this.repeated.take().unwrap_or_default();
+                    return Poll::Ready(Some(Err(PagingError::RepeatedLink { link }.into())));
                 }
                 State::Idle => match &this.next {
                     Some(request) => this.state = State::Fetching((this.fetch)(request.clone())),

@@ -35,7 +35,8 @@ impl Authorizer {
     /// # Errors
     ///
     /// [`Credential`](ErrorKind::Credential) when no token can be had or it cannot be sent
-    /// as a header.
+    /// as a header; [`Timeout`](ErrorKind::Timeout) when the credential said its request
+    /// timed out. The call's deadline bounds the wait for the credential in any case.
     pub(crate) async fn authorize(
         &self,
         request: &mut reqwest::Request,
@@ -44,7 +45,12 @@ impl Authorizer {
             return Ok(None);
         };
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        let token = credential.get_token(&scopes).await?;
+        // Nothing has been sent when the credential fails (or times out): marked so, a write
+        // whose token request timed out is retried rather than reported as unknown.
+        let token = credential
+            .get_token(&scopes)
+            .await
+            .map_err(|err| Error::from(err).with_connect(true))?;
         let mut value =
             HeaderValue::try_from(format!("Bearer {}", token.token.expose())).map_err(|_| {
                 // The message must not quote the token.

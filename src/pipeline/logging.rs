@@ -31,7 +31,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::ResponseBuilderExt;
 use reqwest::header::HeaderMap;
 use tracing::{Level, Span};
 
@@ -199,45 +198,15 @@ pub(crate) fn response_head(response: &reqwest::Response, elapsed: Duration) {
     );
 }
 
-/// Returns `response` unchanged, or, when bodies are logged, with its body read into memory
-/// and logged.
-///
-/// # Errors
-///
-/// The transport error if the body was to be logged and could not be read.
-pub(crate) async fn response_body(
-    mut response: reqwest::Response,
-    bodies: bool,
-    max_body_bytes: usize,
-) -> Result<reqwest::Response, reqwest::Error> {
-    if !bodies_enabled(bodies) {
-        return Ok(response);
+/// Logs a success response's body (already read), when bodies are enabled.
+pub(crate) fn success_body(body: &[u8], bodies: bool, max_body_bytes: usize) {
+    if bodies_enabled(bodies) {
+        tracing::debug!(
+            target: "confidential_ledger::pipeline",
+            body = %body_text(body, max_body_bytes),
+            "response body"
+        );
     }
-    let url = response.url().clone();
-    let version = response.version();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let extensions = std::mem::take(response.extensions_mut());
-    let bytes = response.bytes().await?;
-    tracing::debug!(
-        target: "confidential_ledger::pipeline",
-        body = %body_text(&bytes, max_body_bytes),
-        "response body"
-    );
-    // The builder is the public way to set the URL reqwest reports for a response.
-    let mut parts = match http::Response::builder().url(url).body(()) {
-        Ok(response) => response.into_parts().0,
-        // Only a status or header given to the builder can fail it; none is.
-        Err(_) => http::Response::new(()).into_parts().0,
-    };
-    parts.status = status;
-    parts.version = version;
-    parts.headers = headers;
-    parts.extensions.extend(extensions);
-    let body = reqwest::Body::from(bytes);
-    Ok(reqwest::Response::from(http::Response::from_parts(
-        parts, body,
-    )))
 }
 
 /// Logs an error response's body (already read for mapping), when bodies are enabled.

@@ -10,17 +10,33 @@
 //! | [`retry`] | which failures are retried, backoff with full jitter, `Retry-After`, writes never applied twice |
 //! | [`redirect`] | which redirects are followed, where credentials may go, the primary node's address |
 //! | `auth` | a bearer token per attempt from the [`TokenCredential`], marked sensitive; none with certificate authentication |
+//! | [`limits`] | how many bytes of each kind of answer are read ([`ResponseLimits`]) |
+//! | `body` | success bodies read as a stream, refused past their limit; a cut body keeps the answer's status and transaction id |
+//! | `deadline` | one deadline per call, retries, waits and the credential included |
 //! | [`logging`] | a span per operation, events per attempt, bodies only when asked, secrets redacted |
 //! | `user_agent` | `User-Agent: [<application id> ]confidential-ledger-rust/<version>` |
 //!
 //! # Defaults
 //!
 //! - 3 retries of idempotent requests on 408, 429, 500, 502, 503, 504, connection failures and
-//!   timeouts; `POST` retried only on 429, 503 and failures to connect
+//!   timeouts; `POST` retried only after a failure to connect, when nothing was sent
 //!   ([`RetryOptions`]).
 //! - reqwest's own redirect handling is **off**: [`PipelineBuilder::build`] sets
 //!   `redirect::Policy::none()` on the client builder it is given, and the pipeline follows
 //!   redirects itself, at most 5 hops, only inside the ledger ([`redirect`]).
+//! - Every call ends within [`PipelineOptions::call_timeout`] (120 s,
+//!   [`DEFAULT_CALL_TIMEOUT`]) or its own [`OperationContext::deadline`]: then
+//!   [`Timeout`](crate::ErrorKind::Timeout), or for a write that may have been sent
+//!   [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown). A retry whose wait would end after
+//!   the deadline is not waited for: the error that would have been retried is returned.
+//! - Every success body is read by the pipeline, as a stream, up to the limit of its kind of
+//!   answer ([`ResponseLimits`]: 8 MiB for entries and receipts, 64 MiB for pages, 256 KiB for
+//!   identity answers, 16 MiB otherwise); a `Content-Length` or a stream past it is
+//!   [`ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge). Error bodies are read up to
+//!   64 KiB. The generated code decodes the bytes read.
+//! - A success body that breaks off keeps the answer's status and `x-ms-ccf-transaction-id`
+//!   in the error ([`Error::transaction_id`]); for a write the error is
+//!   [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), for a read it is retried.
 //! - Bodies are not logged; headers are logged redacted at `DEBUG` ([`logging`]).
 //! - Requests are only sent inside the ledger's endpoint (same scheme, port, and host or a
 //!   subdomain of it); anything else is refused before it is sent.
@@ -72,6 +88,9 @@
 //! ```
 
 mod auth;
+mod body;
+mod deadline;
+pub mod limits;
 pub mod logging;
 pub mod redirect;
 pub mod retry;
@@ -81,17 +100,18 @@ mod user_agent;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
 use reqwest::{Method, StatusCode, Url};
 use tracing::Instrument;
 
+pub use limits::ResponseLimits;
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
-use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
+use crate::error::{read_bounded, redact};
 use crate::generated::{identity, ledger};
 use crate::operation_facts::find;
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
@@ -108,6 +128,9 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 
 /// The content type the generated operations send bodies with.
 const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// The longest a call takes by default, everything included: 120 s.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Settings of a [`Pipeline`].
 ///
@@ -136,6 +159,13 @@ pub struct PipelineOptions {
     /// Put in front of the user agent, to tell your application's requests apart in the
     /// ledger's logs (at most [`MAX_APPLICATION_ID_CHARS`] visible ASCII characters).
     pub application_id: Option<String>,
+    /// The most bytes of each kind of response body read ([`ResponseLimits`]).
+    pub response_limits: ResponseLimits,
+    /// The longest one call of [`Pipeline::send`] may take, with its credential lookup,
+    /// connections, retries and waits between them (default 120 s; `None`: no bound but the
+    /// per-attempt timeouts of the HTTP client). A call can set its own deadline with
+    /// [`OperationContext::deadline`].
+    pub call_timeout: Option<Duration>,
 }
 
 impl Default for PipelineOptions {
@@ -146,6 +176,8 @@ impl Default for PipelineOptions {
             log_bodies: false,
             max_logged_body_bytes: 4096,
             application_id: None,
+            response_limits: ResponseLimits::default(),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
         }
     }
 }
@@ -171,6 +203,7 @@ pub struct OperationContext {
     non_idempotent: Option<bool>,
     content_type: Option<HeaderValue>,
     log_bodies: Option<bool>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl OperationContext {
@@ -183,6 +216,7 @@ impl OperationContext {
             non_idempotent: None,
             content_type: None,
             log_bodies: None,
+            deadline: None,
         }
     }
 
@@ -237,6 +271,34 @@ impl OperationContext {
     pub fn log_bodies(mut self, enabled: bool) -> Self {
         self.log_bodies = Some(enabled);
         self
+    }
+
+    /// Ends the call at `deadline` (on tokio's clock), retries and waits included, instead
+    /// of after the pipeline's [`call_timeout`](PipelineOptions::call_timeout). Several calls
+    /// that make up one operation can share a deadline this way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use confidential_ledger::pipeline::OperationContext;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let at = tokio::time::Instant::now() + Duration::from_secs(5);
+    /// let op = OperationContext::new("get_constitution").deadline(at);
+    /// assert_eq!(op.deadline_at(), Some(at));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn deadline(mut self, deadline: tokio::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The call's own deadline, if one was set with [`deadline`](Self::deadline).
+    pub fn deadline_at(&self) -> Option<tokio::time::Instant> {
+        self.deadline
     }
 
     /// The operation id.
@@ -532,10 +594,19 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         let span = logging::operation_span(op, request.method());
+        let non_idempotent = op.is_non_idempotent(request.method());
+        let deadline = deadline::Deadline::of(op.deadline, self.shared.options.call_timeout);
+        let sent = deadline::Sent::default();
         // Boxed: the retry and redirect loop holds reqwest's pending request and the token
         // lookup, about 10 KiB, which every caller's future would otherwise carry inline (and
         // unoptimised builds copy on the stack at each level of nesting).
-        Box::pin(self.shared.run(request, op).instrument(span))
+        let run = Box::pin(
+            self.shared
+                .run(request, op, &deadline, &sent)
+                .instrument(span),
+        );
+        deadline
+            .bound(run, non_idempotent, &sent)
             .await
             .map_err(|err| err.with_operation(op.operation_id()))
     }
@@ -556,6 +627,8 @@ impl Shared {
         &self,
         mut request: reqwest::Request,
         op: &OperationContext,
+        deadline: &deadline::Deadline,
+        sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
         if let Err(reason) = self.ledger.admits(request.url()) {
             return Err(Error::invalid_input(format!(
@@ -573,7 +646,7 @@ impl Shared {
         let mut retries = 0u32;
         let result = loop {
             let attempt = self
-                .attempt(&mut template, bodies)
+                .attempt(&mut template, bodies, op, sent)
                 .instrument(logging::attempt_span(retries + 1))
                 .await;
             let err = match attempt {
@@ -596,6 +669,10 @@ impl Shared {
                 Some(wait) => wait,
                 None => self.jitter.pick(retry.backoff_cap(retries + 1)),
             };
+            if !deadline.allows(delay) {
+                // The wait would outlast the call: the last failure says more than a timeout.
+                break Err(err);
+            }
             retries += 1;
             tracing::info!(
                 target: "confidential_ledger::pipeline",
@@ -615,6 +692,8 @@ impl Shared {
         &self,
         template: &mut Template,
         bodies: bool,
+        op: &OperationContext,
+        sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
         let method = template.method.clone();
         let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -641,6 +720,7 @@ impl Shared {
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
             let started = Instant::now();
+            sent.mark();
             let response = match self.http.execute(request).await {
                 Ok(response) => response,
                 Err(err) => {
@@ -703,13 +783,16 @@ impl Shared {
             if redirected && write && !status.is_server_error() {
                 self.primary.remember(&url);
             }
+            let limits = &self.options.response_limits;
             if status.is_success() {
-                return logging::response_body(response, bodies, max_body)
-                    .await
-                    .map_err(Error::from);
+                let (limit, max_bytes) = limits.for_kind(limits::BodyKind::of(op.operation_id()));
+                let (head, body) = body::read(response, limit, max_bytes).await?;
+                logging::success_body(&body, bodies, max_body);
+                return Ok(body::rebuild(head, body));
             }
             let mut response = response;
-            let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+            let error_limit = usize::try_from(limits.error_bytes).unwrap_or(usize::MAX);
+            let body = read_bounded(&mut response, error_limit).await;
             logging::error_body(&body, bodies, max_body);
             let err = Error::from_parts_at(status, response.headers(), &body, self.timer.now());
             if status == StatusCode::FORBIDDEN {

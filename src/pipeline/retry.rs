@@ -6,10 +6,17 @@
 //!   timeouts, up to [`RetryOptions::max_retries`] times.
 //! - **Writes that are not idempotent** (`POST`: appending an entry, running a function) are
 //!   retried only when the ledger provably did not process them: the connection could not be
-//!   made (nothing was sent), or the ledger answered 429 or 503. After any other failure
-//!   (500, 502, 504, 408, a timeout or a connection broken after the request was sent) the write
-//!   may have been applied: it fails at once with [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown),
-//!   carrying the cause, and is never sent twice.
+//!   made, so nothing was sent. (A `307`/`308` redirect, which the ledger answers without
+//!   processing the write, is followed by the [`redirect`](super::redirect) loop, not retried.)
+//!   Every other transient failure leaves the write possibly applied: `429` and `503` included,
+//!   since "a write answered 503 was not applied" is an assumption about the server, not a
+//!   proof (a sandbox whose disk filled answered `503` for writes that stayed in its log). Such
+//!   a write fails at once with [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), carrying
+//!   the cause, the status and any `Retry-After`, and is never sent twice by the pipeline. The
+//!   client's exactly-once write mode ([`WriteMode::ExactlyOnce`](crate::WriteMode)) resolves
+//!   such outcomes itself, by looking the write up before it resends.
+//!   Rejections (`400`, `401`, `403`, `404`, `409`, `413`...) stay what they are: the ledger
+//!   refused the write.
 //! - **Waiting**: what the ledger asked for (`retry-after-ms`, `x-ms-retry-after-ms`, or
 //!   `Retry-After` in seconds or as an HTTP-date), when it said; otherwise exponential backoff
 //!   with full jitter: a uniformly random wait between zero and
@@ -213,10 +220,9 @@ pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
     if !non_idempotent {
         return Verdict::Retry;
     }
-    // Nothing was sent, or the ledger said it did not take the request.
-    let not_processed =
-        err.is_connect() || matches!(err.status().map(|s| s.as_u16()), Some(429 | 503));
-    if not_processed {
+    // Only a connection that was never made proves that nothing was sent; a 429 or a 503 is the
+    // server's word, which a failing server can break.
+    if err.is_connect() {
         Verdict::Retry
     } else {
         Verdict::OutcomeUnknown
@@ -227,6 +233,10 @@ pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
 /// [`Verdict::OutcomeUnknown`].
 pub(crate) fn why_unknown(err: &Error) -> String {
     match (err.kind(), err.status()) {
+        (_, Some(status)) if status.is_success() => format!(
+            "the ledger answered HTTP {status}, then the connection broke while its body was \
+             read (the write's transaction id, if the ledger sent one, is kept)"
+        ),
         (_, Some(status)) => {
             format!("the ledger answered HTTP {status} after receiving the request")
         }
@@ -272,12 +282,11 @@ mod tests {
 
     #[test]
     fn writes_retry_only_when_provably_not_processed() {
-        assert_eq!(judge(&status(429), true), Verdict::Retry);
-        assert_eq!(judge(&status(503), true), Verdict::Retry);
         assert_eq!(judge(&transport(true), true), Verdict::Retry);
         let connect_timeout = Error::new(ErrorKind::Timeout, "t").with_connect(true);
         assert_eq!(judge(&connect_timeout, true), Verdict::Retry);
-        for code in [408, 500, 502, 504] {
+        // 429 and 503 are the server's word, not a proof.
+        for code in [408, 429, 500, 502, 503, 504] {
             assert_eq!(
                 judge(&status(code), true),
                 Verdict::OutcomeUnknown,

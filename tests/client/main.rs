@@ -6,6 +6,7 @@
 
 mod construction;
 mod entries;
+mod exactly_once;
 mod faults;
 mod governance;
 mod hooks;

@@ -111,7 +111,7 @@ fn generated_client(server: &Server) -> (Client, Harness) {
 #[tokio::test]
 async fn success_passes_through_the_hook() {
     let server = Server::scripted([
-        Reply::status(503),
+        Reply::status(307).header("location", "/app/transactions?api-version=2026-02-23"),
         Reply::json(200, r#"{"collectionId":"subledger:0"}"#)
             .header("x-ms-ccf-transaction-id", "2.15"),
     ])
@@ -123,7 +123,7 @@ async fn success_passes_through_the_hook() {
     assert_eq!(
         server.request_count(),
         2,
-        "the pipeline retried the 503 inside the hook"
+        "the pipeline followed the redirect inside the hook"
     );
     assert!(
         server

@@ -134,7 +134,7 @@ async fn a_308_is_followed_for_patch_with_the_merge_patch_content_type() {
 
 #[tokio::test]
 async fn the_primary_is_forgotten_after_a_5xx() {
-    // The primary's second write fails with 503 (not processed, so retried).
+    // The primary's second write fails with 503 (an unknown outcome: not sent again).
     let (server, harness) = ledger_with_primary(|n| {
         if n == 1 {
             Reply::status(503)
@@ -146,8 +146,11 @@ async fn the_primary_is_forgotten_after_a_5xx() {
     let write_url = server.url_for_host(LEDGER, "/app/transactions");
     harness.post(&write_url, "{}").await.unwrap();
     assert!(harness.pipeline.primary().is_some());
+    let err = harness.post(&write_url, "{}").await.unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert_eq!(harness.pipeline.primary(), None);
+    // The next write asks the ledger's endpoint again, and is redirected anew.
     harness.post(&write_url, "{}").await.unwrap();
-    // The retry after the 503 asked the ledger's endpoint again, and was redirected anew.
     assert_eq!(hosts(&server), [LEDGER, PRIMARY, PRIMARY, LEDGER, PRIMARY]);
     assert!(harness.pipeline.primary().is_some());
 }

@@ -321,17 +321,44 @@ async fn a_circle_of_empty_pages_fails_in_bounded_time() {
 
 #[tokio::test(start_paused = true)]
 async fn items_reset_the_no_progress_count() {
-    // /a -> /a (empty) twice, then items with a link back to /a, forever: each round makes
-    // progress, so the pager goes on; stop after 50 items.
-    let (_log, pager) = pager(|_, n| {
+    // Every round of empty pages circles twice, then items move on to a fresh link: each
+    // round makes progress, so the pager goes on; stop after 20 items.
+    let (_log, pager) = pager(|request, n| {
+        let round = request
+            .next_link()
+            .and_then(|link| link.strip_prefix("/r")?.split('/').next()?.parse().ok())
+            .unwrap_or(0usize);
+        Ok(if n % 3 == 0 {
+            RawPage::ready(vec![n], Some(format!("/r{}/", round + 1)))
+        } else {
+            RawPage::ready(Vec::new(), Some(format!("/r{round}/")))
+        })
+    });
+    let items: Vec<usize> = pager.take(20).try_collect().await.unwrap();
+    assert_eq!(items.len(), 20);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_page_with_items_linking_back_ends_the_list_instead_of_repeating_it() {
+    // /a -> /a (empty) twice, then items with a link back to /a: following it would hand the
+    // same items out again, forever.
+    let (log, pager) = pager(|_, n| {
         Ok(if n % 3 == 0 {
             RawPage::ready(vec![n], link("/a"))
         } else {
             RawPage::ready(Vec::new(), link("/a"))
         })
     });
-    let items: Vec<usize> = pager.take(50).try_collect().await.unwrap();
-    assert_eq!(items.len(), 50);
+    let mut pager = pager;
+    assert_eq!(pager.next().await, Some(Ok(3)));
+    assert_eq!(
+        pager.next().await,
+        Some(Err(FakeError::Paging(PagingError::RepeatedLink {
+            link: "/a".into()
+        })))
+    );
+    assert_eq!(pager.next().await, None);
+    assert_eq!(log.count(), 3);
 }
 
 #[tokio::test(start_paused = true)]

@@ -131,12 +131,14 @@ async fn session(sandbox: &Sandbox, client: &ConfidentialLedgerClient, who: &str
         .await
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
+    // A read answered 503 is retried (a write would not be: its outcome would be unknown).
     sandbox.faults().inject(
-        "POST",
-        "/app/transactions",
+        "GET",
+        "/app/transactions/current",
         1,
         FaultAction::status(503).retry_after(Duration::ZERO),
     );
+    within(client.get_current_ledger_entry(None)).await.unwrap();
     sandbox.faults().inject(
         "POST",
         "/app/transactions",

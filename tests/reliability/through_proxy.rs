@@ -1,31 +1,48 @@
-//! 5,000 writes through a fault-injecting proxy, then the whole collection read back.
+//! 5,000 writes through a fault-injecting proxy, in each write mode, then the whole collection
+//! read back.
 //!
 //! The proxy (the `faultproxy` crate) terminates TLS with the sandbox's node identity, so the
 //! client, pinned to the service certificate, accepts it as the ledger. A seeded plan inflicts
-//! a fault on about a quarter of the write requests: a reset before the request is forwarded
-//! (the write never happens), a reset after the ledger answered (it happened, the answer is
-//! lost), `503`/`429` with and without `Retry-After`, and delays. 32 writes are in flight at a
-//! time, each with unique contents.
+//! a fault on about a quarter of the write requests (`POST`; reads pass untouched):
 //!
-//! The claims checked, after reading every entry back directly from the sandbox:
-//! - every write the client reported as successful is present exactly once, at the
-//!   transaction id the client reported;
-//! - every write reported as `OutcomeUnknown` is present at most once; those reset after the
-//!   ledger answered are all present and those reset before it are all absent;
-//! - no other outcome was reported, no entry is duplicated, and nothing else is present;
-//! - the client retried exactly the throttled/unavailable answers, once each (the proxy saw
-//!   `writes + injected statuses` requests), and never a write whose outcome it could not know.
+//! | fault | applied? | the client sees |
+//! |---|---|---|
+//! | reset before forwarding | no | a reset connection |
+//! | `503`/`429` (with and without `Retry-After`) without forwarding | no | the status |
+//! | reset after the ledger answered | yes | a reset connection |
+//! | `500`/`503`/`504` after forwarding | yes | the status |
+//! | the answer held, then the connection reset | yes | a timeout |
+//! | the body cut after the headers | yes | the status and the transaction id, then a cut body |
+//! | a delay, then forwarded | yes | the answer |
 //!
-//! The fault positions depend only on the seed, so the counts are the same on every run.
+//! 32 writes are in flight at a time, each with unique contents. After reading every entry
+//! back directly from the sandbox, each run prints its table (the client's outcome × how often
+//! the write is present) and checks:
+//!
+//! - **both modes**: every write the client acknowledged is present exactly once, at the
+//!   transaction id it reported (a cut body included: its id came in the headers); no write
+//!   is present twice; nothing else is present;
+//! - **default mode** ([`WriteMode::AtMostOnce`]): every other outcome is `OutcomeUnknown`, and
+//!   the proxy's account matches it fault by fault: the unknown outcomes that were applied are
+//!   exactly the writes forwarded and then lost (reset, error status, held), those not applied
+//!   exactly the writes never forwarded; the client never sent a write twice (requests =
+//!   writes);
+//! - **exactly-once mode** ([`WriteMode::ExactlyOnce`]): every write is acknowledged and
+//!   present exactly once (0 lost, 0 duplicated, 0 `OutcomeUnknown`); the proxy forwarded
+//!   exactly one `POST` per write: the client sent a write again only when the proxy had not
+//!   forwarded it.
+//!
+//! The fault positions depend only on the seed, so the fault counts are the same on every run.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, StaticTokenCredential};
+use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, StaticTokenCredential, WriteMode};
 use faultproxy::{
-    Fault, FaultPlan, FaultProxy, Limits, ProxyConfig, ProxyStats, RequestFilter, TlsIdentity,
+    Fault, FaultPlan, FaultProxy, Limits, Outcome as ProxyOutcome, ProxyConfig, ProxyStats,
+    RequestFilter, TlsIdentity,
 };
 use futures::TryStreamExt;
 
@@ -34,6 +51,10 @@ use crate::support::{admin, builder_at, sandbox, token_for, within, within_for};
 const SEED: u64 = 0x5eed_2026;
 const WRITES: usize = 5_000;
 const IN_FLIGHT: usize = 32;
+/// The client gives up on one attempt after this long...
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// ...so an answer held this long after forwarding is never seen.
+const HOLD: Duration = Duration::from_secs(3);
 
 /// What the client said about one write.
 #[derive(Debug)]
@@ -58,6 +79,11 @@ fn plan() -> FaultPlan {
         .with(0.02, Fault::unavailable().retry_after(Duration::ZERO))
         .with(0.02, Fault::unavailable())
         .with(0.02, Fault::throttled())
+        .with(0.01, Fault::status_after_forward(500))
+        .with(0.01, Fault::status_after_forward(503))
+        .with(0.01, Fault::status_after_forward(504))
+        .with(0.02, Fault::CutBody)
+        .with(0.005, Fault::HoldAfterForward(HOLD))
         .with(0.03, Fault::Delay(Duration::from_millis(10)))
         .with(0.02, Fault::Delay(Duration::from_millis(100)))
 }
@@ -67,7 +93,124 @@ fn contents(index: usize) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_never_lost() {
+async fn five_thousand_writes_through_faults_in_the_default_mode_are_never_duplicated() {
+    let run = run(WriteMode::AtMostOnce).await;
+    let (stats, posts) = (&run.stats, &run.posts);
+    run.assert_acknowledged_writes_are_present_once_and_nothing_else();
+    assert!(
+        run.failures.is_empty(),
+        "no outcome but success or unknown: {:#?}",
+        run.failures
+    );
+    // The proxy's account and the client's agree, fault by fault.
+    assert_eq!(
+        run.unknown_present,
+        posts.reset_after_response + posts.answered_instead + posts.held,
+        "{posts:?}"
+    );
+    assert_eq!(
+        run.unknown_absent,
+        posts.reset_before_forward + posts.injected,
+        "{posts:?}"
+    );
+    assert_eq!(
+        run.successes,
+        posts.answered + posts.cut,
+        "a cut body is a success with the id of its headers: {posts:?}"
+    );
+    // Every write was sent exactly once: nothing is retried on a status or after sending.
+    assert_eq!(posts.total, WRITES as u64, "{posts:?}");
+    assert_eq!(stats.requests, WRITES as u64, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_writes_through_faults_in_exactly_once_mode_each_land_exactly_once() {
+    let run = run(WriteMode::ExactlyOnce).await;
+    let posts = &run.posts;
+    run.assert_acknowledged_writes_are_present_once_and_nothing_else();
+    assert!(run.failures.is_empty(), "{:#?}", run.failures);
+    assert_eq!(
+        run.unknown_present + run.unknown_absent,
+        0,
+        "no OutcomeUnknown"
+    );
+    assert_eq!(run.successes, WRITES as u64, "every write acknowledged");
+    assert_eq!(run.found, WRITES, "every write present");
+    // One forwarded POST per write: a write went again only when it had not been forwarded.
+    assert_eq!(posts.forwarded(), WRITES as u64, "{posts:?}");
+    assert_eq!(
+        posts.total,
+        WRITES as u64 + posts.reset_before_forward + posts.injected,
+        "{posts:?}"
+    );
+}
+
+/// What happened to the write requests (`POST`), from the proxy's log.
+#[derive(Debug, Default)]
+struct Posts {
+    total: u64,
+    answered: u64,
+    cut: u64,
+    reset_after_response: u64,
+    answered_instead: u64,
+    held: u64,
+    reset_before_forward: u64,
+    injected: u64,
+    /// Injected statuses by (status, whether a non-zero `Retry-After` came with it).
+    by_status: BTreeMap<(u16, bool), u64>,
+}
+
+impl Posts {
+    fn from_proxy(proxy: &FaultProxy) -> Posts {
+        let mut posts = Posts::default();
+        for event in proxy.events().into_iter().filter(|e| e.method == "POST") {
+            posts.total += 1;
+            match event.outcome {
+                ProxyOutcome::Answered { .. } => posts.answered += 1,
+                ProxyOutcome::CutBody { .. } => posts.cut += 1,
+                ProxyOutcome::ResetAfterResponse { .. } => posts.reset_after_response += 1,
+                ProxyOutcome::AnsweredInstead { .. } => posts.answered_instead += 1,
+                ProxyOutcome::HeldThenReset { .. } => posts.held += 1,
+                ProxyOutcome::ResetBeforeForward => posts.reset_before_forward += 1,
+                ProxyOutcome::Injected { .. } => posts.injected += 1,
+                ProxyOutcome::UpstreamFailed | ProxyOutcome::ClientFailed => {}
+            }
+            if let Some(Fault::Status {
+                status,
+                retry_after,
+            }) = event.fault
+            {
+                *posts
+                    .by_status
+                    .entry((status, retry_after.is_some_and(|d| !d.is_zero())))
+                    .or_default() += 1;
+            }
+        }
+        posts
+    }
+
+    /// Writes that reached the ledger.
+    fn forwarded(&self) -> u64 {
+        self.answered + self.cut + self.reset_after_response + self.answered_instead + self.held
+    }
+}
+
+/// One run's results.
+struct Run {
+    mode: WriteMode,
+    outcomes: Vec<Outcome>,
+    found: usize,
+    found_by_contents: HashMap<String, Vec<String>>,
+    successes: u64,
+    unknown_present: u64,
+    unknown_absent: u64,
+    failures: Vec<String>,
+    stats: ProxyStats,
+    posts: Posts,
+    written_in: Duration,
+}
+
+async fn run(mode: WriteMode) -> Run {
     let started = Instant::now();
     let sandbox = sandbox().await;
     let node = sandbox.node_tls_identity();
@@ -89,11 +232,17 @@ async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_n
 
     let token = token_for(&sandbox, "proxy-writer", &["Contributor"]).await;
     let mut options = crate::support::fast_options();
-    // Enough retries that a write never runs out of them on injected statuses (the plan would
-    // need eleven in a row), with short backoffs; a Retry-After is honoured as sent.
+    // Reads (the exactly-once lookups) retry quickly; a write is never retried by the
+    // pipeline once sent.
     options.retry.max_retries = 10;
     options.retry.initial_delay = Duration::from_millis(2);
     options.retry.max_delay = Duration::from_millis(20);
+    options.request_timeout = Some(REQUEST_TIMEOUT);
+    options.write_mode = mode;
+    // Short settles for the test; a Retry-After (1 s here) is honoured.
+    options.exactly_once.settle_delay = Duration::from_millis(20);
+    options.exactly_once.max_settle_delay = Duration::from_secs(1);
+    options.call_timeout = Some(Duration::from_secs(60));
     let writer = within(
         builder_at(&sandbox, &proxy.endpoint())
             .credential(StaticTokenCredential::new(token))
@@ -130,6 +279,7 @@ async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_n
         .for_each(|joined| joined.expect("a writer task panicked"));
     let written_in = started.elapsed();
     let stats = proxy.stats();
+    let posts = Posts::from_proxy(&proxy);
 
     // Read everything back directly from the sandbox, once all of it is committed.
     let reader = admin(&sandbox).await;
@@ -145,169 +295,154 @@ async fn five_thousand_writes_through_faults_are_each_applied_at_most_once_and_n
     )
     .await
     .expect("the collection is listed");
-    let mut found: HashMap<String, Vec<String>> = HashMap::new();
+    let found = entries.len();
+    let mut found_by_contents: HashMap<String, Vec<String>> = HashMap::new();
     for entry in entries {
-        found
+        found_by_contents
             .entry(entry.contents)
             .or_default()
             .push(entry.transaction_id.to_string());
     }
+    let outcomes: Vec<Outcome> = std::mem::take(&mut *outcomes.lock().unwrap())
+        .into_iter()
+        .map(|o| o.expect("every write has an outcome"))
+        .collect();
+    let mut run = Run {
+        mode,
+        outcomes,
+        found,
+        found_by_contents,
+        successes: 0,
+        unknown_present: 0,
+        unknown_absent: 0,
+        failures: Vec::new(),
+        stats,
+        posts,
+        written_in,
+    };
+    run.count();
+    run.print();
+    run
+}
 
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    let mut successes = 0u64;
-    let mut unknown_present = 0u64;
-    let mut unknown_absent = 0u64;
-    let mut failures = Vec::new();
-    for (index, outcome) in outcomes.into_iter().enumerate() {
-        let key = contents(index);
-        let present = found.get(&key).map(Vec::as_slice).unwrap_or_default();
-        match outcome.expect("every write has an outcome") {
-            Outcome::Written(id) => {
-                successes += 1;
+impl Run {
+    fn present(&self, index: usize) -> &[String] {
+        self.found_by_contents
+            .get(&contents(index))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn count(&mut self) {
+        for index in 0..self.outcomes.len() {
+            let present = self.present(index).len();
+            match &self.outcomes[index] {
+                Outcome::Written(_) => self.successes += 1,
+                Outcome::Unknown if present == 0 => self.unknown_absent += 1,
+                Outcome::Unknown => self.unknown_present += 1,
+                Outcome::Failed(why) => self.failures.push(format!("write {index}: {why}")),
+            }
+        }
+    }
+
+    fn assert_acknowledged_writes_are_present_once_and_nothing_else(&self) {
+        for (index, outcome) in self.outcomes.iter().enumerate() {
+            let present = self.present(index);
+            assert!(
+                present.len() <= 1,
+                "write {index} applied twice: {present:?}"
+            );
+            if let Outcome::Written(id) = outcome {
                 assert_eq!(
                     present,
-                    std::slice::from_ref(&id),
+                    std::slice::from_ref(id),
                     "write {index}, acknowledged at {id}, must be present exactly once there"
                 );
             }
-            Outcome::Unknown => {
-                assert!(
-                    present.len() <= 1,
-                    "write {index} applied twice: {present:?}"
-                );
-                if present.is_empty() {
-                    unknown_absent += 1;
-                } else {
-                    unknown_present += 1;
-                }
-            }
-            Outcome::Failed(why) => failures.push(format!("write {index}: {why}")),
+        }
+        let expected: std::collections::HashSet<String> = (0..WRITES).map(contents).collect();
+        for (key, ids) in &self.found_by_contents {
+            assert!(expected.contains(key), "an entry nobody wrote: {key:?}");
+            assert_eq!(ids.len(), 1, "{key} is duplicated at {ids:?}");
+        }
+        let (stats, posts) = (&self.stats, &self.posts);
+        assert_eq!(stats.upstream_errors, 0, "{stats:?}");
+        assert_eq!(stats.client_errors, 0, "{stats:?}");
+        assert_eq!(stats.over_budget, 0, "{stats:?}");
+        // Every answered forward is an entry, and nothing else is.
+        assert_eq!(self.found as u64, posts.forwarded(), "{posts:?}");
+        // The plan did what it says: every kind of fault happened, many times over.
+        for (kind, count) in [
+            ("reset before forward", posts.reset_before_forward),
+            ("reset after response", posts.reset_after_response),
+            ("status", posts.injected),
+            ("status after forward", posts.answered_instead),
+            ("cut body", posts.cut),
+            ("held", posts.held),
+            ("delay", stats.delayed),
+        ] {
+            assert!(count >= 10, "only {count} faults of kind {kind}: {posts:?}");
+        }
+        for key in [(503, true), (429, true), (503, false), (429, false)] {
+            assert!(
+                posts.by_status.get(&key).copied().unwrap_or(0) > 0,
+                "{:?}",
+                posts.by_status
+            );
         }
     }
-    let by_status = injected_statuses(&proxy);
-    let report = Report {
-        by_status: by_status.clone(),
-        writes: WRITES,
-        successes,
-        unknown_present,
-        unknown_absent,
-        failures: failures.len(),
-        stats,
-        written_in,
-    };
-    report.print();
 
-    assert!(
-        failures.is_empty(),
-        "no outcome but success or unknown: {failures:#?}"
-    );
-    // Nothing else is in the collection, and nothing twice.
-    let expected: std::collections::HashSet<String> = (0..WRITES).map(contents).collect();
-    for (key, ids) in &found {
-        assert!(expected.contains(key), "an entry nobody wrote: {key:?}");
-        assert_eq!(ids.len(), 1, "{key} is duplicated at {ids:?}");
-    }
-    // The proxy's account and the client's agree: a reset after the answer is exactly an
-    // unknown outcome that was applied, a reset before forwarding one that was not, and every
-    // answered forward is an entry.
-    assert_eq!(stats.upstream_errors, 0, "{stats:?}");
-    assert_eq!(stats.client_errors, 0, "{stats:?}");
-    assert_eq!(stats.over_budget, 0, "{stats:?}");
-    assert_eq!(unknown_present, stats.reset_after_response, "{stats:?}");
-    assert_eq!(unknown_absent, stats.reset_before_forward, "{stats:?}");
-    assert_eq!(successes, stats.passed_through + stats.delayed, "{stats:?}");
-    assert_eq!(found.len() as u64, stats.forwarded, "{stats:?}");
-    // Every request was a write attempt: the writes, plus one retry per injected status and
-    // none after a reset.
-    assert_eq!(stats.requests, WRITES as u64 + stats.statuses, "{stats:?}");
-    // The plan did what it says: a good fraction of the requests suffered a fault of each kind.
-    assert!(stats.faults() * 5 >= stats.requests, "{stats:?}");
-    for (kind, count) in [
-        ("reset before forward", stats.reset_before_forward),
-        ("reset after response", stats.reset_after_response),
-        ("status", stats.statuses),
-        ("delay", stats.delayed),
-    ] {
-        assert!(count >= 50, "only {count} faults of kind {kind}: {stats:?}");
-    }
-    assert!(
-        by_status.get(&(503, true)).copied().unwrap_or(0) > 0
-            && by_status.get(&(429, true)).copied().unwrap_or(0) > 0
-            && by_status.get(&(503, false)).copied().unwrap_or(0) > 0
-            && by_status.get(&(429, false)).copied().unwrap_or(0) > 0,
-        "{by_status:?}"
-    );
-}
-
-/// Injected statuses by (status, whether a non-zero `Retry-After` came with it).
-fn injected_statuses(proxy: &FaultProxy) -> BTreeMap<(u16, bool), u64> {
-    let mut counts = BTreeMap::new();
-    for event in proxy.events() {
-        if let Some(Fault::Status {
-            status,
-            retry_after,
-        }) = event.fault
-        {
-            *counts
-                .entry((status, retry_after.is_some_and(|d| !d.is_zero())))
-                .or_default() += 1;
+    /// The table: the client's outcome × how often the write is present.
+    fn table(&self) -> String {
+        let mut rows: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+        for (index, outcome) in self.outcomes.iter().enumerate() {
+            let label = match outcome {
+                Outcome::Written(_) => "written (id returned)",
+                Outcome::Unknown => "OutcomeUnknown",
+                Outcome::Failed(_) => "other error",
+            };
+            let column = match self.present(index).len() {
+                1 => 0,
+                0 => 1,
+                _ => 2,
+            };
+            rows.entry(label).or_default()[column] += 1;
         }
-    }
-    counts
-}
-
-struct Report {
-    by_status: BTreeMap<(u16, bool), u64>,
-    writes: usize,
-    successes: u64,
-    unknown_present: u64,
-    unknown_absent: u64,
-    failures: usize,
-    stats: ProxyStats,
-    written_in: Duration,
-}
-
-impl Report {
-    /// `(503 with Retry-After 1 s: n, ...)`.
-    fn statuses(&self) -> String {
-        let parts: Vec<String> = self
-            .by_status
-            .iter()
-            .map(|((status, after), n)| {
-                let after = if *after {
-                    "Retry-After 1 s"
-                } else {
-                    "no or zero Retry-After"
-                };
-                format!("{status} {after}: {n}")
-            })
-            .collect();
-        format!("({})", parts.join(", "))
+        let mut table = String::from(
+            "  | client's outcome | present once | absent | present more than once |\n  |---|---|---|---|\n",
+        );
+        for (label, [once, absent, more]) in rows {
+            table.push_str(&format!("  | {label} | {once} | {absent} | {more} |\n"));
+        }
+        table
     }
 
     fn print(&self) {
-        let s = &self.stats;
+        let (s, p) = (&self.stats, &self.posts);
         println!(
-            "through the fault proxy (seed {SEED:#x}, {IN_FLIGHT} in flight): {} writes in {:.1} s\n\
-             \x20 succeeded {} | outcome unknown and present {} | outcome unknown and absent {} | other errors {}\n\
-             \x20 proxy: {} requests on {} connections, {} faults injected: reset before forward {}, \
-             reset after response {}, 503/429 {} {}, delays {}\n\
-             \x20 client retries {} (requests - writes)",
-            self.writes,
+            "through the fault proxy, {:?} (seed {SEED:#x}, {IN_FLIGHT} in flight): {} writes in {:.1} s\n\
+             {}\
+             \x20 write requests: {} ({} forwarded: answered {}, body cut {}, reset after response {}, \
+             error status after forward {}, held {}; not forwarded: reset before forward {}, \
+             503/429 {} {:?})\n\
+             \x20 all requests through the proxy: {} on {} connections ({:.3} per write)",
+            self.mode,
+            WRITES,
             self.written_in.as_secs_f64(),
-            self.successes,
-            self.unknown_present,
-            self.unknown_absent,
-            self.failures,
+            self.table(),
+            p.total,
+            p.forwarded(),
+            p.answered,
+            p.cut,
+            p.reset_after_response,
+            p.answered_instead,
+            p.held,
+            p.reset_before_forward,
+            p.injected,
+            p.by_status,
             s.requests,
             s.connections,
-            s.faults(),
-            s.reset_before_forward,
-            s.reset_after_response,
-            s.statuses,
-            self.statuses(),
-            s.delayed,
-            s.requests.saturating_sub(self.writes as u64),
+            s.requests as f64 / WRITES as f64,
         );
     }
 }

@@ -1,0 +1,108 @@
+//! Reading a success body: streamed, bounded, and rebuilt into a response the generated code
+//! can decode.
+//!
+//! - A `Content-Length` above the limit is refused before the body is read.
+//! - Otherwise the body is read chunk by chunk and refused as soon as it passes the limit; the
+//!   connection is dropped then, so the server's remaining bytes are never read.
+//! - A body that breaks off (connection cut, timeout) keeps the answer's status and
+//!   `x-ms-ccf-transaction-id` in the error: for a write, the id of a transaction that may have
+//!   been applied.
+
+use reqwest::ResponseBuilderExt;
+use reqwest::header::CONTENT_LENGTH;
+
+use crate::{Error, ErrorKind};
+
+/// Reads the body of `response` (a success answer) up to `max_bytes`, named `limit`, and
+/// returns the bytes with the response's head.
+pub(crate) async fn read(
+    mut response: reqwest::Response,
+    limit: &'static str,
+    max_bytes: u64,
+) -> Result<(http::response::Parts, Vec<u8>), Error> {
+    let status = response.status();
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = declared
+        && length > max_bytes
+    {
+        return Err(Error::response_too_large(
+            limit,
+            max_bytes,
+            format!("its Content-Length is {length} bytes"),
+        )
+        .with_answer_head(status, response.headers()));
+    }
+    // Never more than the limit up front, whatever the server declared.
+    let capacity = declared.unwrap_or(0).min(max_bytes).min(1024 * 1024);
+    let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let total = body.len() as u64 + chunk.len() as u64;
+                if total > max_bytes {
+                    return Err(Error::response_too_large(
+                        limit,
+                        max_bytes,
+                        format!("more than {max_bytes} bytes arrived"),
+                    )
+                    .with_answer_head(status, response.headers()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(err) => {
+                // reqwest reports a body that breaks off as a decoding failure; it is a
+                // transport failure (or a timeout) that happened after the answer began.
+                let kind = if err.is_timeout() {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Transport
+                };
+                let what = if err.is_timeout() {
+                    "the answer's body did not arrive in time"
+                } else {
+                    "the connection broke while the answer's body was read"
+                };
+                return Err(Error::new(
+                    kind,
+                    format!(
+                        "the ledger answered HTTP {status}, then {what} ({} bytes had arrived)",
+                        body.len()
+                    ),
+                )
+                .with_source(err)
+                .with_answer_head(status, response.headers()));
+            }
+        }
+    }
+    Ok((head_of(response), body))
+}
+
+/// The head of `response` (status, version, headers, extensions and URL), without its body.
+fn head_of(mut response: reqwest::Response) -> http::response::Parts {
+    let url = response.url().clone();
+    let version = response.version();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let extensions = std::mem::take(response.extensions_mut());
+    // The builder is the public way to set the URL reqwest reports for a response.
+    let mut parts = match http::Response::builder().url(url).body(()) {
+        Ok(response) => response.into_parts().0,
+        // Only a status or header given to the builder can fail it; none is.
+        Err(_) => http::Response::new(()).into_parts().0,
+    };
+    parts.status = status;
+    parts.version = version;
+    parts.headers = headers;
+    parts.extensions.extend(extensions);
+    parts
+}
+
+/// A response with `head` and the already-read `body`, for the generated code to decode.
+pub(crate) fn rebuild(head: http::response::Parts, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Response::from(http::Response::from_parts(head, reqwest::Body::from(body)))
+}
