@@ -694,7 +694,21 @@ impl Ledger {
             }
             (index, view)
         };
-        self.finish_rotation(index, view).await?;
+        if let Err(e) = self.finish_rotation(index, view).await {
+            // The rotation record was refused (not in the log): forget the new generation, or
+            // the node would sign with a key no record introduced. With an unknown outcome the
+            // generation stays; the rotation is finished at the next start if it is missing.
+            if matches!(e, SandboxError::Storage(_)) {
+                let mut st = self.write();
+                if st.identity.current().index == index {
+                    st.identity.generations.pop();
+                    if let Err(save) = st.identity.save(&self.dir) {
+                        tracing::error!("cannot undo the refused rotation: {save}");
+                    }
+                }
+            }
+            return Err(e);
+        }
         Ok(self.read().identity.current().clone())
     }
 
@@ -721,12 +735,24 @@ impl Ledger {
                     return Err(e);
                 }
             };
-            match self.sign_locked(&mut st)? {
-                Some((_, signed)) => signed,
-                None => rotated,
-            }
+            // The signer retries a signature that cannot be written now.
+            let signed = match self.sign_locked(&mut st) {
+                Ok(signed) => signed.map(|(_, done)| done),
+                Err(e) => {
+                    tracing::warn!("cannot sign the rotation yet: {e}");
+                    None
+                }
+            };
+            (rotated, signed)
         };
-        settle(last).await
+        // The rotation happened once its record is durable.
+        settle(last.0).await?;
+        if let Some(signed) = last.1
+            && let Err(e) = settle(signed).await
+        {
+            tracing::warn!("the signature after the rotation was not written: {e}");
+        }
+        Ok(())
     }
 
     /// Reissues certificates that are about to expire (same keys). Returns whether they changed.

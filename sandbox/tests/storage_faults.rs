@@ -167,6 +167,12 @@ async fn disk_full_under_concurrent_writers_loses_nothing_and_applies_nothing_re
         stats.records > stats.syncs,
         "no batch of several records formed: {stats:?}"
     );
+    println!(
+        "group commit: {} records in {} synced batches; {} simulated storage failures",
+        stats.records,
+        stats.syncs,
+        s.storage_faults().failed_operations()
+    );
     assert!(s.storage_faults().failed_operations() >= phases.len() as u64);
     s.shutdown().await;
 
@@ -289,4 +295,37 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+#[tokio::test]
+async fn a_rotation_refused_by_a_full_disk_leaves_the_identity_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    let service = s.service_certificate_pem();
+    s.storage_faults().set(Some(StorageFault::DiskFull));
+    match s.rotate_service_identity().await {
+        Err(SandboxError::Storage(_)) => {}
+        other => panic!("expected a refused rotation, got {other:?}"),
+    }
+    s.storage_faults().set(None);
+    assert_eq!(
+        s.service_certificate_pem(),
+        service,
+        "the refused rotation left no trace"
+    );
+    // The old identity still serves TLS and signs receipts.
+    let admin = Client::admin(&s);
+    let id = admin.write("after the refused rotation").await;
+    admin.wait_committed(&id).await;
+    support::verify::verify(&admin.receipt(&id).await, &service).unwrap();
+    // And a rotation on healthy storage works.
+    s.rotate_service_identity().await.unwrap();
+    assert_ne!(s.service_certificate_pem(), service);
+    let rotated = s.service_certificate_pem();
+    s.shutdown().await;
+    let s = Sandbox::start(options(dir.path())).await.unwrap();
+    assert_eq!(s.service_certificate_pem(), rotated);
+    let admin = Client::admin(&s);
+    support::verify::verify(&admin.receipt(&id).await, &rotated).unwrap();
+    s.shutdown().await;
 }
