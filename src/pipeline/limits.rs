@@ -99,6 +99,12 @@ impl ResponseLimits {
             BodyKind::Other => ("other_bytes", self.other_bytes),
         }
     }
+
+    /// How many bytes of an error answer are read ([`error_bytes`](Self::error_bytes), as a
+    /// length this platform can hold).
+    pub(crate) fn error_read_limit(&self) -> usize {
+        usize::try_from(self.error_bytes).unwrap_or(usize::MAX)
+    }
 }
 
 #[cfg(test)]

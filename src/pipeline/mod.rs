@@ -742,7 +742,8 @@ impl Shared {
                 if status == StatusCode::MOVED_PERMANENTLY {
                     let headers = response.headers().clone();
                     let mut response = response;
-                    let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+                    let limit = self.options.response_limits.error_read_limit();
+                    let body = read_bounded(&mut response, limit).await;
                     let err = Error::from_parts_at(status, &headers, &body, self.timer.now());
                     if err.kind() == &crate::ErrorKind::ApiVersionRedirect {
                         return Err(err);
@@ -791,8 +792,7 @@ impl Shared {
                 return Ok(body::rebuild(head, body));
             }
             let mut response = response;
-            let error_limit = usize::try_from(limits.error_bytes).unwrap_or(usize::MAX);
-            let body = read_bounded(&mut response, error_limit).await;
+            let body = read_bounded(&mut response, limits.error_read_limit()).await;
             logging::error_body(&body, bodies, max_body);
             let err = Error::from_parts_at(status, response.headers(), &body, self.timer.now());
             if status == StatusCode::FORBIDDEN {
