@@ -145,7 +145,11 @@ async fn main() -> common::Result {
             .body(r#"{"by": 5}"#)
             .send()
             .await?;
-        println!("PUT /app/counter: {} {}", bumped.status(), bumped.text().await?);
+        println!(
+            "PUT /app/counter: {} {}",
+            bumped.status(),
+            bumped.text().await?
+        );
         let read = raw.client().get(&url).send().await?;
         let status = read.status();
         let body = read.text().await?;

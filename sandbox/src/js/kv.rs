@@ -20,7 +20,8 @@ pub(crate) fn check_writes(writes: &KvWrites) -> Result<(), String> {
         if map.starts_with("public:ccf.") {
             return Err(format!("map {map} belongs to the service"));
         }
-        let hex_ok = |s: &str| s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit());
+        let hex_ok =
+            |s: &str| s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit());
         for (key, value) in entries {
             if !hex_ok(key) || value.as_deref().is_some_and(|v| !hex_ok(v)) {
                 return Err(format!("malformed write to map {map}"));
