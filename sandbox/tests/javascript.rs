@@ -36,7 +36,9 @@ async fn functions_run_with_arguments_and_answer_their_return_value() {
         "export function main(a, b) { return a + b + arguments.length }\n\
          export function shape(x) { return { got: x, n: Number(x) * 2 } }\n\
          export function nothing() {}\n\
-         export async function later(x) { return await Promise.resolve('later ' + x) }",
+         export async function later(x) { return await Promise.resolve('later ' + x) }\n\
+         export function sha(x) { const d = ccf.crypto.digest('SHA-256', ccf.strToBuf(x));\n\
+           return Array.from(new Uint8Array(d)).map(b => b.toString(16).padStart(2, '0')).join('') }",
     )
     .await;
     assert_eq!(
@@ -64,6 +66,16 @@ async fn functions_run_with_arguments_and_answer_their_return_value() {
         )
         .await["result"]["returnValue"],
         json!("later x")
+    );
+    // ccf.crypto.digest: SHA-256 of "abc".
+    assert_eq!(
+        execute(
+            &admin,
+            "calc",
+            json!({ "exportedFunctionName": "sha", "arguments": ["abc"] })
+        )
+        .await["result"]["returnValue"],
+        json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     );
     // Arguments are strings, as the API declares them.
     let bad = admin

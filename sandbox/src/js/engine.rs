@@ -190,6 +190,7 @@ fn in_context<'js>(ctx: &Ctx<'js>, run: &Run) -> rquickjs::Result<Finished> {
     let globals = ctx.globals();
     globals.set("__kvSnapshot", run.kv_snapshot.as_str())?;
     globals.set("__kvWritable", run.writable)?;
+    globals.set("__sha256Hex", Function::new(ctx.clone(), sha256_hex)?)?;
     ctx.eval::<(), _>(PRELUDE)?;
     // Taken before user code runs, so that a script cannot replace them.
     let kv_writes: Function = globals.get("__kvWrites")?;
@@ -201,6 +202,7 @@ fn in_context<'js>(ctx: &Ctx<'js>, run: &Run) -> rquickjs::Result<Finished> {
         "__encodeResponse",
         "__kvSnapshot",
         "__kvWritable",
+        "__sha256Hex",
     ] {
         globals.remove(name)?;
     }
@@ -245,6 +247,13 @@ fn in_context<'js>(ctx: &Ctx<'js>, run: &Run) -> rquickjs::Result<Finished> {
         rquickjs::Exception::throw_message(ctx, &format!("unreadable key-value writes: {e}"))
     })?;
     Ok(Finished { value, writes })
+}
+
+/// SHA-256 of hex-encoded bytes, hex-encoded: the host side of `ccf.crypto.digest` (the
+/// prelude only ever passes the hex it made; anything else digests nothing).
+fn sha256_hex(data: String) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(hex::decode(data).unwrap_or_default()))
 }
 
 /// The failure behind a QuickJS error: the deadline, or the pending exception.

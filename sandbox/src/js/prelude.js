@@ -91,6 +91,13 @@
     },
     set() { throw new TypeError("ccf.kv is read-only"); },
   });
+  const sha256Hex = globalThis.__sha256Hex;
+  function digest(algorithm, data) {
+    if (algorithm !== "SHA-256") {
+      throw new TypeError("Unsupported digest algorithm " + algorithm + "; use SHA-256");
+    }
+    return bufOfHex(sha256Hex(hexOf(data)));
+  }
   function jsonCompatibleToBuf(v) { return strToBuf(JSON.stringify(v)); }
   function bufToJsonCompatible(b) { return JSON.parse(bufToStr(b)); }
   globalThis.ccf = Object.freeze({
@@ -99,7 +106,7 @@
     bufToStr,
     jsonCompatibleToBuf,
     bufToJsonCompatible,
-    typedKv: undefined,
+    crypto: Object.freeze({ digest }),
   });
   // Host side: the writes made, as {map: {keyHex: valueHex | null}}.
   globalThis.__kvWrites = function () { return JSON.stringify(touched); };
