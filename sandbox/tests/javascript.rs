@@ -273,6 +273,16 @@ fn items_bundle() -> Value {
             ccf.kv["items"].forEach((v, k) => { n += 1; });
             return { body: { n } };
         }
+        export function bump() {
+            const m = ccf.kv["counter"], k = ccf.strToBuf("n");
+            const n = m.has(k) ? ccf.bufToJsonCompatible(m.get(k)) + 1 : 1;
+            m.set(k, ccf.jsonCompatibleToBuf(n));
+            return { body: { n } };
+        }
+        export function writeThenThrow() {
+            ccf.kv["items"].set(ccf.strToBuf("never"), ccf.strToBuf("x"));
+            throw new Error("after the write");
+        }
         export function thrower() { throw new Error("endpoint failed"); }
         export function spin() { for (;;) {} }
         export function hello() { return { body: "hello, anyone" }; }
@@ -298,6 +308,8 @@ fn items_bundle() -> Value {
             },
             "/kv-sneaky": { "post": route("sneakyWrite", "readonly") },
             "/kv-count": { "get": route("count", "readonly") },
+            "/kv-bump": { "post": route("bump", "readwrite") },
+            "/kv-throw": { "post": route("writeThenThrow", "readwrite") },
             "/fails": { "get": route("thrower", "readonly"), "post": route("spin", "readonly") },
             "/public": { "get": {
                 "js_module": "items.js", "js_function": "hello", "mode": "readonly",
@@ -423,10 +435,27 @@ async fn key_value_writes_are_durable_and_readonly_endpoints_refuse_them() {
         (sneaky.status, sneaky.code()),
         (StatusCode::INTERNAL_SERVER_ERROR, "InternalError")
     );
+    // A readwrite script that throws after writing writes nothing.
+    let thrown = call(&admin, Method::POST, "/app/kv-throw", None).await;
+    assert_eq!(thrown.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         call(&admin, Method::GET, "/app/kv-count", None).await.body,
         json!({ "n": 1 })
     );
+    // Concurrent read-modify-writes lose no update: a script whose snapshot was overtaken
+    // runs again (five callers can overtake one another at most four times, within the five
+    // attempts, whatever the interleaving).
+    let bump = || call(&admin, Method::POST, "/app/kv-bump", None);
+    let (a, b, c, d, e) = tokio::join!(bump(), bump(), bump(), bump(), bump());
+    let mut seen: Vec<i64> = [a, b, c, d, e]
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            r.body["n"].as_i64().unwrap()
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
     let last = admin.write("after kv").await;
     admin.wait_committed(&last).await;
     s.shutdown().await;

@@ -97,7 +97,7 @@ pub(crate) async fn run_with_kv(
         StatusCode::SERVICE_UNAVAILABLE,
         "TransactionConflict",
         format!(
-            "The script's writes conflicted with other writes {CONFLICT_ATTEMPTS} times; retry later"
+            "The script's writes conflicted with other writes in each of {CONFLICT_ATTEMPTS} attempts; retry later"
         ),
     ))
 }
