@@ -208,7 +208,9 @@ pub(super) async fn execute_function(
     let call = Call::Function {
         arguments: input.arguments,
     };
-    let outcome = run_with_kv(&app, false, |kv_snapshot| Run {
+    // Standalone functions read and write the ledger's application tables (the service's
+    // documentation of simple user-defined functions).
+    let outcome = run_with_kv(&app, true, |kv_snapshot| Run {
         script: script.clone(),
         call: call.clone(),
         kv_snapshot,
@@ -216,8 +218,10 @@ pub(super) async fn execute_function(
         limits: limits.clone(),
     })
     .await?;
+    let mut txid = None;
     let body = match outcome {
-        Ok((finished, _)) => {
+        Ok((finished, written)) => {
+            txid = written;
             let mut result = Map::new();
             if let Some(v) = finished.value {
                 result.insert("returnValue".into(), Value::String(v));
@@ -238,7 +242,11 @@ pub(super) async fn execute_function(
             json!({ "status": "Failed", "error": { "message": message } })
         }
     };
-    Ok(json(StatusCode::OK, &body))
+    let response = json(StatusCode::OK, &body);
+    Ok(match txid {
+        Some(id) => with_txid(response, id),
+        None => response,
+    })
 }
 
 fn empty_bundle() -> Value {
