@@ -157,6 +157,11 @@ pub(crate) struct Governance {
     pub(crate) runtime_options: Value,
     pub(crate) member_certificate: String,
     pub(crate) constitution: String,
+    /// The key-value maps written by user-defined endpoints.
+    pub(crate) kv: crate::js::kv::KvMaps,
+    /// Counts the key-value writes, so that a script's writes are applied only over the
+    /// snapshot it ran on.
+    pub(crate) kv_version: u64,
 }
 
 struct State {
@@ -374,6 +379,10 @@ impl State {
             }
             GovOp::SetEndpoints { bundle } => g.endpoints = Some(bundle),
             GovOp::SetRuntimeOptions { options } => g.runtime_options = options,
+            GovOp::KvWrite { writes } => {
+                crate::js::kv::apply(&mut g.kv, &writes);
+                g.kv_version += 1;
+            }
             GovOp::RotateIdentity { generation, .. } => {
                 if self.identity.generation(generation).is_none() {
                     return Err(format!(

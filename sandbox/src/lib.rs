@@ -42,6 +42,7 @@ mod error;
 mod faults;
 mod fsutil;
 mod identity;
+mod js;
 mod ledger;
 mod merkle;
 mod options;

@@ -719,7 +719,7 @@ async fn governance_reads_and_identity_endpoint() {
 }
 
 #[tokio::test]
-async fn programmability_is_stored_and_javascript_answers_501() {
+async fn programmability_is_stored_and_functions_run() {
     let s = sandbox().await;
     let admin = Client::admin(&s);
     let code = "export function main() { return true }";
@@ -754,8 +754,11 @@ async fn programmability_is_stored_and_javascript_answers_501() {
         )
         .await;
     assert_eq!(
-        (exec.status, exec.code()),
-        (StatusCode::NOT_IMPLEMENTED, "JavaScriptNotSupported")
+        (exec.status, exec.body),
+        (
+            StatusCode::OK,
+            json!({ "status": "Succeeded", "result": { "returnValue": "true" } })
+        )
     );
     let hooks = admin
         .post(
@@ -793,13 +796,21 @@ async fn programmability_is_stored_and_javascript_answers_501() {
         (put.status, put.body.clone()),
         (StatusCode::CREATED, Value::Null)
     );
-    assert_eq!(admin.get("/app/userDefinedEndpoints").await.body, bundle);
+    // The service answers the methods in upper case.
+    let mut stored = bundle.clone();
+    stored["metadata"]["endpoints"]["/content"] =
+        json!({ "GET": bundle["metadata"]["endpoints"]["/content"]["get"] });
+    assert_eq!(admin.get("/app/userDefinedEndpoints").await.body, stored);
     let module = admin
         .get("/app/userDefinedEndpoints/modules?module_name=test.js")
         .await;
     assert_eq!(module.body, bundle["modules"][0]);
+    // The route names no js_module: the call fails as a broken script does.
     let call = admin.get("/app/content").await;
-    assert_eq!(call.code(), "JavaScriptNotSupported");
+    assert_eq!(
+        (call.status, call.code()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "InternalError")
+    );
     assert_eq!(
         admin
             .put("/app/userDefinedEndpoints", json!({ "modules": [] }))

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use confidential_ledger::models::{
-    Bundle, JsRuntimeOptions, Metadata, ModuleDef, UserDefinedFunctionHook,
+    Bundle, ExecutionStatus, JsRuntimeOptions, Metadata, ModuleDef, UserDefinedFunctionHook,
 };
 use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, ExecuteUserDefinedFunctionOptions};
 use futures::TryStreamExt;
@@ -94,17 +94,32 @@ async fn functions_are_stored_listed_run_and_deleted() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id.as_deref(), Some("greet"));
 
-    // The sandbox stores functions but does not run JavaScript: the request reaches it and is
-    // answered with its 501, which the client reports with the ledger's code.
+    // The sandbox runs the function in its JavaScript engine.
     let options = ExecuteUserDefinedFunctionOptions::new().arguments(["alice"]);
-    let err = within(client.execute_user_defined_function("greet", Some(options)))
+    let run = within(client.execute_user_defined_function("greet", Some(options)))
         .await
-        .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(501), "{err}");
-    assert_eq!(err.error_code(), Some("JavaScriptNotSupported"));
-    assert_eq!(err.operation(), Some("execute_user_defined_function"));
+        .unwrap();
+    assert_eq!(run.status, ExecutionStatus::Succeeded);
+    assert_eq!(run.return_value.as_deref(), Some("hi alice"));
+    assert_eq!(run.error_message, None);
+    // A function that throws is a failed run, not an error of the call.
+    within(client.create_user_defined_function(
+        "boom",
+        "export function main() { throw new Error('no'); }",
+        None,
+    ))
+    .await
+    .unwrap();
+    let failed = within(client.execute_user_defined_function("boom", None))
+        .await
+        .unwrap();
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert_eq!(
+        failed.error_message.as_deref(),
+        Some("Exception thrown while executing.")
+    );
 
-    // Entries written with hooks carry them to the ledger (which would run them).
+    // Entries written with hooks carry them to the ledger (the sandbox does not run hooks).
     let hook = UserDefinedFunctionHook {
         function_id: "greet".into(),
         properties: None,

@@ -52,13 +52,13 @@ impl ApiError {
         ApiError::not_found("InvalidTransactionId", message)
     }
 
-    /// JavaScript execution, which the sandbox does not do.
+    /// JavaScript the sandbox does not run (entry hooks).
     pub(crate) fn javascript(what: &str) -> Self {
         ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
             "JavaScriptNotSupported",
             format!(
-                "{what}: the sandbox stores user-defined functions and endpoints but does not execute JavaScript"
+                "{what}: the sandbox runs user-defined functions and endpoints, but not hooks around ledger writes"
             ),
         )
     }

@@ -5,8 +5,10 @@ mod collections;
 pub(crate) mod error;
 mod governance;
 pub(crate) mod identity;
+mod javascript;
 mod programmability;
 mod transactions;
+mod user_endpoints;
 mod users;
 
 use std::collections::HashMap;
@@ -214,6 +216,8 @@ impl App {
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     pub(crate) user_id: String,
+    /// Whether the caller presented a bearer token (else a client certificate).
+    pub(crate) by_token: bool,
     method: Method,
     path: String,
 }
@@ -237,6 +241,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
+        let by_token = parts.headers.contains_key(header::AUTHORIZATION);
         let user_id = match parts.headers.get(header::AUTHORIZATION) {
             Some(value) => {
                 let value = value
@@ -264,6 +269,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         };
         Ok(Caller {
             user_id,
+            by_token,
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
         })
@@ -529,13 +535,24 @@ async fn transaction_id_header(
 /// `401`, and with credentials of a principal that is not a ledger user the same `403`.
 async fn require_user(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    // A user-defined endpoint whose `authn_policies` include `no_auth` is open to anyone.
+    let open = |parts: &Parts| {
+        matches!(
+            user_endpoints::lookup(&app, &parts.method, parts.uri.path()),
+            user_endpoints::Lookup::Found(m) if m.allows_anonymous()
+        )
+    };
     let caller = match Caller::from_request_parts(&mut parts, &app).await {
         Ok(c) => c,
+        Err(_) if open(&parts) => return next.run(Request::from_parts(parts, body)).await,
         Err(e) => return e.into_response(),
     };
     let is_user = app
         .ledger
         .with_governance(|g| g.users.contains_key(&caller.user_id));
+    if !is_user && open(&parts) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     if !is_user {
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -647,8 +664,12 @@ async fn inject_faults(State(app): State<Arc<App>>, request: Request, next: Next
 
 async fn unknown_path(State(app): State<Arc<App>>, request: Request) -> Response {
     let path = request.uri().path().to_string();
-    if programmability::is_user_endpoint(&app, &path) {
-        return ApiError::javascript(&format!("{} {path}", request.method())).into_response();
+    match user_endpoints::lookup(&app, request.method(), &path) {
+        user_endpoints::Lookup::Found(matched) => {
+            return user_endpoints::serve(app, matched, request).await;
+        }
+        user_endpoints::Lookup::NoMethod => return method_not_allowed(request).await,
+        user_endpoints::Lookup::NoRoute => {}
     }
     ApiError::not_found("ResourceNotFound", format!("Unknown path: {path}.")).into_response()
 }

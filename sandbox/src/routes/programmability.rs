@@ -1,6 +1,6 @@
 //! Programmability: user-defined functions, the user-defined endpoints bundle and the
-//! JavaScript runtime options. They are stored like a real ledger stores them; executing
-//! JavaScript answers `501 JavaScriptNotSupported`.
+//! JavaScript runtime options, stored like a real ledger stores them; `:execute` runs a
+//! function in the embedded engine.
 
 use std::sync::Arc;
 
@@ -11,10 +11,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::javascript::{log_failure, run_with_kv, runtime_options};
 use super::{
-    ApiError, App, Caller, PathParam, QueryMap, json, json_body, page, validate_name, with_txid,
+    ApiError, App, Caller, PathParam, QueryMap, json, json_body, page, read_body, validate_name,
+    with_txid,
 };
 use crate::access::Action;
+use crate::js::engine::{Call, Failure, Run, Script};
+use crate::js::limits::Limits;
 use crate::ledger::default_runtime_options;
 use crate::storage::record::GovOp;
 
@@ -136,11 +140,25 @@ pub(super) async fn delete_function(
     Ok(with_txid(StatusCode::NO_CONTENT.into_response(), txid))
 }
 
-/// `POST /app/userDefinedFunctions/{functionId}:execute`
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExecuteIn {
+    #[serde(default)]
+    arguments: Vec<String>,
+    exported_function_name: Option<String>,
+    runtime_options: Option<Value>,
+}
+
+/// `POST /app/userDefinedFunctions/{functionId}:execute`: runs the function's exported
+/// function (`main` unless `exportedFunctionName` says otherwise) with the string
+/// `arguments`, under the ledger's runtime options overridden by the call's own. Answers
+/// `200` with `status` `Succeeded` and `result.returnValue`, or `Failed` and `error.message`.
 pub(super) async fn execute_function(
     State(app): State<Arc<App>>,
     caller: Caller,
     PathParam(target): PathParam,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let Some(id) = target.strip_suffix(":execute") else {
         return Err(ApiError::new(
@@ -152,12 +170,83 @@ pub(super) async fn execute_function(
         ));
     };
     app.authorize(&caller, Action::Execute)?;
-    if !app.ledger.with_governance(|g| g.functions.contains_key(id)) {
+    let Some(code) = app.ledger.with_governance(|g| g.functions.get(id).cloned()) else {
         return Err(function_not_found(id));
+    };
+    let bytes = read_body(body, app.options.max_body_bytes).await?;
+    let input: ExecuteIn = if bytes.iter().all(u8::is_ascii_whitespace) {
+        ExecuteIn::default()
+    } else {
+        if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            if ct.split(';').next().unwrap_or("").trim() != "application/json" {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "UnsupportedContentType",
+                    format!("Content type '{ct}' is not supported; send application/json"),
+                ));
+            }
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::invalid_input(format!("Invalid request body: {e}")))?
+    };
+    if let Some(o) = &input.runtime_options
+        && !o.is_object()
+    {
+        return Err(ApiError::invalid_input("runtimeOptions must be an object"));
     }
-    Err(ApiError::javascript(&format!(
-        "Executing user-defined function {id}"
-    )))
+    let limits = Limits::from_options(&runtime_options(&app), input.runtime_options.as_ref());
+    let module = format!("{}.js", id.replace('/', "_"));
+    let script = Script {
+        modules: [(module.clone(), code)].into_iter().collect(),
+        entry: module,
+        function: input
+            .exported_function_name
+            .clone()
+            .unwrap_or_else(|| "main".into()),
+    };
+    let call = Call::Function {
+        arguments: input.arguments,
+    };
+    // Standalone functions read and write the ledger's application tables (the service's
+    // documentation of simple user-defined functions).
+    let outcome = run_with_kv(&app, true, |kv_snapshot| Run {
+        script: script.clone(),
+        call: call.clone(),
+        kv_snapshot,
+        writable: false,
+        limits: limits.clone(),
+    })
+    .await?;
+    let mut txid = None;
+    let body = match outcome {
+        Ok((finished, written)) => {
+            txid = written;
+            let mut result = Map::new();
+            if let Some(v) = finished.value {
+                result.insert("returnValue".into(), Value::String(v));
+            }
+            json!({ "status": "Succeeded", "result": result })
+        }
+        Err(Failure::Host(why)) => return Err(ApiError::internal(why)),
+        Err(failure) => {
+            log_failure(&failure, &limits);
+            let message = match (&failure, limits.return_exception_details) {
+                (Failure::Exception { message, trace }, true) => match trace {
+                    Some(t) => format!("{message}\n{t}"),
+                    None => message.clone(),
+                },
+                (Failure::Exception { .. }, false) => "Exception thrown while executing.".into(),
+                (f, _) => f.to_string(),
+            };
+            json!({ "status": "Failed", "error": { "message": message } })
+        }
+    };
+    let response = json(StatusCode::OK, &body);
+    Ok(match txid {
+        Some(id) => with_txid(response, id),
+        None => response,
+    })
 }
 
 fn empty_bundle() -> Value {
@@ -208,6 +297,23 @@ fn check_bundle(bundle: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Stores each route's methods in upper case, as the service answers them (`get` -> `GET`).
+fn uppercase_methods(bundle: &mut Value) {
+    if let Some(endpoints) = bundle
+        .pointer_mut("/metadata/endpoints")
+        .and_then(Value::as_object_mut)
+    {
+        for methods in endpoints.values_mut() {
+            if let Some(m) = methods.as_object_mut() {
+                *m = std::mem::take(m)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_uppercase(), v))
+                    .collect();
+            }
+        }
+    }
+}
+
 /// `PUT /app/userDefinedEndpoints`: 201, no body.
 pub(super) async fn put_endpoints(
     State(app): State<Arc<App>>,
@@ -216,8 +322,9 @@ pub(super) async fn put_endpoints(
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::ProgrammabilityWrite)?;
-    let bundle: Value = json_body(&app, &headers, body).await?;
+    let mut bundle: Value = json_body(&app, &headers, body).await?;
     check_bundle(&bundle)?;
+    uppercase_methods(&mut bundle);
     let txid = app
         .ledger
         .govern(|_| Ok::<_, ApiError>(GovOp::SetEndpoints { bundle }))
@@ -332,18 +439,4 @@ pub(super) async fn patch_runtime_options(
         .await??;
     let options = app.ledger.with_governance(|g| g.runtime_options.clone());
     Ok(with_txid(json(StatusCode::OK, &options), txid))
-}
-
-/// Whether `path` is served by the user-defined endpoints bundle (at `/app<path>`).
-pub(super) fn is_user_endpoint(app: &App, path: &str) -> bool {
-    let Some(relative) = path.strip_prefix("/app") else {
-        return false;
-    };
-    app.ledger.with_governance(|g| {
-        g.endpoints
-            .as_ref()
-            .and_then(|b| b.pointer("/metadata/endpoints"))
-            .and_then(Value::as_object)
-            .is_some_and(|e| e.contains_key(relative) || e.contains_key(path))
-    })
 }

@@ -78,6 +78,9 @@ pub(crate) enum GovOp {
     SetEndpoints { bundle: serde_json::Value },
     /// Replaces the JavaScript runtime options.
     SetRuntimeOptions { options: serde_json::Value },
+    /// The key-value writes of a readwrite user-defined endpoint: map -> key (hex) -> value
+    /// (hex), `None` deleting the key.
+    KvWrite { writes: crate::js::kv::KvWrites },
     /// A new service identity takes over.
     #[serde(rename_all = "camelCase")]
     RotateIdentity {
