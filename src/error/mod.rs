@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 pub use carrier::CARRIER_STATUS;
 pub use snippet::MAX_SNIPPET_CHARS;
 
-pub(crate) use mapping::read_bounded;
+pub(crate) use mapping::{MAX_ERROR_BODY_BYTES, read_bounded};
 pub(crate) use snippet::{excerpt, redact};
 
 use crate::TransactionId;
@@ -174,6 +174,13 @@ pub enum ErrorKind {
     /// The ledger reports the transaction as `Invalid`: it was rolled back (or never existed
     /// in the ledger's history) and will never commit. Write it again if it still matters.
     TransactionInvalid,
+    /// `503` with code `TransactionRolledBack` (2026-07-31-preview, a write made with
+    /// `waitForCommit`): the write was rolled back before it could commit, so it was **not
+    /// applied** and is not in the ledger. Writing it again is safe; in
+    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce) the client does that itself
+    /// (same marker, within the call's deadline). The rolled-back transaction id, when the
+    /// ledger sent one, is [`Error::transaction_id`] (its status is `Invalid`).
+    TransactionRolledBack,
     /// A response body was larger than the client reads: it was refused as soon as its
     /// `Content-Length`, or the bytes that had arrived, passed the limit (see
     /// [`ResponseLimits`](crate::pipeline::ResponseLimits)). The status and transaction id of
@@ -587,6 +594,11 @@ impl Inner {
                 write!(f, "the receipt does not verify: {}", self.detail())
             }
             ErrorKind::TransactionInvalid => write!(f, "{}", self.detail()),
+            ErrorKind::TransactionRolledBack => {
+                f.write_str("the write was rolled back before it could commit")?;
+                answer(f)?;
+                f.write_str("; it was not applied and can be written again")
+            }
             ErrorKind::ResponseTooLarge { limit, max_bytes } => {
                 write!(
                     f,

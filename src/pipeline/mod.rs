@@ -111,7 +111,7 @@ pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
-use crate::error::{read_bounded, redact};
+use crate::error::{MAX_ERROR_BODY_BYTES, read_bounded, redact};
 use crate::generated::{identity, ledger};
 use crate::operation_facts::find;
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
