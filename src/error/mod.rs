@@ -142,7 +142,9 @@ pub enum ErrorKind {
     /// A write (a non-idempotent `POST`) failed after the request may have reached the ledger:
     /// it may or may not have been applied. It was not retried, because that could apply it
     /// twice. This covers a connection lost or a timeout after sending, and every error status
-    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (the
+    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (but a `503
+    /// TransactionRolledBack` proves the write was not applied:
+    /// [`TransactionRolledBack`](ErrorKind::TransactionRolledBack)) (the
     /// [`status`](Error::status) and any [`retry_after`](Error::retry_after) are kept). Check by
     /// reading (for example `get_transaction_status`, `get_current_ledger_entry` or
     /// `list_ledger_entries`) before writing again, or write in
