@@ -107,8 +107,8 @@ pub use client::{
     GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions, GetUserOptions,
     GetVerifiedReceiptOptions, HttpConfigurer, ListCollectionsOptions,
     ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
-    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, ProxyOptions,
-    TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
+    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, PREVIEW_API_VERSION,
+    ProxyOptions, TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
     UpdateUserDefinedRoleOptions, VerifiedReceipt, WaitForCommitOptions, WriteMode, is_marker,
 };
 #[cfg(feature = "azure-identity")]

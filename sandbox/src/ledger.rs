@@ -102,6 +102,8 @@ pub(crate) enum LookupError {
 pub(crate) enum TxState {
     Pending,
     Committed,
+    /// Rolled back before its commit (see [`Ledger::roll_back_next`]).
+    Invalid,
 }
 
 /// An entry as read back.
@@ -409,6 +411,11 @@ pub(crate) struct Ledger {
     pub(crate) sign_requested: Notify,
     /// Set when the in-memory state could not be rebuilt after a storage failure.
     poisoned: std::sync::Mutex<Option<String>>,
+    /// How many of the next entry writes are to be rolled back before their commit.
+    rollbacks_armed: std::sync::atomic::AtomicU32,
+    /// The transactions rolled back that way (kept in memory: after a restart they are
+    /// unknown ids).
+    rolled_back: std::sync::Mutex<std::collections::HashSet<TransactionId>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -470,6 +477,8 @@ impl Ledger {
             signature_every,
             sign_requested: Notify::new(),
             poisoned: std::sync::Mutex::new(None),
+            rollbacks_armed: std::sync::atomic::AtomicU32::new(0),
+            rolled_back: std::sync::Mutex::new(std::collections::HashSet::new()),
         });
 
         if created {
@@ -826,8 +835,55 @@ impl Ledger {
         Ok(id.seqno)
     }
 
+    /// Arms the rollback switch: the next `writes` entry writes are rolled back before their
+    /// commit (added to what is already armed).
+    pub(crate) fn arm_rollbacks(&self, writes: u32) {
+        let _ = self.rollbacks_armed.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| Some(n.saturating_add(writes)),
+        );
+    }
+
+    /// Takes one armed rollback, if any.
+    pub(crate) fn take_rollback(&self) -> bool {
+        self.rollbacks_armed
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
+    }
+
+    /// Rolls back the write that would come next, as CCF does when an election happens before
+    /// its commit: it gets the next transaction id, is never stored, and the ledger moves to a
+    /// new view, so the next write reuses the sequence number under the new view. The id's
+    /// status is then `Invalid`.
+    pub(crate) fn roll_back_next(&self) -> Result<TransactionId, SandboxError> {
+        let mut st = self.write();
+        self.ensure_writable_locked(&mut st)?;
+        let seqno = st.last_seqno() + 1;
+        let id = TransactionId::new(st.view(), seqno);
+        let view = st.view() + 1;
+        st.views.push((view, seqno));
+        self.rolled_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
+        Ok(id)
+    }
+
     /// Commit state of a transaction.
     pub(crate) fn status(&self, id: TransactionId) -> Result<TxState, LookupError> {
+        if self
+            .rolled_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
+        {
+            return Ok(TxState::Invalid);
+        }
         let durable = self.durable_seqno();
         let st = self.read();
         let seqno = self.validate(&st, durable, id)?;

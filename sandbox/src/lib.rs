@@ -522,6 +522,25 @@ impl Sandbox {
             .await
     }
 
+    /// The rollback switch: the next `writes` entry writes (`POST /app/transactions`) are
+    /// rolled back before their commit, as after an election. Each gets a transaction id, is
+    /// never stored (absent from reads, lists and receipts) and its status is `Invalid`; the
+    /// ledger moves to a new view. A write made with `waitForCommit=true`
+    /// (2026-07-31-preview) is answered `503` with code `TransactionRolledBack`, one without
+    /// it `200` as usual. Armed rollbacks add up; rolled-back ids are forgotten on restart.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: confidential_ledger_sandbox::Sandbox) {
+    /// sandbox.roll_back_next_writes(1);
+    /// // the next write is rolled back
+    /// # }
+    /// ```
+    pub fn roll_back_next_writes(&self, writes: u32) {
+        self.app.ledger.arm_rollbacks(writes);
+    }
+
     /// Rotates the service identity: a new service key and certificate, a new node
     /// certificate, a new view. Receipts signed under older identities stay verifiable
     /// through their `serviceEndorsements`.

@@ -223,6 +223,21 @@ impl ConfidentialLedgerClient {
         self.call(move |c| async move { c.create_ledger_entry(contents, options).await })
     }
 
+    /// Appends an entry and returns it committed, with its receipt; see
+    /// [`crate::ConfidentialLedgerClient::create_ledger_entry_committed`].
+    ///
+    /// # Errors
+    ///
+    /// As for the async method.
+    pub fn create_ledger_entry_committed(
+        &self,
+        contents: impl Into<String>,
+        options: Option<CreateLedgerEntryOptions>,
+    ) -> Result<crate::models::CommittedWrite, Error> {
+        let contents = contents.into();
+        self.call(move |c| async move { c.create_ledger_entry_committed(contents, options).await })
+    }
+
     /// Appends an entry and waits for its commit; see
     /// [`crate::ConfidentialLedgerClient::create_ledger_entry_and_wait`].
     ///

@@ -58,6 +58,10 @@ method_options! {
         /// [`write_mode`](crate::ClientOptions::write_mode)); see
         /// [`exactly_once`](crate::client::exactly_once).
         pub write_mode: Option<WriteMode>,
+        /// For [`create_ledger_entry_committed`](ConfidentialLedgerClient::create_ledger_entry_committed):
+        /// verify the receipt against the pinned service certificate in the same call (default:
+        /// no).
+        pub verify_receipt: bool,
     }
 }
 
@@ -112,6 +116,24 @@ impl CreateLedgerEntryOptions {
         self.write_mode = Some(mode);
         self
     }
+
+    /// Has [`create_ledger_entry_committed`](ConfidentialLedgerClient::create_ledger_entry_committed)
+    /// verify the write's receipt before it returns (a receipt that does not verify is an
+    /// [`InvalidReceipt`](ErrorKind::InvalidReceipt) error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::CreateLedgerEntryOptions;
+    ///
+    /// let options = CreateLedgerEntryOptions::new().verify_receipt(true);
+    /// assert!(options.verify_receipt);
+    /// ```
+    #[must_use]
+    pub fn verify_receipt(mut self, verify: bool) -> Self {
+        self.verify_receipt = verify;
+        self
+    }
 }
 
 /// A write ready to be sent (and sent again, unchanged, in exactly-once mode).
@@ -120,6 +142,9 @@ pub(super) struct PreparedWrite {
     collection_id: Option<String>,
     tags: Option<String>,
     marker: Option<String>,
+    /// `waitForCommit` (2026-07-31-preview): sent only as `true`, never to an older
+    /// api-version.
+    wait_for_commit: Option<bool>,
 }
 
 impl PreparedWrite {
@@ -437,10 +462,11 @@ impl ConfidentialLedgerClient {
     }
 
     /// Checks and prepares a write; in exactly-once mode it gets a fresh marker tag.
-    fn prepare_write(
+    pub(super) fn prepare_write(
         &self,
         contents: String,
         options: &CreateLedgerEntryOptions,
+        wait_for_commit: bool,
     ) -> Result<PreparedWrite, Error> {
         validate::entry(&contents, self.inner.options.max_entry_bytes)?;
         if let Some(collection) = &options.collection_id {
@@ -467,6 +493,7 @@ impl ConfidentialLedgerClient {
             collection_id: options.collection_id.clone(),
             tags,
             marker,
+            wait_for_commit: wait_for_commit.then_some(true),
         })
     }
 
@@ -476,13 +503,22 @@ impl ConfidentialLedgerClient {
         contents: String,
         options: &CreateLedgerEntryOptions,
     ) -> Result<LedgerWriteResult, Error> {
+        let write = self.prepare_write(contents, options, false)?;
+        self.send_prepared(&write, options).await
+    }
+
+    /// Sends a prepared write in the call's mode.
+    pub(super) async fn send_prepared(
+        &self,
+        write: &PreparedWrite,
+        options: &CreateLedgerEntryOptions,
+    ) -> Result<LedgerWriteResult, Error> {
         let deadline = self.deadline_for(&options.call);
-        let write = self.prepare_write(contents, options)?;
         let written = if write.marker.is_some() {
             // Boxed: the lookups would otherwise make every write's future larger.
-            Box::pin(self.write_exactly_once(&write, &options.call, deadline)).await?
+            Box::pin(self.write_exactly_once(write, &options.call, deadline)).await?
         } else {
-            self.send_write(&write, &options.call).await?
+            self.send_write(write, &options.call).await?
         };
         tracing::Span::current().record(
             "transaction_id",
@@ -500,15 +536,17 @@ impl ConfidentialLedgerClient {
         write: &PreparedWrite,
         call: &CallOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        let (api, collection, tags, body) = (
+        let (api, collection, tags, wait, body) = (
             self.api_version(),
             write.collection_id.as_deref(),
             write.tags.as_deref(),
+            write.wait_for_commit,
             &write.body,
         );
         let response = match self
             .run(call, |raw| async move {
-                raw.create_ledger_entry(api, collection, tags, body).await
+                raw.create_ledger_entry(api, collection, tags, wait, body)
+                    .await
             })
             .await
         {
@@ -517,10 +555,8 @@ impl ConfidentialLedgerClient {
         };
         let id = written_transaction_id(response.headers(), "the write")
             .map_err(|e| e.with_operation("create_ledger_entry"))?;
-        Ok(LedgerWriteResult::new(
-            id,
-            response.into_inner().collection_id,
-        ))
+        LedgerWriteResult::from_generated(id, response.into_inner())
+            .map_err(|e| e.with_operation("create_ledger_entry"))
     }
 
     /// Appends an entry, then waits until it is committed: a
@@ -570,7 +606,7 @@ impl ConfidentialLedgerClient {
         options: CreateLedgerEntryOptions,
     ) -> Result<LedgerWriteResult, Error> {
         let deadline = self.deadline_for(&options.call);
-        let write = self.prepare_write(contents, &options)?;
+        let write = self.prepare_write(contents, &options, false)?;
         loop {
             let written = self
                 .write_exactly_once(&write, &options.call, deadline)

@@ -259,6 +259,8 @@ fn classify(err: Error) -> Attempt {
         return Attempt::NotSent(err);
     }
     match err.kind() {
+        // Rolled back before its commit: not applied, so it goes again as it is.
+        ErrorKind::TransactionRolledBack => Attempt::NotSent(err),
         ErrorKind::InvalidInput
         | ErrorKind::Credential
         | ErrorKind::PinMismatch(_)
@@ -544,6 +546,12 @@ mod tests {
         }
         let connect = Error::new(ErrorKind::Transport, "refused").with_connect(true);
         assert!(matches!(classify(connect), Attempt::NotSent(_)));
+        let rolled_back = Error::from_parts(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HeaderMap::new(),
+            br#"{"error": {"code": "TransactionRolledBack", "message": "m"}}"#,
+        );
+        assert!(matches!(classify(rolled_back), Attempt::NotSent(_)));
         let broken = Error::new(ErrorKind::Transport, "reset");
         assert!(matches!(classify(broken), Attempt::Ambiguous(_)));
         let unknown = Error::outcome_unknown(status(503), "x");

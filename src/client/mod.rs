@@ -35,6 +35,7 @@
 
 mod builder;
 mod collections;
+mod committed;
 mod entries;
 pub mod exactly_once;
 mod governance;
@@ -60,6 +61,7 @@ use tracing::Span;
 
 pub use builder::ClientBuilder;
 pub use collections::{ListCollectionsOptions, ListTagsOptions};
+pub use committed::PREVIEW_API_VERSION;
 pub use entries::{
     CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
     GetTransactionStatusOptions, ListLedgerEntriesOptions, WaitForCommitOptions,

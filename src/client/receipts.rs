@@ -251,20 +251,30 @@ impl ConfidentialLedgerClient {
             verify.transaction_id = Some(id.to_string());
         }
         async {
-            let transport = self.transport();
-            let verified = match verify_with(&*transport.verifier()?, &receipt, verify.clone()) {
-                Err(err) if chains_elsewhere(&err) => {
-                    match self.refresh_for_receipt(transport.generation).await {
-                        Some(fresh) => verify_with(&*fresh.verifier()?, &receipt, verify)?,
-                        None => return Err(err),
-                    }
-                }
-                other => other?,
-            };
+            let verified = self.verify_pinned(&receipt, verify).await?;
             Ok(VerifiedReceipt { receipt, verified })
         }
         .instrument(Self::span("get_verified_receipt", Some(id)))
         .await
+    }
+
+    /// Verifies `receipt` against the pinned service certificate; a receipt signed under a
+    /// newer one makes the client fetch the ledger's identity again and verify against it.
+    pub(super) async fn verify_pinned(
+        &self,
+        receipt: &TransactionReceipt,
+        verify: VerifyOptions,
+    ) -> Result<Verified, Error> {
+        let transport = self.transport();
+        match verify_with(&*transport.verifier()?, receipt, verify.clone()) {
+            Err(err) if chains_elsewhere(&err) => {
+                match self.refresh_for_receipt(transport.generation).await {
+                    Some(fresh) => verify_with(&*fresh.verifier()?, receipt, verify),
+                    None => Err(err),
+                }
+            }
+            other => other,
+        }
     }
 
     /// The receipt verifier trusting the pinned service certificate, shared by this client's

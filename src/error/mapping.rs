@@ -104,12 +104,20 @@ impl Error {
     }
 }
 
+/// The error code of a write rolled back before its commit (2026-07-31-preview).
+const TRANSACTION_ROLLED_BACK: &str = "TransactionRolledBack";
+
 fn kind_of(info: &ResponseInfo, headers: &HeaderMap) -> ErrorKind {
     let status = info.status;
     if info.code.as_deref() == Some("ApiVersionRedirect")
         || (status == StatusCode::MOVED_PERMANENTLY && !headers.contains_key(LOCATION))
     {
         return ErrorKind::ApiVersionRedirect;
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE
+        && info.code.as_deref() == Some(TRANSACTION_ROLLED_BACK)
+    {
+        return ErrorKind::TransactionRolledBack;
     }
     match status {
         StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
@@ -218,6 +226,20 @@ mod tests {
             assert_eq!(err.service_message(), Some("m"));
             assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         }
+        let err = map(503, &ledger_body("TransactionRolledBack", "rolled back"));
+        assert_eq!(err.kind(), &ErrorKind::TransactionRolledBack);
+        assert!(
+            !err.is_retryable(),
+            "a rolled-back write is not retried blindly"
+        );
+        assert_eq!(
+            map(503, &ledger_body("ServiceUnavailable", "busy")).kind(),
+            &ErrorKind::Service {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: Some("ServiceUnavailable".into()),
+                message: Some("busy".into())
+            }
+        );
         let err = map(400, &ledger_body("InvalidQueryParameterValue", "bad tag"));
         assert_eq!(
             err.kind(),

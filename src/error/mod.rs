@@ -142,7 +142,9 @@ pub enum ErrorKind {
     /// A write (a non-idempotent `POST`) failed after the request may have reached the ledger:
     /// it may or may not have been applied. It was not retried, because that could apply it
     /// twice. This covers a connection lost or a timeout after sending, and every error status
-    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (the
+    /// that does not prove a refusal: `408`, `429`, `500`, `502`, `503`, `504` (but a `503
+    /// TransactionRolledBack` proves the write was not applied:
+    /// [`TransactionRolledBack`](ErrorKind::TransactionRolledBack)) (the
     /// [`status`](Error::status) and any [`retry_after`](Error::retry_after) are kept). Check by
     /// reading (for example `get_transaction_status`, `get_current_ledger_entry` or
     /// `list_ledger_entries`) before writing again, or write in
@@ -174,6 +176,13 @@ pub enum ErrorKind {
     /// The ledger reports the transaction as `Invalid`: it was rolled back (or never existed
     /// in the ledger's history) and will never commit. Write it again if it still matters.
     TransactionInvalid,
+    /// `503` with code `TransactionRolledBack` (2026-07-31-preview, a write made with
+    /// `waitForCommit`): the write was rolled back before it could commit, so it was **not
+    /// applied** and is not in the ledger. Writing it again is safe; in
+    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce) the client does that itself
+    /// (same marker, within the call's deadline). The rolled-back transaction id, when the
+    /// ledger sent one, is [`Error::transaction_id`] (its status is `Invalid`).
+    TransactionRolledBack,
     /// A response body was larger than the client reads: it was refused as soon as its
     /// `Content-Length`, or the bytes that had arrived, passed the limit (see
     /// [`ResponseLimits`](crate::pipeline::ResponseLimits)). The status and transaction id of
@@ -587,6 +596,11 @@ impl Inner {
                 write!(f, "the receipt does not verify: {}", self.detail())
             }
             ErrorKind::TransactionInvalid => write!(f, "{}", self.detail()),
+            ErrorKind::TransactionRolledBack => {
+                f.write_str("the write was rolled back before it could commit")?;
+                answer(f)?;
+                f.write_str("; it was not applied and can be written again")
+            }
             ErrorKind::ResponseTooLarge { limit, max_bytes } => {
                 write!(
                     f,

@@ -76,6 +76,20 @@ pub struct LedgerWriteResult {
     pub transaction_id: TransactionId,
     /// The collection the entry was written to.
     pub collection_id: String,
+    /// What a `waitForCommit` write (2026-07-31-preview) was answered with besides the
+    /// collection; [`create_ledger_entry_committed`](crate::ConfidentialLedgerClient::create_ledger_entry_committed)
+    /// surfaces it as a [`CommittedWrite`].
+    #[serde(skip)]
+    pub(crate) answer: Option<WriteAnswer>,
+}
+
+/// The state and receipt a `waitForCommit` write was answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WriteAnswer {
+    /// `state` (`Committed`, or `Pending` when the ledger's wait ended first).
+    pub(crate) state: Option<TransactionState>,
+    /// `receipt` and `applicationClaims`, in the shape of a `Ready` receipt response.
+    pub(crate) receipt: Option<serde_json::Value>,
 }
 
 impl LedgerWriteResult {
@@ -83,6 +97,96 @@ impl LedgerWriteResult {
         Self {
             transaction_id,
             collection_id,
+            answer: None,
+        }
+    }
+
+    /// From the answer to a write that got `transaction_id`. Every field of the generated
+    /// type is named here, so a field upstream adds is a compile error until it is surfaced
+    /// or deliberately dropped.
+    pub(crate) fn from_generated(
+        transaction_id: TransactionId,
+        written: types::LedgerWriteResult,
+    ) -> Result<Self, Error> {
+        let types::LedgerWriteResult {
+            application_claims,
+            collection_id,
+            receipt,
+            state,
+        } = written;
+        let state = state.map(TransactionState::from_generated);
+        let receipt = match receipt {
+            None => None,
+            Some(receipt) => {
+                let mut response = serde_json::json!({
+                    "state": "Ready",
+                    "transactionId": transaction_id.to_string(),
+                });
+                let as_json = |what: &str, value: Result<serde_json::Value, serde_json::Error>| {
+                    value.map_err(|e| {
+                        Error::decode(format!("the write's {what} cannot be re-read: {e}"), b"")
+                    })
+                };
+                response["receipt"] = as_json("receipt", serde_json::to_value(&receipt))?;
+                if !application_claims.is_empty() {
+                    response["applicationClaims"] = as_json(
+                        "applicationClaims",
+                        serde_json::to_value(&application_claims),
+                    )?;
+                }
+                Some(response)
+            }
+        };
+        let answer =
+            (state.is_some() || receipt.is_some()).then_some(WriteAnswer { state, receipt });
+        Ok(Self {
+            transaction_id,
+            collection_id,
+            answer,
+        })
+    }
+}
+
+/// A write that is committed, with its receipt: what
+/// [`create_ledger_entry_committed`](crate::ConfidentialLedgerClient::create_ledger_entry_committed)
+/// returns.
+///
+/// # Examples
+///
+/// ```no_run
+/// use confidential_ledger::CreateLedgerEntryOptions;
+/// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+/// let options = CreateLedgerEntryOptions::new().verify_receipt(true);
+/// let committed = client.create_ledger_entry_committed("audited", Some(options)).await?;
+/// assert!(committed.state.is_committed());
+/// assert!(committed.verified.is_some());
+/// println!("{} under root {}", committed.transaction_id, committed.receipt.transaction_id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CommittedWrite {
+    /// The write's transaction.
+    pub transaction_id: TransactionId,
+    /// The collection the entry was written to.
+    pub collection_id: String,
+    /// Its state: always [`Committed`](TransactionState::Committed).
+    pub state: TransactionState,
+    /// Its receipt (with the application claims the ledger sent).
+    pub receipt: TransactionReceipt,
+    /// What verifying the receipt established, when the call was asked to
+    /// ([`CreateLedgerEntryOptions::verify_receipt`](crate::CreateLedgerEntryOptions::verify_receipt)).
+    pub verified: Option<crate::receipt::Verified>,
+}
+
+impl CommittedWrite {
+    pub(crate) fn new(written: LedgerWriteResult, receipt: TransactionReceipt) -> Self {
+        Self {
+            transaction_id: written.transaction_id,
+            collection_id: written.collection_id,
+            state: TransactionState::Committed,
+            receipt,
+            verified: None,
         }
     }
 }

@@ -22,7 +22,9 @@ mod states;
 mod users;
 
 pub use collections::Collection;
-pub use entries::{LedgerEntry, LedgerWriteResult, TransactionReceipt, TransactionStatus};
+pub use entries::{
+    CommittedWrite, LedgerEntry, LedgerWriteResult, TransactionReceipt, TransactionStatus,
+};
 pub use governance::{ConsortiumMember, Constitution, EnclaveQuote, EnclaveQuotes};
 pub use programmability::{
     Bundle, EndpointProperties, ExecutionStatus, ForwardingRequired, ForwardingRequiredKnown,

@@ -210,6 +210,9 @@ pub(crate) enum Verdict {
 /// Judges a failed attempt; `non_idempotent` for requests that must not be applied twice.
 pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
     let transient = match err.kind() {
+        // A write rolled back before its commit was not applied: the error says so, and the
+        // caller (or exactly-once mode) writes it again. Not an ambiguous 503.
+        ErrorKind::TransactionRolledBack => false,
         ErrorKind::Throttled { .. } | ErrorKind::Transport | ErrorKind::Timeout => true,
         ErrorKind::Service { status, .. } => matches!(status.as_u16(), 408 | 500 | 502 | 503 | 504),
         _ => false,
@@ -278,6 +281,14 @@ mod tests {
             judge(&Error::redirect_refused("http://x", "no"), false),
             Verdict::Fail
         );
+    }
+
+    #[test]
+    fn a_rolled_back_write_fails_as_not_applied() {
+        let body = br#"{"error": {"code": "TransactionRolledBack", "message": "rolled back"}}"#;
+        let err = Error::from_parts(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), body);
+        assert_eq!(judge(&err, true), Verdict::Fail);
+        assert_eq!(judge(&err, false), Verdict::Fail);
     }
 
     #[test]

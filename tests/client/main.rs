@@ -11,6 +11,7 @@ mod faults;
 mod governance;
 mod hooks;
 mod logging;
+mod preview;
 mod programmability;
 mod receipts;
 mod support;

@@ -72,12 +72,9 @@ async fn ledger_answers_map_to_their_kinds() {
             Some("TransactionPendingOrUnknown"),
         ),
         (
+            // Not an ambiguous 503: the write was rolled back, not applied.
             Reply::ledger_error(503, "TransactionRolledBack", "rolled back"),
-            ErrorKind::Service {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: Some("TransactionRolledBack".into()),
-                message: Some("rolled back".into()),
-            },
+            ErrorKind::TransactionRolledBack,
             Some("TransactionRolledBack"),
         ),
     ];

@@ -53,6 +53,11 @@ pub enum Edit {
     Set(Value),
     /// Delete the object member at the pointer.
     Remove,
+    /// Add a member that upstream lacks: an object member (the pointer's last token names it;
+    /// it must not exist yet), or an array element (the pointer ends in `/-`; an element
+    /// equal to it, or with the same `name`, must not exist yet). Once upstream has it, the
+    /// erratum no longer applies.
+    Add(Value),
 }
 
 /// What happened to an erratum on one file.
@@ -210,6 +215,39 @@ impl Erratum {
                     Outcome::Applied
                 }
             },
+            Edit::Add(value) => {
+                let Some((parent, key)) = self.pointer.rsplit_once('/') else {
+                    return gone("is not a member");
+                };
+                let key = key.replace("~1", "/").replace("~0", "~");
+                match swagger.pointer_mut(parent) {
+                    Some(Value::Array(items)) if key == "-" => {
+                        fn named(v: &Value) -> Option<&Value> {
+                            v.get("name").filter(|n| n.is_string())
+                        }
+                        let same = items.iter().any(|item| {
+                            item == value || (named(value).is_some() && named(item) == named(value))
+                        });
+                        if same {
+                            gone("already has it")
+                        } else {
+                            items.push(value.clone());
+                            Outcome::Applied
+                        }
+                    }
+                    Some(Value::Object(object)) => {
+                        if object.contains_key(&key) {
+                            gone("already exists")
+                        } else {
+                            object.insert(key, value.clone());
+                            Outcome::Applied
+                        }
+                    }
+                    _ => Outcome::NoLongerApplies(format!(
+                        "{parent} is neither an object nor an array (with `/-`)"
+                    )),
+                }
+            }
             Edit::Remove => {
                 let (parent, key) = match self.pointer.rsplit_once('/') {
                     Some((parent, key)) => (parent, key.replace("~1", "/").replace("~0", "~")),
@@ -243,6 +281,43 @@ mod tests {
             reason: "r".into(),
             evidence: "e".into(),
         }
+    }
+
+    #[test]
+    fn add_applies_once_then_says_upstream_has_it() {
+        let mut doc = json!({"definitions": {"R": {"properties": {}}},
+            "p": [{"name": "a", "in": "query"}]});
+        let member = erratum(
+            "/definitions/R/properties/state",
+            Edit::Add(json!({"type": "string"})),
+        );
+        assert_eq!(member.apply(&mut doc), Outcome::Applied);
+        assert_eq!(
+            doc["definitions"]["R"]["properties"]["state"]["type"],
+            "string"
+        );
+        assert!(
+            matches!(member.apply(&mut doc), Outcome::NoLongerApplies(w) if w.contains("already exists"))
+        );
+
+        let element = erratum("/p/-", Edit::Add(json!({"name": "w", "in": "query"})));
+        assert_eq!(element.apply(&mut doc), Outcome::Applied);
+        assert_eq!(doc["p"][1]["name"], "w");
+        assert!(
+            matches!(element.apply(&mut doc), Outcome::NoLongerApplies(w) if w.contains("already has it"))
+        );
+        // Upstream adds a parameter of that name, spelt differently: still no longer applies.
+        let mut upstream = json!({"p": [{"name": "w", "in": "query", "default": false}]});
+        assert!(matches!(
+            element.apply(&mut upstream),
+            Outcome::NoLongerApplies(_)
+        ));
+
+        let nowhere = erratum("/nope/x", Edit::Add(json!(1)));
+        assert!(matches!(
+            nowhere.apply(&mut doc),
+            Outcome::NoLongerApplies(_)
+        ));
     }
 
     #[test]
@@ -305,11 +380,21 @@ mod tests {
                 .iter()
                 .any(|e| e.id == "preview-write-result-state-optional")
         );
+        // The stable document carries the preview's optional write additions, so the write's
+        // generated signature is the same under both versions.
+        let mut stable: Vec<&str> = errata
+            .for_file("confidentialledger.json", "2026-02-23")
+            .map(|e| e.id.as_str())
+            .collect();
+        stable.sort_unstable();
         assert_eq!(
-            errata
-                .for_file("confidentialledger.json", "2026-02-23")
-                .count(),
-            0
+            stable,
+            [
+                "stable-write-result-applicationClaims",
+                "stable-write-result-receipt",
+                "stable-write-result-state",
+                "stable-write-wait-for-commit-parameter"
+            ]
         );
     }
 }

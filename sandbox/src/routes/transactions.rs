@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -82,6 +82,23 @@ pub(super) async fn create_entry(
     if hooks {
         return Err(ApiError::javascript("Ledger entry hooks"));
     }
+    if app.ledger.take_rollback() {
+        // Rolled back before its commit: never stored. Without `waitForCommit` the ledger
+        // had already answered with the id (whose status becomes `Invalid`); with it the
+        // answer is `503 TransactionRolledBack`.
+        let id = app.ledger.roll_back_next()?;
+        let answer = if wait {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TransactionRolledBack",
+                format!("Transaction {id} was rolled back before it could be committed"),
+            )
+            .into_response()
+        } else {
+            json(StatusCode::OK, &json!({ "collectionId": collection }))
+        };
+        return Ok(with_txid(answer, id));
+    }
     let id = app
         .ledger
         .append_entry(&collection, entry.contents, tags)
@@ -92,9 +109,9 @@ pub(super) async fn create_entry(
             id,
         ));
     }
-    // The write is applied and durable: it commits at a later signature and is never rolled
-    // back, so it is never answered 503 TransactionRolledBack. A commit slower than the cap
-    // is answered with its state so far.
+    // The write is applied and durable: it commits at a later signature (only an armed
+    // rollback, above, answers 503 TransactionRolledBack). A commit slower than the cap is
+    // answered with its state so far.
     let timeout = app.options.wait_for_commit_timeout;
     if !app.ledger.wait_committed(id, timeout).await? {
         return Ok(with_txid(
@@ -150,6 +167,7 @@ pub(super) async fn status(
     let state = match app.ledger.status(id)? {
         TxState::Committed => "Committed",
         TxState::Pending => "Pending",
+        TxState::Invalid => "Invalid",
     };
     Ok(json(
         StatusCode::OK,
