@@ -1,6 +1,5 @@
 //! Entries: write, wait for commit, read back, list.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
@@ -18,7 +17,7 @@ use crate::models::{
     UserDefinedFunctionHook, misfit,
 };
 use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
-use crate::poller::{ConsecutiveNotFound, PollStep, Poller, PollingOptions};
+use crate::poller::{PollStep, Poller, PollingOptions};
 use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
 
 method_options! {
@@ -723,44 +722,6 @@ impl ConfidentialLedgerClient {
             Ok(id) => self.commit_poller(id, options.call, options.polling, options.timeout, |s| s),
             Err(e) => TransactionPoller::invalid(&e, "wait_for_commit"),
         }
-    }
-
-    /// A poller waiting for the commit of `id`, ending with `done(status)`.
-    fn commit_poller<T: Send + 'static>(
-        &self,
-        id: TransactionId,
-        call: CallOptions,
-        polling: Option<PollingOptions>,
-        timeout: Option<Duration>,
-        done: impl Fn(TransactionStatus) -> T + Send + Sync + 'static,
-    ) -> TransactionPoller<T, TransactionState> {
-        let client = self.clone();
-        let done = Arc::new(done);
-        let poller = Poller::new(move || {
-            let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
-            async move {
-                let (status, retry_after) = client.status_poll(id, &call).await?;
-                match status.state {
-                    TransactionState::Committed => Ok(PollStep::Done(done(status))),
-                    TransactionState::Invalid => Err(Error::new(
-                        ErrorKind::TransactionInvalid,
-                        format!(
-                            "transaction {id} is Invalid: it was rolled back and will never \
-                             commit; write it again if it still matters"
-                        ),
-                    )
-                    .with_operation("wait_for_commit")),
-                    // Not before the ledger asked (`Retry-After`, capped).
-                    state => Ok(PollStep::Pending {
-                        status: state,
-                        retry_after,
-                    }),
-                }
-            }
-            .instrument(Self::span("wait_for_commit", Some(id)))
-        })
-        .with_error_policy(ConsecutiveNotFound::default());
-        TransactionPoller::new(self.configure_poller(poller, polling, timeout), id)
     }
 
     /// Reads the entry a transaction wrote. Returns a [`TransactionPoller`] that asks again

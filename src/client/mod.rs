@@ -35,6 +35,9 @@
 
 mod builder;
 mod collections;
+mod commit_book;
+mod commit_cadence;
+mod commit_watcher;
 mod entries;
 pub mod exactly_once;
 mod governance;
@@ -174,6 +177,8 @@ struct Inner {
     transport: RwLock<Arc<Transport>>,
     /// One refresh at a time.
     refresh: tokio::sync::Mutex<()>,
+    /// The commit waits' shared status polls.
+    watcher: commit_watcher::CommitWatcher,
 }
 
 impl fmt::Debug for ConfidentialLedgerClient {

@@ -54,7 +54,13 @@ use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 pub struct TransactionPoller<T, S> {
     poller: Poller<T, S, Error>,
     transaction_id: Option<TransactionId>,
+    /// For a wait answered by the client's commit watcher: the same wait polling on its own,
+    /// for [`with_polling`](Self::with_polling).
+    fixed: Option<FixedPoller<T, S>>,
 }
+
+/// Builds a wait that polls on its own schedule.
+pub(crate) type FixedPoller<T, S> = Box<dyn FnOnce() -> Poller<T, S, Error> + Send>;
 
 impl<T, S> TransactionPoller<T, S>
 where
@@ -65,7 +71,15 @@ where
         Self {
             poller,
             transaction_id: Some(transaction_id),
+            fixed: None,
         }
+    }
+
+    /// A wait answered by the commit watcher, which `fixed` replaces when the caller chooses
+    /// its own polling.
+    pub(crate) fn with_fixed(mut self, fixed: FixedPoller<T, S>) -> Self {
+        self.fixed = Some(fixed);
+        self
     }
 
     /// A poller that fails at its first poll, without a request: the transaction id given to
@@ -78,6 +92,7 @@ where
                 async move { Err::<PollStep<T, S>, Error>(err) }
             }),
             transaction_id: None,
+            fixed: None,
         }
     }
 
@@ -95,8 +110,16 @@ where
         self
     }
 
-    /// Polls on this schedule.
+    /// Polls on this schedule, on its own, instead of through the client's commit watcher
+    /// (call it before [`progress`](Self::progress)).
     pub fn with_polling(mut self, options: PollingOptions) -> Self {
+        if let Some(fixed) = self.fixed.take() {
+            let timeout = self.poller.timeout();
+            self.poller = fixed();
+            if let Some(timeout) = timeout {
+                self.poller = self.poller.with_timeout(timeout);
+            }
+        }
         self.poller = self.poller.with_options(options);
         self
     }

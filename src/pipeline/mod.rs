@@ -742,7 +742,12 @@ impl Shared {
                 if status == StatusCode::MOVED_PERMANENTLY {
                     let headers = response.headers().clone();
                     let mut response = response;
-                    let body = read_bounded(&mut response, MAX_ERROR_BODY_BYTES).await;
+                    let body = read_bounded(
+                        &mut response,
+                        usize::try_from(self.options.response_limits.error_bytes)
+                            .unwrap_or(usize::MAX),
+                    )
+                    .await;
                     let err = Error::from_parts_at(status, &headers, &body, self.timer.now());
                     if err.kind() == &crate::ErrorKind::ApiVersionRedirect {
                         return Err(err);
