@@ -695,7 +695,9 @@ impl ConfidentialLedgerClient {
     /// ledger never issued that id) and on the state `Invalid` (rolled back).
     /// Between polls it waits at least as long as the ledger asks (`Retry-After`), up to
     /// [`RetryOptions::max_retry_after`](crate::pipeline::RetryOptions::max_retry_after)
-    /// (60 s by default), and never past the wait's timeout.
+    /// (60 s by default), and never past the wait's timeout. Without its own `polling`, the
+    /// wait is answered by the client's commit watcher, shared by all its commit waits (see
+    /// [`TransactionPoller`]); a commit already seen is answered without a request.
     ///
     /// # Errors
     ///

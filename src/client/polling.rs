@@ -23,13 +23,20 @@ use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 /// - **Watch it** with [`progress`](Self::progress): a stream of updates (the status `S` the
 ///   ledger reported, the number of polls, the next delay), readable from another task while
 ///   the poller is awaited.
-/// - **Cancel it** by dropping it (or the future it became): nothing runs in the background.
+/// - **Cancel it** by dropping it (or the future it became): no request is made for it
+///   afterwards.
 /// - **Bound it** with [`with_timeout`](Self::with_timeout), **pace it** with
 ///   [`with_polling`](Self::with_polling), or **step it** by hand with
 ///   [`poll_once`](Self::poll_once).
 ///
-/// The first poll is immediate; later ones follow the [`PollingOptions`] schedule (25 ms,
-/// growing by 1.5× to 1 s by default), never faster than a `Retry-After` the ledger sent.
+/// A commit wait is answered by the client's commit watcher: one stream of status polls shared
+/// by all the client's outstanding commit waits (one `Committed` answer settles the earlier
+/// transactions of its view, an `Invalid` one the later ones), timed by the signature rhythm
+/// it learns, never faster than a `Retry-After` the ledger sent; its task stops when no wait
+/// is left. Each answer about the wait's own transaction counts as one of its polls. Other
+/// waits, and commit waits given their own polling, poll on their own: the first poll is
+/// immediate, later ones follow the [`PollingOptions`] schedule (25 ms, growing by 1.5× to 1 s
+/// by default), never faster than a `Retry-After`.
 ///
 /// # Examples
 ///
