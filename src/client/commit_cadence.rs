@@ -1,7 +1,8 @@
 //! When the commit watcher asks next: a cadence learned from the commits it sees.
 //!
 //! CCF commits at signature transactions, emitted on a rhythm (1 s by default). The watcher
-//! notes when it sees the committed prefix advance; from the gaps it learns the rhythm, then
+//! notes when it sees a new signature (a transaction it saw pending is now committed); from
+//! the gaps it learns the rhythm, then
 //! sleeps until shortly before the next expected signature and asks often around it. Until
 //! the rhythm is known it backs off from 10 ms, growing by 1.5×. A `Retry-After` is always
 //! honoured, and no delay exceeds the hard cap.
@@ -45,7 +46,8 @@ impl Cadence {
         self.interval
     }
 
-    /// A round ended at `now`: `advanced` when it saw the committed prefix move,
+    /// A round ended at `now`: `advanced` when it saw a new signature (a transaction answered
+    /// pending before is now committed),
     /// `retry_after` the longest wait the ledger asked for.
     pub(crate) fn on_round(&mut self, now: Instant, advanced: bool, retry_after: Option<Duration>) {
         self.retry_after = retry_after;

@@ -13,6 +13,7 @@
 //! [`TransactionPoller::with_polling`]) or its own call options polls on its own instead.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -44,6 +45,9 @@ struct State {
     next_key: u64,
     running: bool,
     cadence: Cadence,
+    /// The highest transaction answered pending since the last signature seen: a commit of it
+    /// (or of a later transaction of its view) shows a new signature, which times the cadence.
+    last_pending: Option<TransactionId>,
 }
 
 /// One per client (shared by its clones): the outstanding commit waits and the task that
@@ -51,6 +55,8 @@ struct State {
 #[derive(Debug, Clone)]
 pub(crate) struct CommitWatcher {
     state: Arc<Mutex<State>>,
+    /// Status requests sent so far.
+    polls: Arc<AtomicU64>,
 }
 
 impl CommitWatcher {
@@ -63,8 +69,15 @@ impl CommitWatcher {
                 next_key: 0,
                 running: false,
                 cadence: Cadence::new(cap),
+                last_pending: None,
             })),
+            polls: Arc::default(),
         }
+    }
+
+    /// Status requests sent so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -114,6 +127,8 @@ impl CommitWatcher {
                 }
             };
             let call = CallOptions::default();
+            self.polls
+                .fetch_add(targets.len() as u64, Ordering::Relaxed);
             let answers = futures::future::join_all(targets.iter().map(|&id| {
                 client
                     .status_poll(id, &call)
@@ -157,11 +172,19 @@ impl State {
     ) {
         let settled = match state {
             TransactionState::Committed => {
-                *advanced |= self.book.known(id) != Some(Settled::Committed);
+                if self
+                    .last_pending
+                    .is_some_and(|p| p.view == id.view && p.seqno <= id.seqno)
+                {
+                    // Pending before, committed now: a signature came in between.
+                    *advanced = true;
+                    self.last_pending = None;
+                }
                 Settled::Committed
             }
             TransactionState::Invalid => Settled::Invalid,
             pending => {
+                self.saw_pending(id);
                 for key in self.book.waiting_for(id) {
                     self.send(key, Delivery::Pending(pending.clone(), wait));
                 }
@@ -174,9 +197,17 @@ impl State {
         }
     }
 
+    fn saw_pending(&mut self, id: TransactionId) {
+        self.last_pending = Some(self.last_pending.map_or(id, |p| p.max(id)));
+    }
+
     /// Asking about `id` failed: its waits get the error (a final one ends them).
     fn fail(&mut self, id: TransactionId, err: &Error) {
-        let last = err.poll_error_class() == ErrorClass::Final;
+        let class = err.poll_error_class();
+        if class == ErrorClass::StillPending {
+            self.saw_pending(id);
+        }
+        let last = class == ErrorClass::Final;
         for key in self.book.waiting_for(id) {
             self.send(key, Delivery::Failed(err.replicate()));
             if last {
@@ -210,6 +241,22 @@ impl Drop for Registration {
 }
 
 impl ConfidentialLedgerClient {
+    /// How many status requests this client's commit watcher has sent (over all its clones):
+    /// the cost of all its commit waits but those that poll on their own.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let before = client.commit_watcher_polls();
+    /// client.create_ledger_entry_and_wait("counted", None).await?;
+    /// println!("{} status requests", client.commit_watcher_polls() - before);
+    /// # Ok(()) }
+    /// ```
+    pub fn commit_watcher_polls(&self) -> u64 {
+        self.inner.watcher.polls()
+    }
+
     /// A poller waiting for the commit of `id`, ending with `done(status)`: through the
     /// client's commit watcher, or on its own schedule when it has its own polling or call
     /// options.
@@ -305,4 +352,58 @@ fn invalid(id: TransactionId) -> Error {
         ),
     )
     .with_operation("wait_for_commit")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_commit_of_a_transaction_seen_pending_times_a_signature() {
+        let watcher = CommitWatcher::new(Duration::from_secs(1));
+        let mut state = watcher.lock();
+        let mut advanced = false;
+        // Committed at first sight: the signature may be old, nothing to time.
+        state.apply(
+            TransactionId::new(2, 5),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        state.apply(
+            TransactionId::new(2, 9),
+            TransactionState::Pending,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        // Another view's commit says nothing about view 2's signatures.
+        state.apply(
+            TransactionId::new(3, 20),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        state.apply(
+            TransactionId::new(2, 12),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(
+            advanced,
+            "pending 2.9, then 2.12 committed: a signature in between"
+        );
+        // The same signature seen again through another transaction is not a new one.
+        let mut again = false;
+        state.apply(
+            TransactionId::new(2, 14),
+            TransactionState::Committed,
+            None,
+            &mut again,
+        );
+        assert!(!again);
+    }
 }

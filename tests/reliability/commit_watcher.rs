@@ -156,6 +156,7 @@ async fn concurrent_waits_of_a_client_share_one_stream_of_status_polls() {
         (1..WRITES).contains(&status_polls),
         "{status_polls} status polls for {WRITES} waits"
     );
+    assert_eq!(client.commit_watcher_polls(), status_polls as u64);
     // A commit already seen is known: waiting again sends nothing.
     let id = written[0].as_ref().unwrap().transaction_id;
     within(client.wait_for_commit(id, None)).await.unwrap();
