@@ -142,9 +142,9 @@ def fdatasync_rate(directory):
 # The tables
 
 
-def throughput_table(rust, python, concurrency, unit, python_label):
-    """Rows for this client, bare reqwest and Python at each concurrency, with ratios against
-    bare reqwest of the same round."""
+def throughput_table(rust, python, concurrency, unit, python_label, js=()):
+    """Rows for this client, bare reqwest, Python and (when measured) the JavaScript client at
+    each concurrency, with ratios against bare reqwest of the same round."""
     lines = [
         f"| client | in flight | {unit} (median) | lowest – highest round | vs bare reqwest | CPU per call (median) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -166,6 +166,12 @@ def throughput_table(rust, python, concurrency, unit, python_label):
             ("bare reqwest (baseline)", bare, None, cpu["bare"]),
             (python_label(c), py, [py[i] / bare[i] for i in range(n)], cpu["python"]),
         ]
+        if js:
+            js_rates = [j["js"][key]["rate"] for j in js]
+            js_cpu = [j["js"][key]["cpu_us"] for j in js]
+            m = min(len(bare), len(js_rates))
+            label = "JavaScript (Node), sequential" if c == 1 else f"JavaScript (Node), {c} in flight, one client"
+            rows.append((label, js_rates, [js_rates[i] / bare[i] for i in range(m)], js_cpu))
         for label, values, ratios, cpu_us in rows:
             lines.append(
                 f"| {label} | {c} | {fmt_rate(median(values))} | {spread(values)} | "
@@ -282,8 +288,10 @@ def main():
     def python_label(c):
         return "Python, sequential" if c == 1 else f"Python, {c} threads, one client"
 
-    writes_lines, writes_summary = throughput_table(writes_rust, writes_py, concurrency, "writes/s", python_label)
-    status_lines, status_summary = throughput_table(status_rust, status_py, concurrency, "reads/s", python_label)
+    # The JavaScript client's rounds, absent when Node was not there (the script said so).
+    writes_js, status_js = rounds(results, "writes_js"), rounds(results, "status_js")
+    writes_lines, writes_summary = throughput_table(writes_rust, writes_py, concurrency, "writes/s", python_label, writes_js)
+    status_lines, status_summary = throughput_table(status_rust, status_py, concurrency, "reads/s", python_label, status_js)
 
     for side, data in (("this client", range_rust), ("Python", range_py)):
         for d in data:
