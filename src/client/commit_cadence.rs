@@ -79,6 +79,15 @@ impl Cadence {
         std::mem::take(&mut self.follow_up)
     }
 
+    /// A new task starts (waits came after an idle time): the backoff starts over, and what
+    /// the ledger asked of the previous task's last round no longer applies. The rhythm is
+    /// kept.
+    pub(crate) fn restart(&mut self) {
+        self.backoff = FIRST_DELAY;
+        self.follow_up = false;
+        self.retry_after = None;
+    }
+
     /// How long a task starting at `now` waits before its first round: until shortly before
     /// the next expected signature when the rhythm is known, not at all otherwise.
     pub(crate) fn start_delay(&self, now: Instant) -> Duration {
@@ -169,5 +178,11 @@ mod tests {
             50 * MS,
             "a follow-up still waits as asked"
         );
+        // After an idle time the backoff starts over.
+        for _ in 0..20 {
+            cadence.on_round(now, false, None);
+        }
+        cadence.restart();
+        assert_eq!(cadence.next_delay(now + 60_000 * MS), 10 * MS);
     }
 }

@@ -44,6 +44,8 @@ struct State {
     senders: HashMap<u64, mpsc::UnboundedSender<Delivery>>,
     next_key: u64,
     running: bool,
+    /// The number of the latest task started.
+    task: u64,
     cadence: Cadence,
     /// The highest transaction answered pending since the last signature seen: a commit of it
     /// (or of a later transaction of its view) shows a new signature, which times the cadence.
@@ -68,6 +70,7 @@ impl CommitWatcher {
                 senders: HashMap::new(),
                 next_key: 0,
                 running: false,
+                task: 0,
                 cadence: Cadence::new(cap),
                 last_pending: None,
             })),
@@ -99,8 +102,14 @@ impl CommitWatcher {
             state.senders.insert(key, sender);
             if !state.running {
                 state.running = true;
+                state.task += 1;
+                state.cadence.restart();
                 let first = state.cadence.start_delay(Instant::now());
-                tokio::spawn(self.clone().run(client.clone(), first));
+                let task = TaskGuard {
+                    watcher: self.clone(),
+                    task: state.task,
+                };
+                tokio::spawn(self.clone().run(client.clone(), first, task));
             }
         }
         Registration {
@@ -111,7 +120,7 @@ impl CommitWatcher {
     }
 
     /// The polling task: rounds until no wait is left.
-    async fn run(self, client: ConfidentialLedgerClient, first: Duration) {
+    async fn run(self, client: ConfidentialLedgerClient, first: Duration, _task: TaskGuard) {
         tokio::time::sleep(first).await;
         loop {
             let targets = {
@@ -220,6 +229,24 @@ impl State {
     fn send(&self, key: u64, delivery: Delivery) {
         if let Some(sender) = self.senders.get(&key) {
             let _ = sender.send(delivery);
+        }
+    }
+}
+
+/// Marks the watcher idle when its task ends in any way, including being dropped with its
+/// runtime (a later wait, in another runtime, then starts a new task instead of waiting for
+/// one that is gone).
+#[derive(Debug)]
+struct TaskGuard {
+    watcher: CommitWatcher,
+    task: u64,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let mut state = self.watcher.lock();
+        if state.task == self.task {
+            state.running = false;
         }
     }
 }
