@@ -642,6 +642,10 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
             }
         }
     };
+    // The default client's waits share its commit watcher: its status polls are counted for
+    // the whole stream (a wait's own poll count misses the answers that settled it for free).
+    let watcher_polls_before = default_client.commit_watcher_polls();
+    let watched_client = default_client.clone();
     let (client_default, client_fixed, bare_fixed, bare_floor) = tokio::try_join!(
         latency_loop(
             writers,
@@ -678,6 +682,7 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         "writers": writers,
         "seconds": seconds,
         "think_seconds": think,
+        "client_default_status_polls": watched_client.commit_watcher_polls() - watcher_polls_before,
         "client_default": client_default,
         "client_fixed_500ms": client_fixed,
         "bare_fixed_500ms": bare_fixed,

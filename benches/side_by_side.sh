@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: this client vs a bare reqwest loop vs the official Python client
-# (azure-confidentialledger, sync), against ONE sandbox started here, on the same work:
+# (azure-confidentialledger, sync) and, for writes and status reads, the official JavaScript
+# client (@azure-rest/confidential-ledger on Node, installed here with npm; skipped with a
+# message without Node), against ONE sandbox started here, on the same work:
 #   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
 #   3. committed-write latency (mean, p50, p90, p99) and status polls per write;
@@ -59,6 +61,24 @@ echo "== Python environment (.ci/python-env)"
 .ci/python-env
 python=$target/python-env/bin/python
 
+echo "== JavaScript environment (npm @azure-rest/confidential-ledger, in $target/js-env)"
+js_dir=$target/js-env
+js=
+if command -v node > /dev/null && command -v npm > /dev/null; then
+  if [ ! -d "$js_dir/node_modules/@azure-rest/confidential-ledger" ]; then
+    mkdir -p "$js_dir"
+    npm install --silent --no-audit --no-fund --prefix "$js_dir" @azure-rest/confidential-ledger > /dev/null \
+      || echo "   npm install failed: the JavaScript client is skipped"
+  fi
+  if [ -d "$js_dir/node_modules/@azure-rest/confidential-ledger" ]; then
+    # Run from there, so that Node finds the package.
+    cp benches/js/side_by_side.mjs "$js_dir/side_by_side.mjs"
+    js=yes
+  fi
+else
+  echo "   Node.js (node and npm) not found: the JavaScript client is skipped"
+fi
+
 echo "== Building (release)"
 cargo build --release --quiet -p confidential-ledger-sandbox --bin confidential-ledger-sandbox
 sandbox_bin=$target/release/confidential-ledger-sandbox
@@ -107,6 +127,7 @@ cp "$sandbox" "$results/sandbox.json"
 
 rust() { "$bench_bin" "$@" --sandbox "$sandbox"; }
 py() { "$python" benches/python/side_by_side.py "$@" --sandbox "$sandbox"; }
+jsb() { node "$js_dir/side_by_side.mjs" "$@" --sandbox "$sandbox"; }
 
 echo "== Writing $range_entries entries to collection 'range' (64 in flight)"
 rust prefill --collection range --count "$range_entries" --concurrency 64 > "$results/prefill.json"
@@ -136,6 +157,10 @@ for r in $(seq "$rounds"); do
       py status --seconds "$seconds" --threads "$concurrency" --id "$first" > "$results/status_python_$r.json"
       py range --collection range --from "$first" --to "$last" > "$results/range_python_$r.json"
       "$python" benches/receipt_python.py "$work/receipts" 2 > "$results/receipts_python_$r.json"
+      if [ -n "$js" ]; then
+        jsb writes --seconds "$seconds" --concurrency "$concurrency" > "$results/writes_js_$r.json"
+        jsb status --seconds "$seconds" --concurrency "$concurrency" --id "$first" > "$results/status_js_$r.json"
+      fi
     fi
   done
 done

@@ -112,6 +112,19 @@ class ExactlyOnceTable(unittest.TestCase):
         # Medians: 145 writes/s, ratio of 0.9 and 1.0, 1.25 requests per write.
         self.assertIn("| 1 | 145 | 90.0 – 200 | 0.95× | 1.250 | 1.000 | 10.0 µs |", row)
 
+    def test_the_javascript_client_gets_a_row_when_measured(self):
+        rust = [{"client": {"1": measured(100)}, "bare": {"1": measured(200)}}]
+        python = [{"python": {"1": measured(50)}}]
+        label = lambda c: "Python, sequential"
+        lines, _ = report.throughput_table(rust, python, [1], "writes/s", label)
+        self.assertFalse(any("JavaScript" in line for line in lines))
+        js = [{"js": {"1": measured(40)}}]
+        lines, _ = report.throughput_table(rust, python, [1], "writes/s", label, js)
+        row = [line for line in lines if "JavaScript" in line]
+        self.assertEqual(len(row), 1)
+        self.assertIn("| 1 | 40.0 |", row[0])
+        self.assertIn("0.20×", row[0])
+
     def test_rounds_without_exactly_once_writes_give_no_table(self):
         rust = [{"client": {"1": measured(100)}, "bare": {"1": measured(100)}}]
         self.assertEqual(report.exactly_once_table(rust, [1]), [])
@@ -130,9 +143,14 @@ class LatencyRows(unittest.TestCase):
         }
         python = {"python_begin_create": [600.0, 1100.0], "python_mean_polls": 2.5}
         stats = {s["label"]: s for s in report.latency_rows(rust, python)}
-        default = stats["this client, default polling"]
+        default = stats["this client, default (commit watcher)"]
         self.assertEqual((default["n"], default["p50"], default["p99"]), (100, 50, 99))
         self.assertEqual(default["polls"], 3)
+        # With the watcher's own count, polls per write are its stream over the writes.
+        rust["client_default_status_polls"] = 25
+        stats = {s["label"]: s for s in report.latency_rows(rust, python)}
+        self.assertEqual(stats["this client, default (commit watcher)"]["polls"], 0.25)
+        self.assertEqual(stats["this client, fixed 0.5 s poll"]["polls"], 2)
         py = stats["Python `begin_create_ledger_entry(...).result()`"]
         self.assertEqual((py["n"], py["p50"], py["p99"], py["polls"]), (2, 600.0, 1100.0, 2.5))
         empty = stats["reference: bare reqwest, 10 ms poll"]

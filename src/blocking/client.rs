@@ -285,6 +285,20 @@ impl ConfidentialLedgerClient {
         self.call(move |c| async move { c.get_transaction_status(id, options).await })
     }
 
+    /// How many status requests the client's commit watcher has sent; see
+    /// [`crate::ConfidentialLedgerClient::commit_watcher_polls`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run(client: confidential_ledger::blocking::ConfidentialLedgerClient) {
+    /// println!("{} status requests so far", client.commit_watcher_polls());
+    /// # }
+    /// ```
+    pub fn commit_watcher_polls(&self) -> u64 {
+        self.inner.commit_watcher_polls()
+    }
+
     /// Waits until a transaction is committed; see
     /// [`crate::ConfidentialLedgerClient::wait_for_commit`].
     pub fn wait_for_commit(

@@ -241,6 +241,8 @@ impl ClientBuilder {
             pinned = %pinned.fingerprint(),
             "client ready"
         );
+        // The commit watcher's rounds are never further apart than the polling cap.
+        let options_polling_cap = options.polling.max_delay;
         Ok(ConfidentialLedgerClient {
             inner: Arc::new(Inner {
                 base_url: base_url(&endpoint),
@@ -251,6 +253,7 @@ impl ClientBuilder {
                 certificate,
                 transport: RwLock::new(Arc::new(Transport::new(0, pinned, pipeline))),
                 refresh: tokio::sync::Mutex::new(()),
+                watcher: super::commit_watcher::CommitWatcher::new(options_polling_cap),
             }),
         })
     }

@@ -1,6 +1,5 @@
 //! Entries: write, wait for commit, read back, list.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
@@ -18,7 +17,7 @@ use crate::models::{
     UserDefinedFunctionHook, misfit,
 };
 use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
-use crate::poller::{ConsecutiveNotFound, PollStep, Poller, PollingOptions};
+use crate::poller::{PollStep, Poller, PollingOptions};
 use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
 
 method_options! {
@@ -732,7 +731,9 @@ impl ConfidentialLedgerClient {
     /// ledger never issued that id) and on the state `Invalid` (rolled back).
     /// Between polls it waits at least as long as the ledger asks (`Retry-After`), up to
     /// [`RetryOptions::max_retry_after`](crate::pipeline::RetryOptions::max_retry_after)
-    /// (60 s by default), and never past the wait's timeout.
+    /// (60 s by default), and never past the wait's timeout. Without its own `polling`, the
+    /// wait is answered by the client's commit watcher, shared by all its commit waits (see
+    /// [`TransactionPoller`]); a commit already seen is answered without a request.
     ///
     /// # Errors
     ///
@@ -759,44 +760,6 @@ impl ConfidentialLedgerClient {
             Ok(id) => self.commit_poller(id, options.call, options.polling, options.timeout, |s| s),
             Err(e) => TransactionPoller::invalid(&e, "wait_for_commit"),
         }
-    }
-
-    /// A poller waiting for the commit of `id`, ending with `done(status)`.
-    fn commit_poller<T: Send + 'static>(
-        &self,
-        id: TransactionId,
-        call: CallOptions,
-        polling: Option<PollingOptions>,
-        timeout: Option<Duration>,
-        done: impl Fn(TransactionStatus) -> T + Send + Sync + 'static,
-    ) -> TransactionPoller<T, TransactionState> {
-        let client = self.clone();
-        let done = Arc::new(done);
-        let poller = Poller::new(move || {
-            let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
-            async move {
-                let (status, retry_after) = client.status_poll(id, &call).await?;
-                match status.state {
-                    TransactionState::Committed => Ok(PollStep::Done(done(status))),
-                    TransactionState::Invalid => Err(Error::new(
-                        ErrorKind::TransactionInvalid,
-                        format!(
-                            "transaction {id} is Invalid: it was rolled back and will never \
-                             commit; write it again if it still matters"
-                        ),
-                    )
-                    .with_operation("wait_for_commit")),
-                    // Not before the ledger asked (`Retry-After`, capped).
-                    state => Ok(PollStep::Pending {
-                        status: state,
-                        retry_after,
-                    }),
-                }
-            }
-            .instrument(Self::span("wait_for_commit", Some(id)))
-        })
-        .with_error_policy(ConsecutiveNotFound::default());
-        TransactionPoller::new(self.configure_poller(poller, polling, timeout), id)
     }
 
     /// Reads the entry a transaction wrote. Returns a [`TransactionPoller`] that asks again

@@ -36,6 +36,9 @@
 mod builder;
 mod collections;
 mod committed;
+mod commit_book;
+mod commit_cadence;
+mod commit_watcher;
 mod entries;
 pub mod exactly_once;
 mod governance;
@@ -176,6 +179,8 @@ struct Inner {
     transport: RwLock<Arc<Transport>>,
     /// One refresh at a time.
     refresh: tokio::sync::Mutex<()>,
+    /// The commit waits' shared status polls.
+    watcher: commit_watcher::CommitWatcher,
 }
 
 impl fmt::Debug for ConfidentialLedgerClient {

@@ -23,13 +23,20 @@ use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 /// - **Watch it** with [`progress`](Self::progress): a stream of updates (the status `S` the
 ///   ledger reported, the number of polls, the next delay), readable from another task while
 ///   the poller is awaited.
-/// - **Cancel it** by dropping it (or the future it became): nothing runs in the background.
+/// - **Cancel it** by dropping it (or the future it became): no request is made for it
+///   afterwards.
 /// - **Bound it** with [`with_timeout`](Self::with_timeout), **pace it** with
 ///   [`with_polling`](Self::with_polling), or **step it** by hand with
 ///   [`poll_once`](Self::poll_once).
 ///
-/// The first poll is immediate; later ones follow the [`PollingOptions`] schedule (25 ms,
-/// growing by 1.5× to 1 s by default), never faster than a `Retry-After` the ledger sent.
+/// A commit wait is answered by the client's commit watcher: one stream of status polls shared
+/// by all the client's outstanding commit waits (one `Committed` answer settles the earlier
+/// transactions of its view, an `Invalid` one the later ones), timed by the signature rhythm
+/// it learns, never faster than a `Retry-After` the ledger sent; its task stops when no wait
+/// is left. Each answer about the wait's own transaction counts as one of its polls. Other
+/// waits, and commit waits given their own polling, poll on their own: the first poll is
+/// immediate, later ones follow the [`PollingOptions`] schedule (25 ms, growing by 1.5× to 1 s
+/// by default), never faster than a `Retry-After`.
 ///
 /// # Examples
 ///
@@ -54,7 +61,13 @@ use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 pub struct TransactionPoller<T, S> {
     poller: Poller<T, S, Error>,
     transaction_id: Option<TransactionId>,
+    /// For a wait answered by the client's commit watcher: the same wait polling on its own,
+    /// for [`with_polling`](Self::with_polling).
+    fixed: Option<FixedPoller<T, S>>,
 }
+
+/// Builds a wait that polls on its own schedule.
+pub(crate) type FixedPoller<T, S> = Box<dyn FnOnce() -> Poller<T, S, Error> + Send>;
 
 impl<T, S> TransactionPoller<T, S>
 where
@@ -65,7 +78,15 @@ where
         Self {
             poller,
             transaction_id: Some(transaction_id),
+            fixed: None,
         }
+    }
+
+    /// A wait answered by the commit watcher, which `fixed` replaces when the caller chooses
+    /// its own polling.
+    pub(crate) fn with_fixed(mut self, fixed: FixedPoller<T, S>) -> Self {
+        self.fixed = Some(fixed);
+        self
     }
 
     /// A poller that fails at its first poll, without a request: the transaction id given to
@@ -78,6 +99,7 @@ where
                 async move { Err::<PollStep<T, S>, Error>(err) }
             }),
             transaction_id: None,
+            fixed: None,
         }
     }
 
@@ -95,8 +117,16 @@ where
         self
     }
 
-    /// Polls on this schedule.
+    /// Polls on this schedule, on its own, instead of through the client's commit watcher
+    /// (call it before [`progress`](Self::progress)).
     pub fn with_polling(mut self, options: PollingOptions) -> Self {
+        if let Some(fixed) = self.fixed.take() {
+            let timeout = self.poller.timeout();
+            self.poller = fixed();
+            if let Some(timeout) = timeout {
+                self.poller = self.poller.with_timeout(timeout);
+            }
+        }
         self.poller = self.poller.with_options(options);
         self
     }

@@ -299,6 +299,25 @@ impl Error {
         self
     }
 
+    /// A copy for another waiter of the same answer: everything but the source, which is
+    /// kept as its message.
+    pub(crate) fn replicate(&self) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind: self.inner.kind.clone(),
+                operation: self.inner.operation.clone(),
+                detail: self.inner.detail.clone(),
+                response: self.inner.response.clone(),
+                connect: self.inner.connect,
+                note: self.inner.note.clone(),
+            }),
+            source: self
+                .source
+                .as_ref()
+                .map(|source| BoxError::from(source.to_string())),
+        }
+    }
+
     /// Keeps `source` as the cause.
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.source = Some(source.into());

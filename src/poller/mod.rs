@@ -127,6 +127,8 @@ pub struct Poller<T, S, E> {
     status: Option<S>,
     next_delay: Duration,
     updates: watch::Sender<Option<PollUpdate<S>>>,
+    /// The step function waits by itself (a shared watcher answers it): no delay between steps.
+    driven: bool,
 }
 
 impl<T, S, E> Poller<T, S, E>
@@ -155,7 +157,20 @@ where
             status: None,
             next_delay: Duration::ZERO,
             updates,
+            driven: false,
         }
+    }
+
+    /// No delay between steps: the step function itself waits for news (the client's commit
+    /// watcher answers it), so the schedule is the watcher's.
+    pub(crate) fn driven(mut self) -> Self {
+        self.driven = true;
+        self
+    }
+
+    /// The timeout set with [`with_timeout`](Self::with_timeout), if any.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Uses `options` for the delays between polls.
@@ -334,7 +349,11 @@ where
     }
 
     fn schedule(&mut self, retry_after: Option<Duration>) {
-        self.next_delay = self.backoff.next_delay(retry_after);
+        self.next_delay = if self.driven {
+            Duration::ZERO
+        } else {
+            self.backoff.next_delay(retry_after)
+        };
         tracing::debug!(
             polls = self.polls,
             next_poll_in = ?self.next_delay,

@@ -1,0 +1,436 @@
+//! The client's commit watcher: one stream of status polls shared by all of a client's
+//! outstanding commit waits.
+//!
+//! Each wait registers its transaction; while any wait is outstanding, one task asks the
+//! ledger about a few of them per round (one per view, see [`CommitBook::targets`]) and
+//! settles every wait the answers decide: a `Committed` transaction settles the earlier
+//! transactions of its view, an `Invalid` one the later transactions of its view (rolled
+//! back), and nothing is inferred across views. The rounds follow a [`Cadence`] learned from
+//! the commits seen. The task stops when no wait is left.
+//!
+//! A wait with its own polling (a `polling` option, a client whose
+//! [`ClientOptions::polling`](crate::ClientOptions::polling) is not the default,
+//! [`TransactionPoller::with_polling`]) or its own call options polls on its own instead.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::commit_book::{CommitBook, Settled};
+use super::commit_cadence::Cadence;
+use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
+use crate::models::{TransactionState, TransactionStatus};
+use crate::poller::{
+    ConsecutiveNotFound, ErrorClass, PollErrorClass, PollStep, Poller, PollingOptions,
+};
+use crate::{Error, ErrorKind, TransactionId};
+
+/// What the watcher tells one wait.
+#[derive(Debug)]
+enum Delivery {
+    Settled(Settled),
+    Pending(TransactionState, Option<Duration>),
+    Failed(Error),
+}
+
+#[derive(Debug)]
+struct State {
+    book: CommitBook,
+    senders: HashMap<u64, mpsc::UnboundedSender<Delivery>>,
+    next_key: u64,
+    running: bool,
+    /// The number of the latest task started.
+    task: u64,
+    cadence: Cadence,
+    /// The highest transaction answered pending since the last signature seen: a commit of it
+    /// (or of a later transaction of its view) shows a new signature, which times the cadence.
+    last_pending: Option<TransactionId>,
+}
+
+/// One per client (shared by its clones): the outstanding commit waits and the task that
+/// polls for them.
+#[derive(Debug, Clone)]
+pub(crate) struct CommitWatcher {
+    state: Arc<Mutex<State>>,
+    /// Status requests sent so far.
+    polls: Arc<AtomicU64>,
+}
+
+impl CommitWatcher {
+    /// A watcher whose rounds are never further apart than `cap` (unless the ledger asks).
+    pub(crate) fn new(cap: Duration) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                book: CommitBook::default(),
+                senders: HashMap::new(),
+                next_key: 0,
+                running: false,
+                task: 0,
+                cadence: Cadence::new(cap),
+                last_pending: None,
+            })),
+            polls: Arc::default(),
+        }
+    }
+
+    /// Status requests sent so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a wait for `id`, starting the polling task if it is not running. Must be
+    /// called within a Tokio runtime.
+    fn register(&self, client: &ConfidentialLedgerClient, id: TransactionId) -> Registration {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut state = self.lock();
+        let key = state.next_key;
+        state.next_key += 1;
+        if let Some(settled) = state.book.known(id) {
+            // Already known: answered without a request.
+            let _ = sender.send(Delivery::Settled(settled));
+        } else {
+            state.book.add(key, id);
+            state.senders.insert(key, sender);
+            if !state.running {
+                state.running = true;
+                state.task += 1;
+                state.cadence.restart();
+                let first = state.cadence.start_delay(Instant::now());
+                let task = TaskGuard {
+                    watcher: self.clone(),
+                    task: state.task,
+                };
+                tokio::spawn(self.clone().run(client.clone(), first, task));
+            }
+        }
+        Registration {
+            watcher: self.clone(),
+            key,
+            receiver,
+        }
+    }
+
+    /// The polling task: rounds until no wait is left.
+    async fn run(self, client: ConfidentialLedgerClient, first: Duration, _task: TaskGuard) {
+        tokio::time::sleep(first).await;
+        loop {
+            let targets = {
+                let mut state = self.lock();
+                if state.book.is_empty() {
+                    state.running = false;
+                    return;
+                }
+                if state.cadence.take_follow_up() {
+                    state.book.follow_up_targets()
+                } else {
+                    state.book.targets()
+                }
+            };
+            let call = CallOptions::default();
+            self.polls
+                .fetch_add(targets.len() as u64, Ordering::Relaxed);
+            let answers = futures::future::join_all(targets.iter().map(|&id| {
+                client
+                    .status_poll(id, &call)
+                    .instrument(ConfidentialLedgerClient::span("wait_for_commit", Some(id)))
+            }))
+            .await;
+            let now = Instant::now();
+            let delay = {
+                let mut state = self.lock();
+                let (mut advanced, mut retry_after) = (false, None::<Duration>);
+                for (&id, answer) in targets.iter().zip(answers) {
+                    let asked = match answer {
+                        Ok((status, wait)) => {
+                            state.apply(id, status.state, wait, &mut advanced);
+                            wait
+                        }
+                        Err(err) => {
+                            let wait = err.retry_after();
+                            state.fail(id, &err);
+                            wait
+                        }
+                    };
+                    retry_after = retry_after.max(asked);
+                }
+                state.cadence.on_round(now, advanced, retry_after);
+                state.cadence.next_delay(now)
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+impl State {
+    /// The ledger said `id` is in `state`.
+    fn apply(
+        &mut self,
+        id: TransactionId,
+        state: TransactionState,
+        wait: Option<Duration>,
+        advanced: &mut bool,
+    ) {
+        let settled = match state {
+            TransactionState::Committed => {
+                if self
+                    .last_pending
+                    .is_some_and(|p| p.view == id.view && p.seqno <= id.seqno)
+                {
+                    // Pending before, committed now: a signature came in between.
+                    *advanced = true;
+                    self.last_pending = None;
+                }
+                Settled::Committed
+            }
+            TransactionState::Invalid => Settled::Invalid,
+            pending => {
+                self.saw_pending(id);
+                for key in self.book.waiting_for(id) {
+                    self.send(key, Delivery::Pending(pending.clone(), wait));
+                }
+                return;
+            }
+        };
+        for (key, how) in self.book.settle(id, settled) {
+            self.send(key, Delivery::Settled(how));
+            self.senders.remove(&key);
+        }
+    }
+
+    fn saw_pending(&mut self, id: TransactionId) {
+        self.last_pending = Some(self.last_pending.map_or(id, |p| p.max(id)));
+    }
+
+    /// Asking about `id` failed: its waits get the error (a final one ends them).
+    fn fail(&mut self, id: TransactionId, err: &Error) {
+        let class = err.poll_error_class();
+        if class == ErrorClass::StillPending {
+            self.saw_pending(id);
+        }
+        let last = class == ErrorClass::Final;
+        for key in self.book.waiting_for(id) {
+            self.send(key, Delivery::Failed(err.replicate()));
+            if last {
+                self.book.remove(key);
+                self.senders.remove(&key);
+            }
+        }
+    }
+
+    fn send(&self, key: u64, delivery: Delivery) {
+        if let Some(sender) = self.senders.get(&key) {
+            let _ = sender.send(delivery);
+        }
+    }
+}
+
+/// Marks the watcher idle when its task ends in any way, including being dropped with its
+/// runtime (a later wait, in another runtime, then starts a new task instead of waiting for
+/// one that is gone).
+#[derive(Debug)]
+struct TaskGuard {
+    watcher: CommitWatcher,
+    task: u64,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let mut state = self.watcher.lock();
+        if state.task == self.task {
+            state.running = false;
+        }
+    }
+}
+
+/// One wait's place in the watcher; dropping it withdraws the wait.
+#[derive(Debug)]
+struct Registration {
+    watcher: CommitWatcher,
+    key: u64,
+    receiver: mpsc::UnboundedReceiver<Delivery>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut state = self.watcher.lock();
+        state.book.remove(self.key);
+        state.senders.remove(&self.key);
+    }
+}
+
+impl ConfidentialLedgerClient {
+    /// How many status requests this client's commit watcher has sent (over all its clones):
+    /// the cost of all its commit waits but those that poll on their own.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let before = client.commit_watcher_polls();
+    /// client.create_ledger_entry_and_wait("counted", None).await?;
+    /// println!("{} status requests", client.commit_watcher_polls() - before);
+    /// # Ok(()) }
+    /// ```
+    pub fn commit_watcher_polls(&self) -> u64 {
+        self.inner.watcher.polls()
+    }
+
+    /// A poller waiting for the commit of `id`, ending with `done(status)`: through the
+    /// client's commit watcher, or on its own schedule when it has its own polling or call
+    /// options.
+    pub(super) fn commit_poller<T: Send + 'static>(
+        &self,
+        id: TransactionId,
+        call: CallOptions,
+        polling: Option<PollingOptions>,
+        timeout: Option<Duration>,
+        done: impl Fn(TransactionStatus) -> T + Send + Sync + 'static,
+    ) -> TransactionPoller<T, TransactionState> {
+        let done: Arc<dyn Fn(TransactionStatus) -> T + Send + Sync> = Arc::new(done);
+        let watched = polling.is_none()
+            && call == CallOptions::default()
+            && self.inner.options.polling == PollingOptions::default();
+        if !watched {
+            let poller = self.own_commit_poller(id, call, done);
+            return TransactionPoller::new(self.configure_poller(poller, polling, timeout), id);
+        }
+        let (client, slot) = (self.clone(), Arc::new(tokio::sync::Mutex::new(None)));
+        let on_done = Arc::clone(&done);
+        let poller = Poller::new(move || {
+            let (client, slot, done) = (client.clone(), Arc::clone(&slot), Arc::clone(&on_done));
+            async move {
+                let mut slot = slot.lock().await;
+                let delivery = loop {
+                    let registration: &mut Registration = match &mut *slot {
+                        Some(registration) => registration,
+                        empty => empty.insert(client.inner.watcher.register(&client, id)),
+                    };
+                    match registration.receiver.recv().await {
+                        Some(delivery) => break delivery,
+                        // The watcher ended this wait earlier (poll_once after the end): ask anew.
+                        None => *slot = None,
+                    }
+                };
+                match delivery {
+                    Delivery::Settled(Settled::Committed) => Ok(PollStep::Done(done(
+                        TransactionStatus::new(id, TransactionState::Committed),
+                    ))),
+                    Delivery::Settled(Settled::Invalid) => Err(invalid(id)),
+                    Delivery::Pending(status, retry_after) => Ok(PollStep::Pending {
+                        status,
+                        retry_after,
+                    }),
+                    Delivery::Failed(err) => Err(err),
+                }
+            }
+        })
+        .with_error_policy(ConsecutiveNotFound::default())
+        .driven();
+        let fixed_client = self.clone();
+        TransactionPoller::new(self.configure_poller(poller, None, timeout), id).with_fixed(
+            Box::new(move || fixed_client.own_commit_poller(id, CallOptions::default(), done)),
+        )
+    }
+
+    /// A commit wait polling on its own.
+    fn own_commit_poller<T: Send + 'static>(
+        &self,
+        id: TransactionId,
+        call: CallOptions,
+        done: Arc<dyn Fn(TransactionStatus) -> T + Send + Sync>,
+    ) -> Poller<T, TransactionState, Error> {
+        let client = self.clone();
+        Poller::new(move || {
+            let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
+            async move {
+                let (status, retry_after) = client.status_poll(id, &call).await?;
+                match status.state {
+                    TransactionState::Committed => Ok(PollStep::Done(done(status))),
+                    TransactionState::Invalid => Err(invalid(id)),
+                    // Not before the ledger asked (`Retry-After`, capped).
+                    state => Ok(PollStep::Pending {
+                        status: state,
+                        retry_after,
+                    }),
+                }
+            }
+            .instrument(Self::span("wait_for_commit", Some(id)))
+        })
+        .with_error_policy(ConsecutiveNotFound::default())
+    }
+}
+
+/// The error of a wait for a rolled-back transaction.
+fn invalid(id: TransactionId) -> Error {
+    Error::new(
+        ErrorKind::TransactionInvalid,
+        format!(
+            "transaction {id} is Invalid: it was rolled back and will never commit; write it \
+             again if it still matters"
+        ),
+    )
+    .with_operation("wait_for_commit")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_commit_of_a_transaction_seen_pending_times_a_signature() {
+        let watcher = CommitWatcher::new(Duration::from_secs(1));
+        let mut state = watcher.lock();
+        let mut advanced = false;
+        // Committed at first sight: the signature may be old, nothing to time.
+        state.apply(
+            TransactionId::new(2, 5),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        state.apply(
+            TransactionId::new(2, 9),
+            TransactionState::Pending,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        // Another view's commit says nothing about view 2's signatures.
+        state.apply(
+            TransactionId::new(3, 20),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(!advanced);
+        state.apply(
+            TransactionId::new(2, 12),
+            TransactionState::Committed,
+            None,
+            &mut advanced,
+        );
+        assert!(
+            advanced,
+            "pending 2.9, then 2.12 committed: a signature in between"
+        );
+        // The same signature seen again through another transaction is not a new one.
+        let mut again = false;
+        state.apply(
+            TransactionId::new(2, 14),
+            TransactionState::Committed,
+            None,
+            &mut again,
+        );
+        assert!(!again);
+    }
+}

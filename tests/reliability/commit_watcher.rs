@@ -1,0 +1,169 @@
+//! The commit watcher: every commit wait of a client shares one stream of status polls, and
+//! settles exactly (a commit settles the earlier transactions of its view only, a rollback the
+//! later ones; earlier views are asked about on their own).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use confidential_ledger::poller::PollingOptions;
+use confidential_ledger::{
+    ClientOptions, ErrorKind, StaticTokenCredential, TransactionId, WaitForCommitOptions,
+};
+use futures::future::join_all;
+
+use crate::hostile::{Answer, Hostile};
+use crate::support::{builder_at, counting_proxy, sandbox, token_for, within};
+
+/// The transaction of a status request's path (`/app/transactions/{id}/status?...`).
+fn status_of(path: &str) -> Option<TransactionId> {
+    let rest = path.strip_prefix("/app/transactions/")?;
+    let (id, _) = rest.split_once("/status")?;
+    id.parse().ok()
+}
+
+/// A ledger that rolled back: view 1 ran to seqno 8, view 2 from 9 to 20 (its later
+/// transactions were rolled back), view 3 from 21. Everything is `Pending` for the first
+/// `pending_answers` status requests.
+async fn rolled_back_ledger(pending_answers: usize) -> Hostile {
+    let answered = Arc::new(AtomicUsize::new(0));
+    let script = move |seen: &crate::hostile::Seen, _: usize| {
+        let Some(id) = status_of(&seen.path) else {
+            return Answer::json(404, r#"{"error":{"code":"NotFound","message":"no"}}"#);
+        };
+        let state = if answered.fetch_add(1, Ordering::SeqCst) < pending_answers {
+            "Pending"
+        } else {
+            match (id.view, id.seqno) {
+                (1, s) if s <= 8 => "Committed",
+                (2, s) if (9..=20).contains(&s) => "Committed",
+                (3, s) if s >= 21 => "Committed",
+                _ => "Invalid",
+            }
+        };
+        Answer::json(
+            200,
+            &format!(r#"{{"state":"{state}","transactionId":"{id}"}}"#),
+        )
+        .header("x-ms-ccf-transaction-id", "3.50")
+    };
+    Hostile::start(script).await
+}
+
+#[tokio::test]
+async fn rollbacks_and_earlier_views_are_settled_exactly() {
+    let server = rolled_back_ledger(3).await;
+    let client = server.client(ClientOptions::default()).await;
+    let ids = ["2.10", "2.20", "2.30", "1.5", "1.15", "3.25"];
+    let waits = ids.map(|id| client.wait_for_commit(id, None));
+    let results = within(join_all(waits.into_iter().map(IntoFuture::into_future))).await;
+    let outcome: HashMap<&str, Result<(), ErrorKind>> = ids
+        .iter()
+        .zip(results)
+        .map(|(id, result)| (*id, result.map(|_| ()).map_err(|e| e.kind().clone())))
+        .collect();
+    assert_eq!(outcome["2.10"], Ok(()));
+    assert_eq!(outcome["2.20"], Ok(()));
+    assert_eq!(
+        outcome["2.30"],
+        Err(ErrorKind::TransactionInvalid),
+        "rolled back"
+    );
+    assert_eq!(
+        outcome["1.5"],
+        Ok(()),
+        "an earlier view is asked about on its own"
+    );
+    assert_eq!(outcome["1.15"], Err(ErrorKind::TransactionInvalid));
+    assert_eq!(outcome["3.25"], Ok(()));
+
+    let asked: Vec<TransactionId> = server
+        .requests()
+        .iter()
+        .filter_map(|seen| status_of(&seen.path))
+        .collect();
+    // 2.20's commit settled 2.10 without a request of its own.
+    assert!(!asked.contains(&TransactionId::new(2, 10)), "{asked:?}");
+    assert!(asked.contains(&TransactionId::new(1, 5)), "{asked:?}");
+
+    // Once known, a commit or a rollback is answered without a request.
+    let before = server.requests().len();
+    within(client.wait_for_commit("2.15", None)).await.unwrap();
+    let err = within(client.wait_for_commit("2.40", None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::TransactionInvalid, "{err}");
+    assert_eq!(server.requests().len(), before);
+}
+
+#[tokio::test]
+async fn a_wait_with_its_own_polling_polls_on_its_own() {
+    let server = rolled_back_ledger(0).await;
+    let client = server.client(ClientOptions::default()).await;
+    let fixed = PollingOptions::fixed(std::time::Duration::from_millis(5));
+    let own = WaitForCommitOptions::new().polling(fixed.clone());
+    let waits = [
+        client.wait_for_commit("2.10", Some(own)),
+        client.wait_for_commit("2.20", None).with_polling(fixed),
+    ];
+    for result in within(join_all(waits.into_iter().map(IntoFuture::into_future))).await {
+        result.unwrap();
+    }
+    let asked: Vec<TransactionId> = server
+        .requests()
+        .iter()
+        .filter_map(|seen| status_of(&seen.path))
+        .collect();
+    assert_eq!(
+        asked.len(),
+        2,
+        "one request per wait, each its own: {asked:?}"
+    );
+    assert!(asked.contains(&TransactionId::new(2, 10)), "{asked:?}");
+}
+
+#[tokio::test]
+async fn concurrent_waits_of_a_client_share_one_stream_of_status_polls() {
+    const WRITES: usize = 24;
+    let sandbox = sandbox().await;
+    let proxy = counting_proxy(&sandbox).await;
+    let token = token_for(&sandbox, "watcher", &["Contributor"]).await;
+    let client = within(
+        builder_at(&sandbox, &proxy.endpoint())
+            .credential(StaticTokenCredential::new(token))
+            .build(),
+    )
+    .await
+    .unwrap();
+    let mut waits = Vec::new();
+    for n in 0..WRITES {
+        waits.push(
+            within(client.begin_create_ledger_entry(format!("watched {n}"), None))
+                .await
+                .unwrap(),
+        );
+    }
+    let written = within(join_all(waits.into_iter().map(IntoFuture::into_future))).await;
+    for result in &written {
+        assert!(result.is_ok(), "{result:?}");
+    }
+    let status_polls = proxy
+        .events()
+        .iter()
+        .filter(|event| event.method == "GET" && event.path.contains("/status"))
+        .count();
+    assert!(
+        (1..WRITES).contains(&status_polls),
+        "{status_polls} status polls for {WRITES} waits"
+    );
+    assert_eq!(client.commit_watcher_polls(), status_polls as u64);
+    // A commit already seen is known: waiting again sends nothing.
+    let id = written[0].as_ref().unwrap().transaction_id;
+    within(client.wait_for_commit(id, None)).await.unwrap();
+    let after = proxy
+        .events()
+        .iter()
+        .filter(|event| event.path.contains("/status"))
+        .count();
+    assert_eq!(after, status_polls);
+}
