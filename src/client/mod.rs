@@ -35,10 +35,10 @@
 
 mod builder;
 mod collections;
-mod committed;
 mod commit_book;
 mod commit_cadence;
 mod commit_watcher;
+mod committed;
 mod entries;
 pub mod exactly_once;
 mod governance;
