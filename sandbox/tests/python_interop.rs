@@ -41,10 +41,19 @@ async fn official_python_sdk_and_ccf_receipt_verification() {
         s.admin_pem_path().display().to_string(),
         old.to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || Command::new(python).args(args).output())
-        .await
-        .unwrap()
-        .expect("python runs");
+    // The identity endpoint is HTTPS with a certificate from the sandbox's local CA: the
+    // official client trusts it through requests' standard variable, unmodified.
+    let ca = s.identity_ca_path();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .env("REQUESTS_CA_BUNDLE", &ca)
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -56,6 +56,30 @@ impl IdentityServiceClient {
         Ok(Self { inner, runtime })
     }
 
+    /// A client of the identity service at `endpoint` that trusts `roots` besides the
+    /// platform's certificates; see [`crate::IdentityServiceClient::with_roots`].
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Panics
+    ///
+    /// Inside an async execution context; see [the module documentation](super#async-contexts).
+    pub fn with_roots(
+        endpoint: &str,
+        options: Option<ClientOptions>,
+        roots: &crate::IdentityRoots,
+    ) -> Result<Self, Error> {
+        let runtime = Runtime::start()?;
+        let endpoint = endpoint.to_owned();
+        let roots = roots.clone();
+        let inner = runtime.block_on(async move {
+            crate::IdentityServiceClient::with_roots(&endpoint, options, &roots)
+        })?;
+        Ok(Self { inner, runtime })
+    }
+
     /// The identity service's endpoint.
     pub fn endpoint(&self) -> &Url {
         self.inner.endpoint()
