@@ -702,7 +702,12 @@ async fn governance_reads_and_identity_endpoint() {
         s.identity_endpoint(),
         s.ledger_id()
     );
-    let identity: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    let answer = http.get(url).send().await.unwrap();
+    assert_eq!(
+        answer.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let identity: Value = answer.json().await.unwrap();
     assert_eq!(
         identity,
         json!({ "ledgerId": "sandbox", "ledgerTlsCertificate": s.service_certificate_pem() })

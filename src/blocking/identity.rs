@@ -5,7 +5,7 @@ use std::fmt;
 use reqwest::Url;
 
 use super::runtime::Runtime;
-use crate::{ClientOptions, Error, GetLedgerIdentityOptions, LedgerIdentity};
+use crate::{ClientOptions, Error, GetLedgerIdentityOptions, IdentityRoots, LedgerIdentity};
 
 /// A blocking client of the identity service: the blocking form of
 /// [`crate::IdentityServiceClient`], with its own runtime thread.
@@ -69,7 +69,7 @@ impl IdentityServiceClient {
     pub fn with_roots(
         endpoint: &str,
         options: Option<ClientOptions>,
-        roots: &crate::IdentityRoots,
+        roots: &IdentityRoots,
     ) -> Result<Self, Error> {
         let runtime = Runtime::start()?;
         let endpoint = endpoint.to_owned();
