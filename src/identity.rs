@@ -70,7 +70,7 @@ impl fmt::Debug for IdentityServiceClient {
 /// let roots = IdentityRoots::new();
 /// assert!(roots.is_empty());
 /// let err = roots.add_pem(b"not a certificate").unwrap_err();
-/// assert_eq!(err.kind(), confidential_ledger::ErrorKind::InvalidInput);
+/// assert_eq!(err.kind(), &confidential_ledger::ErrorKind::InvalidInput);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IdentityRoots {
