@@ -571,7 +571,7 @@ impl Sandbox {
         }
         self.app
             .ledger
-            .append_entry(collection_id, contents.to_string(), Vec::new())
+            .append_entry(collection_id, contents.to_string(), Vec::new(), true)
             .await
     }
 

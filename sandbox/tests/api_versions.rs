@@ -127,3 +127,33 @@ async fn ledger_users_from_2026_02_23_replace_roles_and_report_absent_users() {
     assert_eq!(replaced.body["assignedRoles"], json!(["Reader"]));
     s.shutdown().await;
 }
+
+/// `test_append_entry_flow_aad_user.json` (2024-08-22-preview) and
+/// `test_append_entry_flow_aad_ledger_user.json` (2024-12-09-preview): the receipt of an entry
+/// written at those versions has no `applicationClaims` and an all-zero `claimsDigest`; an
+/// entry written at 2026-02-23 carries its `LedgerEntryV1` claim (spec).
+#[tokio::test]
+async fn receipts_carry_claims_only_for_entries_written_from_2026_02_23() {
+    let s = sandbox().await;
+    for (api, claims) in [
+        ("2024-08-22-preview", false),
+        ("2024-12-09-preview", false),
+        ("2026-02-23", true),
+    ] {
+        let client = Client::admin(&s).with_api(api);
+        let id = client.write(&format!("written at {api}")).await;
+        client.wait_committed(&id).await;
+        let receipt = client.receipt(&id).await;
+        let digest = receipt["receipt"]["leafComponents"]["claimsDigest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            receipt.get("applicationClaims").is_some(),
+            claims,
+            "{api}: {receipt}"
+        );
+        assert_eq!(digest == "0".repeat(64), !claims, "{api}: {digest}");
+    }
+    s.shutdown().await;
+}

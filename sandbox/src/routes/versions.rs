@@ -23,6 +23,13 @@ pub(crate) fn recorded_semantics(version: &str) -> bool {
     date_of(version).is_none_or(|date| date < FIRST_SPEC_SEMANTICS)
 }
 
+/// Whether an entry written at `version` carries a `LedgerEntryV1` application claim: from
+/// 2026-02-23 on (the spec's receipts have `applicationClaims`); before, every recorded receipt
+/// (2024-08-22-preview, 2024-12-09-preview) has none and an all-zero `claimsDigest`.
+pub(crate) fn entries_carry_claims(version: &str) -> bool {
+    !recorded_semantics(version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,13 +79,13 @@ entry = client.begin_get_ledger_entry(txid, **FAST).result()
 seen["entry"] = entry
 
 receipt = client.begin_get_receipt(txid, **FAST).result()
-verify_receipt(receipt["receipt"], service_cert, application_claims=receipt["applicationClaims"])
+verify_receipt(receipt["receipt"], service_cert, application_claims=receipt.get("applicationClaims"))
 seen["receipt_state"] = receipt["state"]
 seen["receipt_endorsements"] = ccf_check(receipt)
 
 # The receipt of a transaction signed before the identity rotation.
 old = client.begin_get_receipt(old_txid, **FAST).result()
-verify_receipt(old["receipt"], service_cert, application_claims=old["applicationClaims"])
+verify_receipt(old["receipt"], service_cert, application_claims=old.get("applicationClaims"))
 seen["old_receipt_endorsements"] = ccf_check(old)
 
 seen["current"] = client.get_current_ledger_entry()
