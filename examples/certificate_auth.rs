@@ -15,14 +15,14 @@ mod common;
 use std::path::PathBuf;
 
 use confidential_ledger::{
-    CertificateCredential, ConfidentialLedgerClient, DEFAULT_IDENTITY_ENDPOINT,
+    CertificateCredential, ConfidentialLedgerClient, DEFAULT_IDENTITY_ENDPOINT, IdentityRoots,
     IdentityServiceClient,
 };
 
 #[tokio::main]
 async fn main() -> common::Result {
     // Where the ledger is, and the certificate and key files of a user it knows.
-    let (endpoint, ledger_id, identity_endpoint, cert_file, key_file, sandbox) =
+    let (endpoint, ledger_id, identity_endpoint, identity_roots, cert_file, key_file, sandbox) =
         match common::settings()? {
             Some(settings) => {
                 let common::Credential::Certificate { cert, key } = &settings.credential else {
@@ -43,6 +43,7 @@ async fn main() -> common::Result {
                         .identity_endpoint
                         .clone()
                         .unwrap_or_else(|| DEFAULT_IDENTITY_ENDPOINT.to_owned()),
+                    IdentityRoots::new(),
                     PathBuf::from(cert),
                     PathBuf::from(key),
                     None,
@@ -56,6 +57,8 @@ async fn main() -> common::Result {
                     sandbox.ledger_endpoint(),
                     sandbox.ledger_id().to_owned(),
                     sandbox.identity_endpoint(),
+                    // The sandbox's identity endpoint has a certificate from its local CA.
+                    IdentityRoots::new().add_pem(sandbox.identity_ca_certificate_pem())?,
                     sandbox.admin_certificate_path(),
                     sandbox.admin_private_key_path(),
                     Some(sandbox),
@@ -66,7 +69,7 @@ async fn main() -> common::Result {
     // The ledger's TLS certificate is self-signed by the ledger itself; the identity service
     // publishes it. Fetch it once and keep it in a file (the builder can also fetch it on
     // every start, which is the default and follows certificate rotations).
-    let identity = IdentityServiceClient::new(&identity_endpoint, None)?;
+    let identity = IdentityServiceClient::with_roots(&identity_endpoint, None, &identity_roots)?;
     let published = identity.get_ledger_identity(&ledger_id, None).await?;
     let dir = tempfile::tempdir()?;
     let service_cert_file = dir.path().join("ledger_certificate.pem");

@@ -61,7 +61,8 @@ async fn main() -> common::Result {
 
     // The certificate the client pinned (and verifies receipts against) is the one the
     // identity service publishes for this ledger.
-    let identity = IdentityServiceClient::new(&ledger.identity_endpoint, None)?;
+    let identity =
+        IdentityServiceClient::with_roots(&ledger.identity_endpoint, None, &ledger.identity_roots)?;
     let published = identity
         .get_ledger_identity(client.ledger_id(), None)
         .await?

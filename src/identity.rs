@@ -14,7 +14,7 @@ use crate::hooks::HookState;
 use crate::models::misfit;
 use crate::pipeline::Pipeline;
 use crate::tls::PinnedCertificate;
-use crate::transport::{base_url, http_builder, parse_endpoint, public_tls, unused_tls};
+use crate::transport::{base_url, http_builder, parse_endpoint, public_tls_with_roots, unused_tls};
 use crate::{CallOptions, ClientOptions, Error};
 
 /// The identity service of Azure Confidential Ledger.
@@ -55,6 +55,66 @@ impl fmt::Debug for IdentityServiceClient {
             .field("endpoint", &self.endpoint.as_str())
             .field("api_version", &self.api_version)
             .finish_non_exhaustive()
+    }
+}
+
+/// Extra trusted roots for the identity service only (never for the ledger, whose
+/// certificate stays pinned): a local identity service's private CA, such as the sandbox's
+/// `identity_ca.pem`.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::IdentityRoots;
+///
+/// let roots = IdentityRoots::new();
+/// assert!(roots.is_empty());
+/// let err = roots.add_pem(b"not a certificate").unwrap_err();
+/// assert_eq!(err.kind(), &confidential_ledger::ErrorKind::InvalidInput);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdentityRoots {
+    certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl IdentityRoots {
+    /// No extra roots: the platform's trusted certificates only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds every certificate of the PEM text `pem` (one or more `CERTIFICATE` sections).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) when `pem` holds no certificate or a
+    /// malformed one.
+    pub fn add_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self, Error> {
+        use rustls::pki_types::pem::PemObject;
+        let mut found = 0;
+        for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_ref()) {
+            let certificate = certificate.map_err(|e| {
+                Error::invalid_input(format!("an identity-service root is not valid PEM: {e}"))
+            })?;
+            self.certificates.push(certificate);
+            found += 1;
+        }
+        if found == 0 {
+            return Err(Error::invalid_input(
+                "the identity-service root holds no PEM certificate",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Whether no extra root was added.
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+
+    /// How many extra roots were added.
+    pub fn len(&self) -> usize {
+        self.certificates.len()
     }
 }
 
@@ -127,12 +187,46 @@ impl IdentityServiceClient {
     pub fn new(endpoint: &str, options: Option<ClientOptions>) -> Result<Self, Error> {
         let options = options.unwrap_or_default();
         let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
-        Self::from_parts(endpoint, &options)
+        Self::from_parts(endpoint, &options, &IdentityRoots::default())
     }
 
-    pub(crate) fn from_parts(endpoint: Url, options: &ClientOptions) -> Result<Self, Error> {
+    /// Like [`new`](Self::new), trusting the certificates of `roots` besides the platform's
+    /// for this identity service (a local identity service such as the sandbox's, whose
+    /// certificate a private CA issued).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use confidential_ledger::{IdentityRoots, IdentityServiceClient};
+    ///
+    /// # fn run() -> Result<(), confidential_ledger::Error> {
+    /// let ca = std::fs::read("sandbox-data/identity_ca.pem").unwrap_or_default();
+    /// let roots = IdentityRoots::new().add_pem(&ca)?;
+    /// let identity = IdentityServiceClient::with_roots("https://127.0.0.1:8081", None, &roots)?;
+    /// # let _ = identity;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_roots(
+        endpoint: &str,
+        options: Option<ClientOptions>,
+        roots: &IdentityRoots,
+    ) -> Result<Self, Error> {
+        let options = options.unwrap_or_default();
+        let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
+        Self::from_parts(endpoint, &options, roots)
+    }
+
+    pub(crate) fn from_parts(
+        endpoint: Url,
+        options: &ClientOptions,
+        roots: &IdentityRoots,
+    ) -> Result<Self, Error> {
         let tls = if endpoint.scheme() == "https" {
-            public_tls()?
+            public_tls_with_roots(&roots.certificates)?
         } else {
             unused_tls()?
         };

@@ -25,6 +25,7 @@
 //! let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
 //! let client = ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
 //!     .identity_endpoint(sandbox.identity_endpoint())
+//!     .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
 //!     .ledger_id(sandbox.ledger_id())
 //!     .certificate_credential(CertificateCredential::from_pem_parts(
 //!         sandbox.admin_certificate_pem(),
@@ -120,7 +121,8 @@ pub use credential::{
 pub use error::{CARRIER_STATUS, Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
 pub use identity::{
-    DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityServiceClient, LedgerIdentity,
+    DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityRoots, IdentityServiceClient,
+    LedgerIdentity,
 };
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};

@@ -64,6 +64,35 @@ pub(crate) fn public_tls() -> Result<ClientConfig, Error> {
     Ok(config)
 }
 
+/// TLS for the identity service with `extra_roots` (DER certificates) trusted besides the
+/// platform's: for a local identity service whose certificate a private CA issued (the
+/// sandbox's).
+///
+/// # Errors
+///
+/// [`Tls`](ErrorKind::Tls) when the platform has no usable trust store or a root is unusable.
+pub(crate) fn public_tls_with_roots(
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<ClientConfig, Error> {
+    if extra_roots.is_empty() {
+        return public_tls();
+    }
+    let provider = crypto_provider();
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+        extra_roots.iter().cloned(),
+        provider.clone(),
+    )
+    .map_err(tls_error)?;
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|p| p.to_vec()).collect();
+    Ok(config)
+}
+
 /// TLS for a plain-HTTP endpoint: never used for a handshake, but reqwest needs one.
 pub(crate) fn unused_tls() -> Result<ClientConfig, Error> {
     let mut config = ClientConfig::builder_with_provider(crypto_provider())

@@ -52,6 +52,7 @@ impl Ledger {
         options.wait_timeout = Some(Duration::from_secs(30));
         ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
             .identity_endpoint(sandbox.identity_endpoint())
+            .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
             .ledger_id(sandbox.ledger_id())
             .options(options)
     }
@@ -184,7 +185,12 @@ fn operations_of_every_kind_forward_to_the_async_client() {
 
     // The pinned certificate did not change; the identity service agrees.
     assert!(!client.refresh_service_certificate().unwrap());
-    let identity = IdentityServiceClient::new(&ledger.sandbox().identity_endpoint(), None).unwrap();
+    let roots = confidential_ledger::IdentityRoots::new()
+        .add_pem(ledger.sandbox().identity_ca_certificate_pem())
+        .unwrap();
+    let identity =
+        IdentityServiceClient::with_roots(&ledger.sandbox().identity_endpoint(), None, &roots)
+            .unwrap();
     let published = identity.get_ledger_identity("sandbox", None).unwrap();
     assert_eq!(
         published.pinned_certificate().unwrap(),

@@ -55,6 +55,9 @@ pub struct Ledger {
     pub client: ConfidentialLedgerClient,
     /// Where the ledger's certificate is published.
     pub identity_endpoint: String,
+    /// Extra roots the identity endpoint needs (the sandbox's local CA; none for a real
+    /// ledger, whose identity service is publicly trusted).
+    pub identity_roots: confidential_ledger::IdentityRoots,
     pub sandbox: Option<Sandbox>,
 }
 
@@ -192,6 +195,7 @@ pub async fn connect_with(options: ClientOptions) -> Result<Ledger> {
             identity_endpoint: settings
                 .identity_endpoint
                 .unwrap_or_else(|| confidential_ledger::DEFAULT_IDENTITY_ENDPOINT.to_owned()),
+            identity_roots: confidential_ledger::IdentityRoots::new(),
             sandbox: None,
         });
     }
@@ -205,6 +209,8 @@ pub async fn connect_with(options: ClientOptions) -> Result<Ledger> {
     Ok(Ledger {
         client,
         identity_endpoint: sandbox.identity_endpoint(),
+        identity_roots: confidential_ledger::IdentityRoots::new()
+            .add_pem(sandbox.identity_ca_certificate_pem())?,
         sandbox: Some(sandbox),
     })
 }
@@ -268,6 +274,7 @@ pub fn announce(sandbox: &Sandbox) {
 pub fn sandbox_builder(sandbox: &Sandbox) -> ClientBuilder {
     ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
         .identity_endpoint(sandbox.identity_endpoint())
+        .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
         .ledger_id(sandbox.ledger_id())
 }
 

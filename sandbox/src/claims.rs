@@ -12,9 +12,18 @@ fn ledger_entry_v1_digest(secret_key: &[u8], collection_id: &str, contents: &str
     sha256(&[b"LedgerEntryV1", &inner])
 }
 
+/// The claims secret that marks an entry written without application claims (as real ledgers
+/// wrote them at the recorded api-versions): its claims digest is 32 zero bytes and its
+/// receipt has no `applicationClaims`. A random secret is never all zero in practice.
+pub(crate) const NO_CLAIMS: [u8; 32] = [0; 32];
+
 /// The claims digest of a ledger entry's single `LedgerEntry` claim:
-/// `SHA256(u32_le(1) || claim digest)`.
+/// `SHA256(u32_le(1) || claim digest)`; 32 zero bytes for an entry without claims
+/// ([`NO_CLAIMS`]).
 pub(crate) fn entry_claims_digest(secret_key: &[u8], collection_id: &str, contents: &str) -> Hash {
+    if secret_key == NO_CLAIMS {
+        return [0; 32];
+    }
     let claim = ledger_entry_v1_digest(secret_key, collection_id, contents);
     sha256(&[&1u32.to_le_bytes(), &claim])
 }

@@ -152,11 +152,20 @@ async fn control_request(
             SandboxError::Config(format!("{} is unreadable: {e}", runtime_path.display()))
         })?;
     let secret = Identity::load(data_dir)?.control_secret;
-    let authority = runtime
-        .identity_endpoint
-        .strip_prefix("http://")
-        .ok_or_else(|| SandboxError::Config("the identity endpoint is not http://".into()))?
-        .to_string();
+    let (tls, authority) = if let Some(rest) = runtime.identity_endpoint.strip_prefix("https://") {
+        let ca = fsutil::read_to_string(&data_dir.join(files::IDENTITY_CA))?;
+        (
+            Some(crate::identity_tls::client_config(&ca)?),
+            rest.to_string(),
+        )
+    } else if let Some(rest) = runtime.identity_endpoint.strip_prefix("http://") {
+        (None, rest.to_string())
+    } else {
+        return Err(SandboxError::Config(format!(
+            "the identity endpoint {} is neither https:// nor http://",
+            runtime.identity_endpoint
+        )));
+    };
     let fail = |e: &dyn std::fmt::Display| {
         SandboxError::Config(format!(
             "cannot reach the running sandbox at {authority}: {e}"
@@ -165,13 +174,46 @@ async fn control_request(
     let stream = tokio::net::TcpStream::connect(&authority)
         .await
         .map_err(|e| fail(&e))?;
+    match tls {
+        Some(config) => {
+            let host = authority
+                .rsplit_once(':')
+                .map_or(authority.as_str(), |(host, _)| host)
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let server_name =
+                rustls::pki_types::ServerName::try_from(host).map_err(|e| fail(&e))?;
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(server_name, stream)
+                .await
+                .map_err(|e| fail(&e))?;
+            send_control(stream, &authority, path, secret, body, fail).await
+        }
+        None => send_control(stream, &authority, path, secret, body, fail).await,
+    }
+}
+
+/// Sends one control request over `stream` and decodes the JSON answer.
+async fn send_control<S, F>(
+    stream: S,
+    authority: &str,
+    path: &str,
+    secret: String,
+    body: Option<serde_json::Value>,
+    fail: F,
+) -> Result<serde_json::Value, SandboxError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: Fn(&dyn std::fmt::Display) -> SandboxError,
+{
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| fail(&e))?;
     tokio::spawn(connection);
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let request = hyper::Request::post(path)
-        .header(hyper::header::HOST, &authority)
+        .header(hyper::header::HOST, authority)
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .header(CONTROL_HEADER, secret)
         .body(Full::new(Bytes::from(payload)))

@@ -29,7 +29,7 @@ const VALIDITY_DAYS: i64 = 90;
 /// Certificates are reissued (same keys) when they expire sooner than this.
 const RENEW_BEFORE_DAYS: i64 = 30;
 
-fn err(e: impl std::fmt::Display) -> SandboxError {
+pub(crate) fn err(e: impl std::fmt::Display) -> SandboxError {
     SandboxError::Identity(e.to_string())
 }
 
@@ -39,20 +39,20 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
-fn serial() -> SerialNumber {
+pub(crate) fn serial() -> SerialNumber {
     let mut b: [u8; 16] = random_bytes();
     b[0] &= 0x7f;
     b[0] |= 0x40;
     SerialNumber::from_slice(&b)
 }
 
-fn name(common_name: &str) -> DistinguishedName {
+pub(crate) fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
     dn
 }
 
-fn generate(alg: &'static SignatureAlgorithm) -> Result<KeyPair, SandboxError> {
+pub(crate) fn generate(alg: &'static SignatureAlgorithm) -> Result<KeyPair, SandboxError> {
     KeyPair::generate_for(alg).map_err(err)
 }
 

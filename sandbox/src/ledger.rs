@@ -650,18 +650,24 @@ impl Ledger {
         Ok(id)
     }
 
-    /// Appends a new entry and waits until it is durable.
+    /// Appends a new entry and waits until it is durable. With `claims`, its receipt carries
+    /// a `LedgerEntryV1` application claim; without, its claims digest is all zero.
     pub(crate) async fn append_entry(
         &self,
         collection: &str,
         contents: String,
         tags: Vec<String>,
+        claims: bool,
     ) -> Result<TransactionId, SandboxError> {
         self.append(Tx::Entry(Entry {
             collection: collection.to_string(),
             contents,
             tags,
-            claims_secret: random_secret(),
+            claims_secret: if claims {
+                random_secret()
+            } else {
+                crate::claims::NO_CLAIMS
+            },
         }))
         .await
     }

@@ -42,6 +42,7 @@ mod error;
 mod faults;
 mod fsutil;
 mod identity;
+mod identity_tls;
 mod js;
 mod ledger;
 mod merkle;
@@ -96,6 +97,11 @@ pub mod files {
     pub const LEDGER_SYNC: &str = "ledger.sync";
     /// Keys, certificates and secrets (mode 0600).
     pub const IDENTITY: &str = "identity.json";
+    /// The local certificate authority that issues the identity endpoint's HTTPS certificate
+    /// (PEM): add it to a client's trusted roots for the identity service only.
+    pub const IDENTITY_CA: &str = "identity_ca.pem";
+    /// The local certificate authority's private key (PKCS#8 PEM, mode 0600).
+    pub const IDENTITY_CA_KEY: &str = "identity_ca_key.pem";
     /// Endpoints of the running sandbox (removed at clean shutdown).
     pub const RUNTIME: &str = "runtime.json";
 }
@@ -146,6 +152,8 @@ pub struct Sandbox {
     app: Arc<App>,
     ledger_addr: SocketAddr,
     identity_addr: SocketAddr,
+    identity_scheme: &'static str,
+    identity_ca_pem: String,
     shutdown_tx: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     data_dir: PathBuf,
@@ -271,6 +279,16 @@ impl Sandbox {
             0o600,
         )?;
 
+        let identity_ca = identity_tls::IdentityCa::load_or_create(&data_dir)?;
+        let extra_host = (!options.bind.is_loopback() && !options.bind.is_unspecified())
+            .then(|| options.bind.to_string());
+        let identity_acceptor = if options.identity_plain_http {
+            None
+        } else {
+            Some(tokio_rustls::TlsAcceptor::from(
+                identity_ca.server_config(extra_host.as_deref())?,
+            ))
+        };
         let resolver = Arc::new(tls::NodeCertResolver::new(&ledger.current_generation())?);
         let tls_config = tls::server_config(resolver.clone())?;
         let app = Arc::new(App::new(
@@ -316,7 +334,7 @@ impl Sandbox {
         }
         tasks.push(tokio::spawn(server::accept_loop(
             identity_listener,
-            None,
+            identity_acceptor,
             routes::identity::identity_router(app.clone()),
             limits,
             shutdown_rx.clone(),
@@ -331,6 +349,12 @@ impl Sandbox {
             app,
             ledger_addr,
             identity_addr,
+            identity_scheme: if options.identity_plain_http {
+                "http"
+            } else {
+                "https"
+            },
+            identity_ca_pem: identity_ca.certificate_pem.clone(),
             shutdown_tx,
             tasks,
             data_dir,
@@ -359,14 +383,44 @@ impl Sandbox {
         }
     }
 
-    /// The identity endpoint, plain HTTP: `http://127.0.0.1:<port>`.
+    /// The identity endpoint: `https://127.0.0.1:<port>` (`http://` with
+    /// [`SandboxOptions::identity_plain_http`]). Its certificate is issued by the
+    /// [local CA](Self::identity_ca_certificate_pem).
     pub fn identity_endpoint(&self) -> String {
         let ip = self.identity_addr.ip();
+        let scheme = self.identity_scheme;
         if ip.is_unspecified() {
-            format!("http://127.0.0.1:{}", self.identity_addr.port())
+            format!("{scheme}://127.0.0.1:{}", self.identity_addr.port())
         } else {
-            format!("http://{}", self.identity_addr)
+            format!("{scheme}://{}", self.identity_addr)
         }
+    }
+
+    /// The certificate (PEM) of the local CA that issues the identity endpoint's HTTPS
+    /// certificate: trust it for the identity service only (this crate's client:
+    /// `ClientBuilder::identity_root_certificate_pem`; Python: `REQUESTS_CA_BUNDLE`; Node:
+    /// `NODE_EXTRA_CA_CERTS`). Stable across restarts on the same data directory.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confidential_ledger_sandbox::SandboxError> {
+    /// use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
+    ///
+    /// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
+    /// assert!(sandbox.identity_ca_certificate_pem().contains("BEGIN CERTIFICATE"));
+    /// assert!(sandbox.identity_endpoint().starts_with("https://"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn identity_ca_certificate_pem(&self) -> &str {
+        &self.identity_ca_pem
+    }
+
+    /// Path of the [identity CA certificate](Self::identity_ca_certificate_pem) in the data
+    /// directory (for `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`).
+    pub fn identity_ca_path(&self) -> PathBuf {
+        self.data_dir.join(files::IDENTITY_CA)
     }
 
     /// The ledger endpoint's socket address.
@@ -518,7 +572,7 @@ impl Sandbox {
         }
         self.app
             .ledger
-            .append_entry(collection_id, contents.to_string(), Vec::new())
+            .append_entry(collection_id, contents.to_string(), Vec::new(), true)
             .await
     }
 

@@ -57,9 +57,13 @@ struct RunArgs {
     /// Port of the ledger endpoint (HTTPS); 0 picks a free port.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Port of the identity endpoint (HTTP); 0 picks a free port.
+    /// Port of the identity endpoint (HTTPS, certificate from the local CA in DIR); 0 picks a
+    /// free port.
     #[arg(long, default_value_t = 0)]
     identity_port: u16,
+    /// Serve the identity endpoint over plain HTTP instead of HTTPS.
+    #[arg(long)]
+    identity_plain_http: bool,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
@@ -162,6 +166,7 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         .data_dir(&dir)
         .port(args.port)
         .identity_port(args.identity_port)
+        .identity_plain_http(args.identity_plain_http)
         .bind(args.bind)
         .ledger_id(ledger_id)
         .signature_interval(Duration::from_millis(args.signature_interval_ms))
@@ -184,6 +189,7 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         "ledgerEndpoint": sandbox.ledger_endpoint(),
         "identityEndpoint": sandbox.identity_endpoint(),
         "ledgerId": sandbox.ledger_id(),
+        "identityCaPath": sandbox.identity_ca_path(),
         "serviceCertificatePath": sandbox.service_certificate_path(),
         "adminCertificatePath": sandbox.admin_certificate_path(),
         "adminPrivateKeyPath": sandbox.admin_private_key_path(),
@@ -200,6 +206,10 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         );
         println!("  ledger endpoint     {}", sandbox.ledger_endpoint());
         println!("  identity endpoint   {}", sandbox.identity_endpoint());
+        println!(
+            "  identity CA         {}",
+            sandbox.identity_ca_path().display()
+        );
         println!("  ledger id           {}", sandbox.ledger_id());
         println!(
             "  service certificate {}",

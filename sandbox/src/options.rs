@@ -17,8 +17,8 @@ use std::time::Duration;
 /// - `signature_interval` / `signature_every`: 1000 ms / 5000 writes, CCF's defaults.
 /// - `loading_responses`: 1 (a historical read answers `Loading` once before `Ready`).
 /// - `page_size`: 1000 items per page of a ranged list.
-/// - `legacy_users_redirect`: `true` (`/app/users` answers `301 ApiVersionRedirect` for api
-///   versions after `2024-08-22-preview`, as real ledgers do).
+/// - `legacy_users_redirect`: `true` (`/app/users` answers `301 ApiVersionRedirect` from
+///   api-version `2024-08-22-preview` on, as real ledgers did in January 2025).
 /// - `max_body_bytes`: 1 MiB.
 /// - `storage_fault`: `None` (healthy storage).
 /// - `max_connections`: 512 open connections per listener (at the cap, a new connection
@@ -51,8 +51,13 @@ pub struct SandboxOptions {
     pub data_dir: Option<PathBuf>,
     /// Port of the ledger endpoint (HTTPS); 0 picks a free port.
     pub port: u16,
-    /// Port of the identity endpoint (plain HTTP); 0 picks a free port.
+    /// Port of the identity endpoint (HTTPS, certificate from the local CA in the data
+    /// directory; plain HTTP with [`identity_plain_http`](Self::identity_plain_http)); 0
+    /// picks a free port.
     pub identity_port: u16,
+    /// Serve the identity endpoint over plain HTTP instead of HTTPS (for tools that cannot add
+    /// a trusted root). Off by default: the real identity service is HTTPS.
+    pub identity_plain_http: bool,
     /// Address both listeners bind to.
     pub bind: IpAddr,
     /// The ledger id: the name the identity endpoint answers for, and a name in the node
@@ -67,8 +72,8 @@ pub struct SandboxOptions {
     pub loading_responses: u32,
     /// Most items in one page of a paged list.
     pub page_size: usize,
-    /// Answer `301 ApiVersionRedirect` on `/app/users` for api versions after
-    /// `2024-08-22-preview`.
+    /// Answer `301 ApiVersionRedirect` on `/app/users` from api-version
+    /// `2024-08-22-preview` on.
     pub legacy_users_redirect: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
@@ -94,6 +99,7 @@ impl Default for SandboxOptions {
             data_dir: None,
             port: 0,
             identity_port: 0,
+            identity_plain_http: false,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ledger_id: "sandbox".to_string(),
             signature_interval: Duration::from_millis(1000),
@@ -132,6 +138,21 @@ impl SandboxOptions {
     #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Sets [`identity_plain_http`](Self::identity_plain_http).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger_sandbox::SandboxOptions;
+    ///
+    /// assert!(SandboxOptions::default().identity_plain_http(true).identity_plain_http);
+    /// ```
+    #[must_use]
+    pub fn identity_plain_http(mut self, plain: bool) -> Self {
+        self.identity_plain_http = plain;
         self
     }
 

@@ -49,6 +49,9 @@ pub(crate) fn receipt_contents(r: &ReceiptData) -> Value {
 /// The application claims of an entry's receipt (one `LedgerEntryV1` claim), if any.
 pub(crate) fn application_claims(r: &ReceiptData) -> Option<Value> {
     let e = r.entry.as_ref()?;
+    if e.claims_secret == crate::claims::NO_CLAIMS {
+        return None;
+    }
     Some(json!([{
         "kind": "LedgerEntry",
         "ledgerEntry": {

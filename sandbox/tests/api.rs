@@ -487,8 +487,10 @@ async fn ledger_users_legacy_users_and_redirects() {
         StatusCode::NOT_FOUND
     );
 
-    // Newer api versions redirect the legacy calls, as real ledgers do.
-    for api in ["2024-12-09-preview", "2026-02-23"] {
+    // From 2024-08-22-preview on the legacy calls are redirected, as real ledgers did in
+    // January 2025 (test_user_management_cert_ledger_user.json): `Location: /ledgerUsers`,
+    // no transaction id.
+    for api in ["2024-08-22-preview", "2024-12-09-preview", "2026-02-23"] {
         let c = admin.clone().with_api(api);
         for r in [
             c.patch(
@@ -504,7 +506,8 @@ async fn ledger_users_legacy_users_and_redirects() {
                 (StatusCode::MOVED_PERMANENTLY, "ApiVersionRedirect"),
                 "{api}"
             );
-            assert!(r.headers.get("location").is_none());
+            assert_eq!(r.headers["location"], "/ledgerUsers", "{api}");
+            assert!(r.txid.is_none(), "{api}: {r:?}");
         }
     }
     let deleted = admin.delete(&format!("/app/ledgerUsers/{encoded}")).await;
@@ -699,7 +702,12 @@ async fn governance_reads_and_identity_endpoint() {
         s.identity_endpoint(),
         s.ledger_id()
     );
-    let identity: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    let answer = http.get(url).send().await.unwrap();
+    assert_eq!(
+        answer.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let identity: Value = answer.json().await.unwrap();
     assert_eq!(
         identity,
         json!({ "ledgerId": "sandbox", "ledgerTlsCertificate": s.service_certificate_pem() })

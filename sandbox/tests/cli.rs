@@ -111,6 +111,7 @@ async fn startup_output_tokens_and_seeded_users() {
     for needle in [
         "ledger endpoint",
         "identity endpoint",
+        "identity_ca.pem",
         "contoso",
         "service_cert.pem",
         "admin_cert.pem",
@@ -130,7 +131,14 @@ async fn startup_output_tokens_and_seeded_users() {
         info["identityEndpoint"]
             .as_str()
             .unwrap()
-            .starts_with("http://127.0.0.1:")
+            .starts_with("https://127.0.0.1:")
+    );
+    let ca = info["identityCaPath"].as_str().unwrap();
+    assert!(ca.ends_with("identity_ca.pem"), "{ca}");
+    assert!(
+        std::fs::read_to_string(ca)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
     );
 
     let token = run(&[

@@ -181,7 +181,7 @@ async fn a_flood_of_idle_and_half_open_connections_cannot_keep_a_ledger_user_out
     let ledger = s.ledger_address();
     let identity: SocketAddr = s
         .identity_endpoint()
-        .trim_start_matches("http://")
+        .trim_start_matches("https://")
         .parse()
         .unwrap();
 
@@ -270,7 +270,7 @@ async fn idle_and_half_sent_connections_are_closed_by_the_timeouts() {
     .unwrap();
     let identity: SocketAddr = s
         .identity_endpoint()
-        .trim_start_matches("http://")
+        .trim_start_matches("https://")
         .parse()
         .unwrap();
     let mut held = Vec::new();

@@ -1,5 +1,5 @@
-//! The official Python client runs a full flow against the sandbox with certificate
-//! authentication, and CCF's Python package verifies the sandbox's receipts (including one
+//! The official Python client (1.1.1) runs a full flow against the sandbox with certificate
+//! authentication and with a bearer token (a fresh sandbox each), and CCF's Python package verifies the sandbox's receipts (including one
 //! signed before an identity rotation, through its endorsement).
 
 use std::process::Command;
@@ -12,7 +12,17 @@ async fn official_python_sdk_and_ccf_receipt_verification() {
     let Some(python) = testkit::python::interpreter() else {
         return;
     };
+    for token in [false, true] {
+        flow(&python, token).await;
+    }
+}
+
+/// The whole flow against a new sandbox, with the administrator's certificate or (`token`) a
+/// bearer token of another administrator.
+async fn flow(python: &std::path::Path, token: bool) {
+    let python = python.to_path_buf();
     let s = Sandbox::start(SandboxOptions::for_tests()).await.unwrap();
+    s.add_user("py-oid", &["Administrator"]).await.unwrap();
     let old = s
         .append_entry("subledger:0", "signed by the first identity")
         .await
@@ -32,7 +42,7 @@ async fn official_python_sdk_and_ccf_receipt_verification() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/python/official_sdk_flow.py"
     );
-    let args = [
+    let mut args = vec![
         script.to_string(),
         s.ledger_endpoint(),
         s.identity_endpoint(),
@@ -41,14 +51,26 @@ async fn official_python_sdk_and_ccf_receipt_verification() {
         s.admin_pem_path().display().to_string(),
         old.to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || Command::new(python).args(args).output())
-        .await
-        .unwrap()
-        .expect("python runs");
+    if token {
+        args.push(s.mint_token("py-oid"));
+    }
+    // The identity endpoint is HTTPS with a certificate from the sandbox's local CA: the
+    // official client trusts it through requests' standard variable, unmodified.
+    let ca = s.identity_ca_path();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .env("REQUESTS_CA_BUNDLE", &ca)
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "the Python flow failed:\n{stdout}\n{}",
+        "the Python flow failed (token: {token}):\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let seen: Value =

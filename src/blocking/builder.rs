@@ -78,6 +78,14 @@ impl ClientBuilder {
         }
     }
 
+    /// Trusts the certificates in `pem` for the identity service only; see
+    /// [`crate::ClientBuilder::identity_root_certificate_pem`].
+    pub fn identity_root_certificate_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        Self {
+            inner: self.inner.identity_root_certificate_pem(pem),
+        }
+    }
+
     /// The ledger id to ask the identity service about; see
     /// [`crate::ClientBuilder::ledger_id`].
     pub fn ledger_id(self, ledger_id: impl Into<String>) -> Self {

@@ -5,7 +5,7 @@ use std::fmt;
 use reqwest::Url;
 
 use super::runtime::Runtime;
-use crate::{ClientOptions, Error, GetLedgerIdentityOptions, LedgerIdentity};
+use crate::{ClientOptions, Error, GetLedgerIdentityOptions, IdentityRoots, LedgerIdentity};
 
 /// A blocking client of the identity service: the blocking form of
 /// [`crate::IdentityServiceClient`], with its own runtime thread.
@@ -53,6 +53,30 @@ impl IdentityServiceClient {
         let endpoint = endpoint.to_owned();
         let inner = runtime
             .block_on(async move { crate::IdentityServiceClient::new(&endpoint, options) })?;
+        Ok(Self { inner, runtime })
+    }
+
+    /// A client of the identity service at `endpoint` that trusts `roots` besides the
+    /// platform's certificates; see [`crate::IdentityServiceClient::with_roots`].
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Panics
+    ///
+    /// Inside an async execution context; see [the module documentation](super#async-contexts).
+    pub fn with_roots(
+        endpoint: &str,
+        options: Option<ClientOptions>,
+        roots: &IdentityRoots,
+    ) -> Result<Self, Error> {
+        let runtime = Runtime::start()?;
+        let endpoint = endpoint.to_owned();
+        let roots = roots.clone();
+        let inner = runtime.block_on(async move {
+            crate::IdentityServiceClient::with_roots(&endpoint, options, &roots)
+        })?;
         Ok(Self { inner, runtime })
     }
 

@@ -12,7 +12,10 @@ use crate::identity::DEFAULT_IDENTITY_ENDPOINT;
 use crate::pipeline::Pipeline;
 use crate::tls::{PinnedCertificate, PinnedCertificateError};
 use crate::transport::{base_url, parse_endpoint};
-use crate::{CertificateCredential, ClientOptions, Error, IdentityServiceClient, TokenCredential};
+use crate::{
+    CertificateCredential, ClientOptions, Error, IdentityRoots, IdentityServiceClient,
+    TokenCredential,
+};
 
 /// How the client proves who it is.
 #[derive(Clone)]
@@ -84,6 +87,7 @@ pub struct ClientBuilder {
     credential: Option<Credential>,
     certificate: CertificateSource,
     ledger_id: Option<String>,
+    identity_roots: Vec<Vec<u8>>,
     options: ClientOptions,
 }
 
@@ -105,6 +109,7 @@ impl fmt::Debug for ClientBuilder {
             .field("credential", &credential)
             .field("service_certificate", &certificate)
             .field("ledger_id", &self.ledger_id)
+            .field("identity_roots", &self.identity_roots.len())
             .field("options", &self.options)
             .finish()
     }
@@ -118,6 +123,7 @@ impl ClientBuilder {
             credential: None,
             certificate: CertificateSource::IdentityService(DEFAULT_IDENTITY_ENDPOINT.to_owned()),
             ledger_id: None,
+            identity_roots: Vec::new(),
             options: ClientOptions::default(),
         }
     }
@@ -142,6 +148,34 @@ impl ClientBuilder {
     /// of the ledger's ARM description). `http` is accepted for loopback addresses only.
     pub fn identity_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.certificate = CertificateSource::IdentityService(endpoint.into());
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more PEM `CERTIFICATE` sections), besides the
+    /// platform's, for the identity service only: a local identity service's private CA,
+    /// such as the sandbox's `identity_ca.pem`. The ledger's certificate stays pinned; these
+    /// roots never apply to it. May be called more than once.
+    ///
+    /// A malformed `pem` is reported by [`build`](Self::build) as
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use confidential_ledger::ConfidentialLedgerClient;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = ConfidentialLedgerClient::builder("https://localhost:8080")
+    ///     .ledger_id("sandbox")
+    ///     .identity_endpoint("https://127.0.0.1:8081")
+    ///     .identity_root_certificate_pem(std::fs::read("sandbox-data/identity_ca.pem")?)
+    ///     .build()
+    ///     .await?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn identity_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.identity_roots.push(pem.as_ref().to_vec());
         self
     }
 
@@ -205,7 +239,11 @@ impl ClientBuilder {
         let pinned = match self.certificate {
             CertificateSource::IdentityService(identity_endpoint) => {
                 let url = parse_endpoint(&identity_endpoint, "identity endpoint", true)?;
-                let client = IdentityServiceClient::from_parts(url, &options)?;
+                let mut roots = IdentityRoots::new();
+                for pem in &self.identity_roots {
+                    roots = roots.add_pem(pem)?;
+                }
+                let client = IdentityServiceClient::from_parts(url, &options, &roots)?;
                 let pinned = client
                     .get_ledger_identity(&ledger_id, None)
                     .await?

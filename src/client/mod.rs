@@ -143,6 +143,7 @@ use pinning::Transport;
 /// let sandbox = Sandbox::start(SandboxOptions::for_tests()).await?;
 /// let client = ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
 ///     .identity_endpoint(sandbox.identity_endpoint())
+///     .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
 ///     .ledger_id(sandbox.ledger_id())
 ///     .certificate_credential(CertificateCredential::from_pem_parts(
 ///         sandbox.admin_certificate_pem(),

@@ -157,9 +157,15 @@ impl ConfidentialLedgerClient {
         .await
     }
 
-    /// Adds a user with `roles`, or replaces the roles of an existing one (an
-    /// `Administrator` call). The user id is an Entra object id, or a certificate user's
-    /// fingerprint ([`CertificateCredential::user_id`](crate::CertificateCredential::user_id)).
+    /// Adds a user with `roles`, or updates the roles of an existing one (an `Administrator`
+    /// call). The user id is an Entra object id, or a certificate user's fingerprint
+    /// ([`CertificateCredential::user_id`](crate::CertificateCredential::user_id)).
+    ///
+    /// What happens to an existing user's roles depends on the ledger and the api-version:
+    /// recordings of real ledgers at `2024-08-22-preview` show the given roles **added** to
+    /// the user's (`Contributor` updated with `Reader` holds both); at `2026-02-23` (this
+    /// client's default) the spec's merge patch replaces them, and no recording exists yet.
+    /// The answer lists the roles the user holds afterwards: rely on it, not on either rule.
     ///
     /// # Errors
     ///
@@ -218,7 +224,8 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for a malformed user id (nothing is
-    /// sent); [`NotFound`](crate::ErrorKind::NotFound) when there is no such user.
+    /// sent); [`NotFound`](crate::ErrorKind::NotFound) when there is no such user (real
+    /// ledgers at api-versions before `2026-02-23` answer success instead, as recorded).
     ///
     /// # Examples
     ///
@@ -287,8 +294,9 @@ impl ConfidentialLedgerClient {
         )
     }
 
-    /// A user, through the legacy single-role calls. Ledgers serve these only for
-    /// api-versions up to `2024-08-22-preview`; with later ones (the default) the call fails
+    /// A user, through the legacy single-role calls. Ledgers serve these only for older
+    /// api-versions (`2022-05-13`; recorded real ledgers redirected them already at
+    /// `2024-08-22-preview`); with later ones (the default) the call fails
     /// with [`ApiVersionRedirect`](crate::ErrorKind::ApiVersionRedirect): use
     /// [`get_ledger_user`](Self::get_ledger_user).
     ///

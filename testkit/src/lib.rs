@@ -2,6 +2,7 @@
 //!
 //! - [`shared`]: the reference data next to the checkout (`../shared`), skipped with a message
 //!   when absent.
+//! - [`node`]: the official JavaScript client under Node, used by the interoperability tests.
 //! - [`python`]: the Python virtual environment with the official client and CCF's tools, used by
 //!   the interoperability tests.
 //! - [`http`]: a recording HTTP(S) server on 127.0.0.1 with scripted replies (responses, dropped
@@ -15,6 +16,7 @@
 pub mod capture;
 pub mod http;
 pub mod memory;
+pub mod node;
 pub mod python;
 pub mod shared;
 

@@ -1,9 +1,10 @@
-//! The Python environment for interoperability tests.
+//! The Python environments for interoperability tests.
 //!
 //! `.ci/python-env` creates a virtual environment under the target directory with the pinned
-//! packages of `.ci/python-requirements.txt` (the official `azure-confidentialledger` client and
-//! CCF's `ccf` package). [`interpreter`] runs that script once per test process and returns the
-//! environment's interpreter.
+//! packages of `.ci/python-requirements.txt` (the official `azure-confidentialledger` client
+//! 1.1.1 and CCF's `ccf` package), and another one with `.ci/python2-requirements.txt` (the
+//! client 2.0.0b2). [`interpreter`] and [`interpreter_2x`] run that script once per test
+//! process and return the environment's interpreter.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,13 +17,14 @@ fn target_dir() -> PathBuf {
     }
 }
 
-fn prepare() -> Result<PathBuf, String> {
+fn prepare(env_name: &str, requirements: &str) -> Result<PathBuf, String> {
     let root = crate::workspace_root();
-    let dir = target_dir().join("python-env");
+    let dir = target_dir().join(env_name);
     let script = root.join(".ci").join("python-env");
     let out = Command::new("bash")
         .arg(&script)
         .arg(&dir)
+        .arg(root.join(".ci").join(requirements))
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !out.status.success() {
@@ -48,8 +50,26 @@ fn prepare() -> Result<PathBuf, String> {
 /// with a skip message when Python or pip is unavailable (a failure in CI).
 pub fn interpreter() -> Option<PathBuf> {
     static ENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match ENV.get_or_init(prepare) {
+    match ENV.get_or_init(|| prepare("python-env", "python-requirements.txt")) {
         Ok(p) => Some(p.clone()),
         Err(why) => crate::skip(format!("Python interop environment unavailable: {why}")),
+    }
+}
+
+/// The interpreter of the environment with the official client 2.x (2.0.0b2), creating it on
+/// first use; `None` with a skip message when Python or pip is unavailable (a failure in CI).
+///
+/// # Examples
+///
+/// ```no_run
+/// if let Some(python) = testkit::python::interpreter_2x() {
+///     assert!(python.ends_with("python"));
+/// }
+/// ```
+pub fn interpreter_2x() -> Option<PathBuf> {
+    static ENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match ENV.get_or_init(|| prepare("python2-env", "python2-requirements.txt")) {
+        Ok(p) => Some(p.clone()),
+        Err(why) => crate::skip(format!("Python 2.x interop environment unavailable: {why}")),
     }
 }

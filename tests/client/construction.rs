@@ -26,7 +26,7 @@ async fn the_certificate_is_fetched_from_the_identity_service_and_pinned() {
     assert!(constitution.digest_matches());
     let shown = format!("{client:?}");
     assert!(
-        shown.contains("identity service http://127.0.0.1:"),
+        shown.contains("identity service https://127.0.0.1:"),
         "{shown}"
     );
 }
@@ -34,7 +34,11 @@ async fn the_certificate_is_fetched_from_the_identity_service_and_pinned() {
 #[tokio::test]
 async fn the_identity_service_client_works_alone() {
     let sandbox = sandbox().await;
-    let identity = IdentityServiceClient::new(&sandbox.identity_endpoint(), None).unwrap();
+    let roots = confidential_ledger::IdentityRoots::new()
+        .add_pem(sandbox.identity_ca_certificate_pem())
+        .unwrap();
+    let identity =
+        IdentityServiceClient::with_roots(&sandbox.identity_endpoint(), None, &roots).unwrap();
     let found = within(identity.get_ledger_identity("sandbox", None))
         .await
         .unwrap();

@@ -232,7 +232,12 @@ async fn request_timeouts_apply_and_a_timed_out_write_is_not_sent_again() {
 
 #[tokio::test]
 async fn the_identity_lookup_goes_through_the_configured_proxy() {
-    let sandbox = sandbox().await;
+    // Plain HTTP identity endpoint: the fake proxy answers the lookup itself (an HTTPS one
+    // would need a CONNECT tunnel).
+    let sandbox = crate::support::sandbox_with(
+        confidential_ledger_sandbox::SandboxOptions::for_tests().identity_plain_http(true),
+    )
+    .await;
     let identity = serde_json::json!({
         "ledgerId": "sandbox",
         "ledgerTlsCertificate": sandbox.service_certificate_pem(),

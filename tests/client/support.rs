@@ -43,6 +43,7 @@ pub fn fast_options() -> ClientOptions {
 pub fn builder(sandbox: &Sandbox) -> ClientBuilder {
     ConfidentialLedgerClient::builder(sandbox.ledger_endpoint())
         .identity_endpoint(sandbox.identity_endpoint())
+        .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
         .ledger_id(sandbox.ledger_id())
         .options(fast_options())
 }

@@ -54,6 +54,7 @@ pub fn fast_options() -> ClientOptions {
 pub fn builder_at(sandbox: &Sandbox, endpoint: &str) -> ClientBuilder {
     ConfidentialLedgerClient::builder(endpoint)
         .identity_endpoint(sandbox.identity_endpoint())
+        .identity_root_certificate_pem(sandbox.identity_ca_certificate_pem())
         .ledger_id(sandbox.ledger_id())
         .options(fast_options())
 }

@@ -14,6 +14,8 @@ pub(crate) struct ApiError {
     pub(crate) code: String,
     pub(crate) message: String,
     pub(crate) retry_after: Option<u64>,
+    /// A `Location` header (redirects).
+    pub(crate) location: Option<&'static str>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
             retry_after: None,
+            location: None,
         }
     }
 
@@ -119,6 +122,9 @@ impl IntoResponse for ApiError {
         );
         if let Some(after) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(after));
+        }
+        if let Some(location) = self.location {
+            headers.insert(header::LOCATION, HeaderValue::from_static(location));
         }
         response
     }

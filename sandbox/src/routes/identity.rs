@@ -51,10 +51,16 @@ async fn ledger_identity(
         ));
     }
     let certificate = app.ledger.current_generation().service_cert_pem.clone();
-    Ok(json(
+    let mut response = json(
         StatusCode::OK,
         &json!({ "ledgerId": ours, "ledgerTlsCertificate": certificate }),
-    ))
+    );
+    // The real identity service names the charset (every recording of it does).
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    Ok(response)
 }
 
 /// Constant-time comparison of the presented control secret.

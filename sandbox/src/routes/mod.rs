@@ -10,6 +10,7 @@ mod programmability;
 mod transactions;
 mod user_endpoints;
 mod users;
+mod versions;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -55,8 +56,9 @@ pub(crate) const API_VERSIONS: [&str; 9] = [
     "2026-07-31-preview",
 ];
 
-/// The last api version with single-role users at `/app/users`.
-const LAST_LEGACY_USERS_VERSION: &str = "2024-08-22";
+/// The first api version whose `/app/users` answers `301 ApiVersionRedirect` (the January
+/// 2025 recordings show it at 2024-08-22-preview itself).
+const FIRST_REDIRECTED_USERS_VERSION: &str = "2024-08-22";
 
 /// Characters percent-encoded in query values of `nextLink`s (`:` and `,` stay readable).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -511,20 +513,21 @@ pub(crate) async fn json_body<T: DeserializeOwned>(
         .map_err(|e| ApiError::invalid_input(format!("Invalid request body: {e}")))
 }
 
-/// Whether `version` is after the last version with legacy single-role users.
+/// Whether `version` redirects legacy single-role user calls (2024-08-22-preview and later).
 pub(crate) fn after_legacy_users(version: &str) -> bool {
     let date = version.get(..10).unwrap_or("");
-    date.len() == 10 && date.as_bytes()[4] == b'-' && date > LAST_LEGACY_USERS_VERSION
+    date.len() == 10 && date.as_bytes()[4] == b'-' && date >= FIRST_REDIRECTED_USERS_VERSION
 }
 
-/// Adds `x-ms-ccf-transaction-id` (the latest transaction) to answers that lack it.
+/// Adds `x-ms-ccf-transaction-id` (the latest transaction) to answers that lack it, except
+/// redirects: the recorded `301 ApiVersionRedirect` answers carry none.
 async fn transaction_id_header(
     State(app): State<Arc<App>>,
     request: Request,
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
-    if !response.headers().contains_key(TXID_HEADER) {
+    if !response.headers().contains_key(TXID_HEADER) && !response.status().is_redirection() {
         response = with_txid(response, app.ledger.latest());
     }
     response
@@ -816,7 +819,7 @@ mod tests {
         );
         assert!(after_legacy_users("2024-12-09-preview"));
         assert!(after_legacy_users("2026-02-23"));
-        assert!(!after_legacy_users("2024-08-22-preview"));
+        assert!(after_legacy_users("2024-08-22-preview"));
         assert!(!after_legacy_users("2022-05-13"));
         assert!(!after_legacy_users("0.1-preview"));
         let (items, next) = page(&[1, 2, 3], 1, 1, "/p", "v", &[]);

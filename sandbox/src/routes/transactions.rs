@@ -101,7 +101,12 @@ pub(super) async fn create_entry(
     }
     let id = app
         .ledger
-        .append_entry(&collection, entry.contents, tags)
+        .append_entry(
+            &collection,
+            entry.contents,
+            tags,
+            super::versions::entries_carry_claims(query.api_version()),
+        )
         .await?;
     if !wait {
         return Ok(with_txid(

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::versions::recorded_semantics;
 use super::{
     ApiError, App, Caller, PathParam, QueryMap, after_legacy_users, json, json_body, page,
     with_txid,
@@ -136,22 +137,31 @@ struct RolesPatch {
     assigned_roles: Option<Vec<String>>,
 }
 
-/// `PATCH /app/ledgerUsers/{userId}` (merge patch): creates the user or replaces their roles.
+/// `PATCH /app/ledgerUsers/{userId}` (merge patch): creates the user, or updates their roles:
+/// before api-version 2026-02-23 the given roles are added to the user's (as the recordings
+/// show), from 2026-02-23 on they replace them (merge-patch replaces arrays; the spec decides).
 pub(super) async fn patch_ledger_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     PathParam(user_id): PathParam,
+    query: QueryMap,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::UsersWrite)?;
     validate_user_id(&user_id)?;
     let patch: RolesPatch = json_body(&app, &headers, body).await?;
+    let adds = recorded_semantics(query.api_version());
     let id = user_id.clone();
     let result = app
         .ledger
         .govern(|g| {
             let roles = match (&patch.assigned_roles, g.users.get(&id)) {
+                (Some(r), Some(existing)) if adds => {
+                    let mut all = existing.clone();
+                    all.extend(r.iter().cloned());
+                    canonical_roles(&all, &g.roles)?
+                }
                 (Some(r), _) => canonical_roles(r, &g.roles)?,
                 (None, Some(existing)) => existing.clone(),
                 (None, None) => {
@@ -178,11 +188,13 @@ pub(super) async fn patch_ledger_user(
     ))
 }
 
-async fn remove_user(app: &App, user_id: String) -> Result<Response, ApiError> {
+/// Removes a user; an absent user is `404 UserNotFound`, or (with `absent_ok`) a removal
+/// that changes nothing, answered `204` like any other.
+async fn remove_user(app: &App, user_id: String, absent_ok: bool) -> Result<Response, ApiError> {
     let id = app
         .ledger
         .govern(|g| {
-            if g.users.contains_key(&user_id) {
+            if absent_ok || g.users.contains_key(&user_id) {
                 Ok(GovOp::RemoveUser {
                     user_id: user_id.clone(),
                 })
@@ -194,24 +206,30 @@ async fn remove_user(app: &App, user_id: String) -> Result<Response, ApiError> {
     Ok(with_txid(StatusCode::NO_CONTENT.into_response(), id))
 }
 
-/// `DELETE /app/ledgerUsers/{userId}`
+/// `DELETE /app/ledgerUsers/{userId}`: before api-version 2026-02-23 deleting an absent user
+/// answers `204` (recorded); from 2026-02-23 on, `404 UserNotFound`.
 pub(super) async fn delete_ledger_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     PathParam(user_id): PathParam,
+    query: QueryMap,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::UsersWrite)?;
-    remove_user(&app, user_id).await
+    remove_user(&app, user_id, recorded_semantics(query.api_version())).await
 }
 
-/// Newer api versions answer legacy user calls with `301 ApiVersionRedirect` (no `Location`).
+/// From api-version 2024-08-22-preview on, legacy user calls answer `301
+/// ApiVersionRedirect` with `Location: /ledgerUsers` (the path the recorded client followed)
+/// and no transaction id.
 fn legacy_redirect(app: &App, query: &QueryMap) -> Result<(), ApiError> {
     if app.options.legacy_users_redirect && after_legacy_users(query.api_version()) {
-        return Err(ApiError::new(
+        let mut redirect = ApiError::new(
             StatusCode::MOVED_PERMANENTLY,
             "ApiVersionRedirect",
             "For API version greater than 2024-08-22-preview, please use the new API at /ledgerUsers",
-        ));
+        );
+        redirect.location = Some("/ledgerUsers");
+        return Err(redirect);
     }
     Ok(())
 }
@@ -314,7 +332,7 @@ pub(super) async fn delete_legacy_user(
 ) -> Result<Response, ApiError> {
     legacy_redirect(&app, &query)?;
     app.authorize(&caller, Action::UsersWrite)?;
-    remove_user(&app, user_id).await
+    remove_user(&app, user_id, false).await
 }
 
 /// A role as sent: camelCase or snake_case field names.
@@ -335,6 +353,16 @@ fn role_json(name: &str, actions: &[String]) -> Value {
     json!({ "roleActions": actions, "roleName": name })
 }
 
+/// A role as the recordings show it (before 2026-02-23): snake_case.
+fn recorded_role_json(name: &str, actions: &[String]) -> Value {
+    json!({ "role_actions": actions, "role_name": name })
+}
+
+/// A `200` whose body is the JSON string `message`, as recorded for role writes.
+fn json_string(message: &str) -> Response {
+    json(StatusCode::OK, &Value::String(message.to_string()))
+}
+
 fn role_name(query: &QueryMap) -> Result<String, ApiError> {
     match query.get("roleName").or_else(|| query.get("role_name")) {
         Some(n) if !n.trim().is_empty() => Ok(n.to_string()),
@@ -346,7 +374,9 @@ fn role_not_found(name: &str) -> ApiError {
     ApiError::not_found("RoleNotFound", format!("Role {name} was not found"))
 }
 
-/// `GET /app/roles?roleName=`
+/// `GET /app/roles?roleName=`: `{"roles": [{"role_actions", "role_name"}]}` before
+/// api-version 2026-02-23 (recorded), `{"role": [{"roleActions", "roleName"}]}` from then on
+/// (spec).
 pub(super) async fn get_role(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -355,17 +385,20 @@ pub(super) async fn get_role(
     app.authorize(&caller, Action::RolesRead)?;
     let name = role_name(&query)?;
     let actions = app.ledger.with_governance(|g| g.roles.get(&name).cloned());
-    match actions {
-        Some(actions) => Ok(json(
-            StatusCode::OK,
-            &json!({ "role": [role_json(&name, &actions)] }),
-        )),
-        None => Err(role_not_found(&name)),
-    }
+    let Some(actions) = actions else {
+        return Err(role_not_found(&name));
+    };
+    let body = if recorded_semantics(query.api_version()) {
+        json!({ "roles": [recorded_role_json(&name, &actions)] })
+    } else {
+        json!({ "role": [role_json(&name, &actions)] })
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 async fn set_roles(
     app: &App,
+    query: &QueryMap,
     headers: &HeaderMap,
     body: Body,
     must_exist: bool,
@@ -414,32 +447,38 @@ async fn set_roles(
             Ok(GovOp::SetRoles { roles: defs })
         })
         .await??;
-    Ok(with_txid(
-        json(StatusCode::OK, &json!({ "roles": echo })),
-        id,
-    ))
+    let response = if !recorded_semantics(query.api_version()) {
+        json(StatusCode::OK, &json!({ "roles": echo }))
+    } else if must_exist {
+        json_string("Role replaced successfully.")
+    } else {
+        json_string("Role added successfully.")
+    };
+    Ok(with_txid(response, id))
 }
 
 /// `PUT /app/roles`: creates or replaces roles.
 pub(super) async fn put_roles(
     State(app): State<Arc<App>>,
     caller: Caller,
+    query: QueryMap,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::RolesWrite)?;
-    set_roles(&app, &headers, body, false).await
+    set_roles(&app, &query, &headers, body, false).await
 }
 
 /// `PATCH /app/roles`: replaces the actions of existing roles.
 pub(super) async fn patch_roles(
     State(app): State<Arc<App>>,
     caller: Caller,
+    query: QueryMap,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&caller, Action::RolesWrite)?;
-    set_roles(&app, &headers, body, true).await
+    set_roles(&app, &query, &headers, body, true).await
 }
 
 /// `DELETE /app/roles?roleName=`
@@ -460,5 +499,10 @@ pub(super) async fn delete_role(
             }
         })
         .await??;
-    Ok(with_txid(StatusCode::NO_CONTENT.into_response(), id))
+    let response = if recorded_semantics(query.api_version()) {
+        json_string(&format!("Role {name} deleted successfully."))
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
+    Ok(with_txid(response, id))
 }

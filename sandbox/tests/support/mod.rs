@@ -45,10 +45,10 @@ pub fn client_config(service_pem: &str, identity: Option<(&str, &str)>) -> rustl
     config
 }
 
-/// A client for plain HTTP (the identity endpoint).
+/// A client for the identity endpoint (HTTPS, certificate from the sandbox's local CA).
 pub fn plain_http(s: &Sandbox) -> reqwest::Client {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(client_config(&s.service_certificate_pem(), None))
+        .tls_backend_preconfigured(client_config(s.identity_ca_certificate_pem(), None))
         .build()
         .expect("client")
 }
