@@ -217,6 +217,7 @@ async fn run(mode: WriteMode) -> Run {
     let node = sandbox.node_tls_identity();
     let limits = Limits {
         lifetime: Duration::from_secs(200),
+        max_delay: HOLD,
         ..Limits::default()
     };
     let proxy = FaultProxy::start(
