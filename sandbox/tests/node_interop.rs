@@ -2,7 +2,8 @@
 //! `.ci/node-env`) runs the seed README's tasks against the sandbox, unmodified, with a client
 //! certificate and with a bearer token: the identity lookup over HTTPS (the sandbox's CA given
 //! through `NODE_EXTRA_CA_CERTS`, the platform's standard setting), append, status until
-//! committed, read back, current entry, receipt, collections, governance reads and, with the
+//! committed, read back, current entry, receipt, a write to a collection and a ranged query of it
+//! (through the client's own pager), collections, governance reads and, with the
 //! certificate, the legacy user calls this client has. Each receipt it fetched is verified by
 //! CCF's `ccf.receipt` too (when the Python environment is there).
 
@@ -112,6 +113,19 @@ async fn official_javascript_client_in_both_auth_modes() {
             seen["collections"]
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c == "subledger:0")),
+            "{mode}: {seen}"
+        );
+        let in_collection = format!("In a collection ({mode})");
+        assert_eq!(seen["collection_write"], format!("node-{mode}"), "{seen}");
+        assert_eq!(
+            seen["ranged"],
+            serde_json::json!([in_collection]),
+            "the ranged query of the collection, through the client's pager: {seen}"
+        );
+        assert!(
+            seen["collections"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| *c == *format!("node-{mode}"))),
             "{mode}: {seen}"
         );
         ccf_verifies(&s, &seen["receipt"]).await;

@@ -5,7 +5,7 @@
 "use strict";
 const fs = require("fs");
 const ConfidentialLedger = require("@azure-rest/confidential-ledger").default;
-const { getLedgerIdentity, isUnexpected } = require("@azure-rest/confidential-ledger");
+const { getLedgerIdentity, isUnexpected, paginate } = require("@azure-rest/confidential-ledger");
 
 const [endpoint, identityUrl, ledgerId, mode, certPath, keyPath, token] = process.argv.slice(2);
 
@@ -41,13 +41,16 @@ async function main() {
   const txid = created.headers["x-ms-ccf-transaction-id"];
   out.txid = txid;
   // Wait for it to commit.
-  let status;
-  for (let i = 0; i < 200; i++) {
-    status = check(await client.path("/app/transactions/{transactionId}/status", txid).get(), "status");
-    if (status.body.state === "Committed") break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  out.status = status.body.state;
+  const waitForCommit = async (id) => {
+    let status;
+    for (let i = 0; i < 200; i++) {
+      status = check(await client.path("/app/transactions/{transactionId}/status", id).get(), "status");
+      if (status.body.state === "Committed") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return status.body.state;
+  };
+  out.status = await waitForCommit(txid);
   // Read it back (Loading first, like a real ledger).
   let entry;
   for (let i = 0; i < 50; i++) {
@@ -65,7 +68,30 @@ async function main() {
   }
   out.receipt_state = receipt.body.state;
   out.receipt = receipt.body;
-  // Collections, a ranged query, the constitution and members.
+  // Using collections: an entry written to a collection of its own.
+  const collectionId = `node-${mode}`;
+  const inCollection = check(
+    await client
+      .path("/app/transactions")
+      .post({ body: { contents: `In a collection (${mode})` }, queryParameters: { collectionId } }),
+    "append to a collection",
+  );
+  out.collection_write = inCollection.body.collectionId;
+  const collectionTxid = inCollection.headers["x-ms-ccf-transaction-id"];
+  // Ranged queries read committed history: wait for the commit first.
+  await waitForCommit(collectionTxid);
+  // A ranged query over that collection, paged by the client's own pager (nextLink, Loading).
+  const firstPage = check(
+    await client.path("/app/transactions").get({
+      queryParameters: { collectionId, fromTransactionId: txid, toTransactionId: collectionTxid },
+    }),
+    "ranged query",
+  );
+  out.ranged = [];
+  for await (const item of paginate(client, firstPage)) {
+    out.ranged.push(item.contents);
+  }
+  // Collections, the constitution and members.
   const collections = check(await client.path("/app/collections").get(), "collections");
   out.collections = collections.body.collections.map((c) => c.collectionId);
   const constitution = check(await client.path("/app/governance/constitution").get(), "constitution");
