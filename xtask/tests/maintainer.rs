@@ -11,42 +11,15 @@
 //!
 //! Skipped with a message when the reference specs (`../shared/azure-rest-api-specs`) are absent.
 
+mod support;
+
+use support::{copy_specs, data_plane, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use xtask::coverage::{self, Gap};
-use xtask::layout;
-
-fn data_plane() -> Option<PathBuf> {
-    testkit::shared::path(layout::SHARED_RELATIVE)
-}
-
-/// Copy the Swagger files of the specs tree (not the examples) into `dest`.
-fn copy_specs(from: &Path, dest: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let target = dest.join(entry.file_name());
-        if path.is_dir() {
-            if entry.file_name() == "examples" {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap();
-            copy_specs(&path, &target);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A temporary upstream tree and a temporary `spec/` holding a copy of the committed one.
 struct Workspace {

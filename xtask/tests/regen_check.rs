@@ -3,32 +3,12 @@
 //! changes. Runs the real `xtask` binary; the workspace's own `spec/` is never touched (it is
 //! only read, to check that it is up to date).
 
+mod support;
+
+use support::{copy_specs, data_plane, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-use xtask::layout;
-
-fn data_plane() -> Option<PathBuf> {
-    testkit::shared::path(layout::SHARED_RELATIVE)
-}
-
-/// Copy the Swagger files of the specs tree (not the examples) into `dest`.
-fn copy_specs(from: &Path, dest: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let target = dest.join(entry.file_name());
-        if path.is_dir() {
-            if entry.file_name() == "examples" {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap();
-            copy_specs(&path, &target);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
 
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -36,14 +16,6 @@ fn xtask(args: &[&str]) -> Output {
         .env_remove("CONFIDENTIAL_LEDGER_SHARED")
         .output()
         .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A temp copy of the specs and a temp `spec/` written from it.
