@@ -3,7 +3,9 @@
 //! fields and variants), for both specs.
 //!
 //! Any change to `spec/*.json` or to the generator settings shows up here as a reviewable
-//! diff: run `cargo insta review` (or accept the `.snap.new` files) after `cargo xtask regen`.
+//! diff: run `cargo xtask surface --accept` (or `cargo insta review`) after `cargo xtask regen`.
+//! The ledger's snapshots are kept per ledger api-version (`name@<api-version>.snap`), so that
+//! switching versions compares with that version's own reviewed snapshots.
 //! With `CI=true` insta only compares and fails on a difference.
 
 macro_rules! out_file {
@@ -12,9 +14,21 @@ macro_rules! out_file {
     };
 }
 
+/// Runs a snapshot assertion of the ledger's generated code against the snapshot of the ledger
+/// api-version the crate is generated from (`spec/manifest.json`): `name@<api-version>.snap`.
+/// Switching versions with `cargo xtask regen --api-version` then compares with that version's
+/// reviewed snapshots.
+fn per_ledger_version(assert: impl FnOnce()) {
+    insta::with_settings!({ snapshot_suffix => confidential_ledger::DEFAULT_API_VERSION }, {
+        assert();
+    });
+}
+
 #[test]
 fn ledger_surface() {
-    insta::assert_snapshot!("ledger_surface", out_file!("ledger_surface.txt"));
+    per_ledger_version(|| {
+        insta::assert_snapshot!("ledger_surface", out_file!("ledger_surface.txt"))
+    });
 }
 
 #[test]
@@ -24,7 +38,7 @@ fn identity_surface() {
 
 #[test]
 fn ledger_code() {
-    insta::assert_snapshot!("ledger_code", out_file!("ledger.rs"));
+    per_ledger_version(|| insta::assert_snapshot!("ledger_code", out_file!("ledger.rs")));
 }
 
 #[test]
@@ -34,12 +48,14 @@ fn identity_code() {
 
 #[test]
 fn operation_tables() {
-    insta::assert_snapshot!(
-        "operation_tables",
-        format!(
-            "{}\n{}",
-            out_file!("ledger_operations.rs"),
-            out_file!("identity_operations.rs")
+    per_ledger_version(|| {
+        insta::assert_snapshot!(
+            "operation_tables",
+            format!(
+                "{}\n{}",
+                out_file!("ledger_operations.rs"),
+                out_file!("identity_operations.rs")
+            )
         )
-    );
+    });
 }

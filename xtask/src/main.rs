@@ -132,8 +132,21 @@ fn surface(accept: bool) -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let result = xtask::surface::find_out_dir(&target, &root.join("spec/ledger.json"))
-        .and_then(|out| xtask::surface::compare(&root.join("tests/snapshots"), &out));
+    let ledger_api_version = match xtask::manifest::Manifest::read(&root.join("spec")) {
+        Ok(Some(manifest)) => manifest.ledger.api_version,
+        Ok(None) => {
+            eprintln!("error: spec/manifest.json is missing: run `cargo xtask regen` first");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result =
+        xtask::surface::find_out_dir(&target, &root.join("spec/ledger.json")).and_then(|out| {
+            xtask::surface::compare(&root.join("tests/snapshots"), &out, &ledger_api_version)
+        });
     let comparisons = match result {
         Ok(c) => c,
         Err(e) => {

@@ -24,6 +24,28 @@ pub const SNAPSHOTS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The snapshots that depend on the ledger's spec, kept once per ledger api-version (insta's
+/// snapshot suffix), so that switching versions compares with that version's reviewed surface.
+pub const PER_LEDGER_VERSION: &[&str] = &["ledger_surface", "ledger_code", "operation_tables"];
+
+/// The file of snapshot `name` for the ledger api-version `ledger_api_version`.
+///
+/// # Examples
+///
+/// ```
+/// use xtask::surface::snapshot_file;
+///
+/// assert_eq!(snapshot_file("ledger_code", "2026-02-23"), "generated_surface__ledger_code@2026-02-23.snap");
+/// assert_eq!(snapshot_file("identity_code", "2026-02-23"), "generated_surface__identity_code.snap");
+/// ```
+pub fn snapshot_file(name: &str, ledger_api_version: &str) -> String {
+    if PER_LEDGER_VERSION.contains(&name) {
+        format!("generated_surface__{name}@{ledger_api_version}.snap")
+    } else {
+        format!("generated_surface__{name}.snap")
+    }
+}
+
 /// Why the surface could not be compared.
 #[derive(Debug, thiserror::Error)]
 pub enum SurfaceError {
@@ -180,8 +202,14 @@ pub struct Comparison {
     pub diff: String,
 }
 
-/// Compare every snapshot in `snapshots` with the build outputs in `out_dir`.
-pub fn compare(snapshots: &Path, out_dir: &Path) -> Result<Vec<Comparison>, SurfaceError> {
+/// Compare every snapshot in `snapshots` with the build outputs in `out_dir`, the ledger's
+/// snapshots being those of `ledger_api_version`. A snapshot that does not exist yet (a version
+/// seen for the first time) compares as empty, and accepting it creates it.
+pub fn compare(
+    snapshots: &Path,
+    out_dir: &Path,
+    ledger_api_version: &str,
+) -> Result<Vec<Comparison>, SurfaceError> {
     let mut out = Vec::new();
     for (name, files) in SNAPSHOTS {
         let mut parts = Vec::new();
@@ -190,8 +218,12 @@ pub fn compare(snapshots: &Path, out_dir: &Path) -> Result<Vec<Comparison>, Surf
             parts.push(std::fs::read_to_string(&path).map_err(|e| io(&path, e))?);
         }
         let generated = parts.join("\n");
-        let snapshot = snapshots.join(format!("generated_surface__{name}.snap"));
-        let text = std::fs::read_to_string(&snapshot).map_err(|e| io(&snapshot, e))?;
+        let snapshot = snapshots.join(snapshot_file(name, ledger_api_version));
+        let text = if snapshot.exists() {
+            std::fs::read_to_string(&snapshot).map_err(|e| io(&snapshot, e))?
+        } else {
+            format!("---\nsource: tests/generated_surface.rs\nexpression: {name}\n---\n")
+        };
         let (header, body) = split_snapshot(&text).ok_or_else(|| SurfaceError::NotASnapshot {
             path: snapshot.clone(),
         })?;
@@ -247,20 +279,20 @@ mod tests {
         std::fs::create_dir_all(&snapshots).unwrap();
         for (name, _) in SNAPSHOTS {
             std::fs::write(
-                snapshots.join(format!("generated_surface__{name}.snap")),
+                snapshots.join(snapshot_file(name, "v1")),
                 format!(
                     "---\nsource: tests/generated_surface.rs\nexpression: x\n---\n{name} old\n"
                 ),
             )
             .unwrap();
         }
-        let compared = compare(&snapshots, &out).unwrap();
+        let compared = compare(&snapshots, &out, "v1").unwrap();
         assert_eq!(compared.len(), SNAPSHOTS.len());
         let tables = compared
             .iter()
             .find(|c| {
                 c.snapshot
-                    .ends_with("generated_surface__operation_tables.snap")
+                    .ends_with("generated_surface__operation_tables@v1.snap")
             })
             .unwrap();
         assert_eq!(
@@ -268,16 +300,39 @@ mod tests {
             "@@ -1 +1 @@\n-operation_tables old\n+operation_tables ledger_operations.rs new\n+\n+operation_tables identity_operations.rs new\n"
         );
         tables.accept().unwrap();
-        let again = compare(&snapshots, &out).unwrap();
+        let again = compare(&snapshots, &out, "v1").unwrap();
         let tables = again
             .iter()
             .find(|c| {
                 c.snapshot
-                    .ends_with("generated_surface__operation_tables.snap")
+                    .ends_with("generated_surface__operation_tables@v1.snap")
             })
             .unwrap();
         assert_eq!(tables.diff, "");
         let text = std::fs::read_to_string(&tables.snapshot).unwrap();
         assert!(text.starts_with("---\nsource: tests/generated_surface.rs\nexpression: x\n---\n"));
+        // Another ledger version has no snapshots yet: they compare as empty, and accepting
+        // creates them beside the first version's.
+        let other = compare(&snapshots, &out, "v2").unwrap();
+        let code = other
+            .iter()
+            .find(|c| {
+                c.snapshot
+                    .ends_with("generated_surface__ledger_code@v2.snap")
+            })
+            .unwrap();
+        assert!(!code.diff.is_empty());
+        code.accept().unwrap();
+        assert!(
+            snapshots
+                .join("generated_surface__ledger_code@v1.snap")
+                .exists()
+        );
+        let code = compare(&snapshots, &out, "v2").unwrap();
+        assert!(code.iter().any(|c| {
+            c.snapshot
+                .ends_with("generated_surface__ledger_code@v2.snap")
+                && c.diff.is_empty()
+        }));
     }
 }

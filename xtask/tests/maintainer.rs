@@ -45,11 +45,19 @@ impl Workspace {
         ] {
             std::fs::copy(committed.join(file), spec.join(file)).unwrap();
         }
-        Self {
+        let ws = Self {
             _dir: dir,
             specs,
             spec,
+        };
+        // The scenarios start from the stable version, whichever version the workspace is
+        // switched to (a maintainer trying the preview runs these tests too).
+        let manifest: Value = serde_json::from_str(&ws.read("manifest.json")).unwrap();
+        if manifest["ledger"]["api_version"] != xtask::layout::DEFAULT_API_VERSION {
+            let out = ws.regen(&["--api-version", xtask::layout::DEFAULT_API_VERSION]);
+            assert!(out.status.success(), "{}", text(&out));
         }
+        ws
     }
 
     fn regen(&self, extra: &[&str]) -> Output {
