@@ -5,8 +5,6 @@
 //! its receipt is verified by the client's verifier and by CCF's `ccf.receipt`. The identity
 //! endpoint is HTTPS, its CA given through `REQUESTS_CA_BUNDLE`.
 
-use std::process::Command;
-
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
@@ -34,16 +32,7 @@ async fn official_python_2x_client_in_both_auth_modes() {
             s.mint_token("py2-oid"),
         ];
         let (python, ca) = (python.clone(), s.identity_ca_path());
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new(python)
-                .args(args)
-                .env("REQUESTS_CA_BUNDLE", &ca)
-                .env("SSL_CERT_FILE", &ca)
-                .output()
-        })
-        .await
-        .unwrap()
-        .expect("python runs");
+        let output = testkit::python::run_trusting(python, args.to_vec(), ca).await;
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success(),

@@ -2,8 +2,6 @@
 //! authentication and with a bearer token (a fresh sandbox each), and CCF's Python package verifies the sandbox's receipts (including one
 //! signed before an identity rotation, through its endorsement).
 
-use std::process::Command;
-
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
@@ -57,16 +55,7 @@ async fn flow(python: &std::path::Path, token: bool) {
     // The identity endpoint is HTTPS with a certificate from the sandbox's local CA: the
     // official client trusts it through requests' standard variable, unmodified.
     let ca = s.identity_ca_path();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(args)
-            .env("REQUESTS_CA_BUNDLE", &ca)
-            .env("SSL_CERT_FILE", &ca)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs");
+    let output = testkit::python::run_trusting(python, args, ca).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -73,3 +73,32 @@ pub fn interpreter_2x() -> Option<PathBuf> {
         Err(why) => crate::skip(format!("Python 2.x interop environment unavailable: {why}")),
     }
 }
+
+/// Runs `python` with `args` off the async executor, trusting the sandbox's identity CA `ca`
+/// the way an unmodified official client does (`REQUESTS_CA_BUNDLE` and `SSL_CERT_FILE`), and
+/// returns its output.
+///
+/// # Panics
+///
+/// When the interpreter cannot be started (a test support function).
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run(python: std::path::PathBuf, ca: std::path::PathBuf) {
+/// let output = testkit::python::run_trusting(python, vec!["flow.py".into()], ca).await;
+/// assert!(output.status.success());
+/// # }
+/// ```
+pub async fn run_trusting(python: PathBuf, args: Vec<String>, ca: PathBuf) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .env("REQUESTS_CA_BUNDLE", &ca)
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+    })
+    .await
+    .expect("the Python task runs")
+    .expect("python runs")
+}
