@@ -19,6 +19,8 @@
 //! - [`check`] compares planned documents with the files on disk and names the stale ones.
 //! - [`surface`] (`cargo xtask surface [--accept]`) diffs the build's generated code against the
 //!   snapshots, and accepts them, without compiling the client.
+//! - [`modules`] (`cargo xtask modules [--check]`) builds the dependency graph of the client's
+//!   `src/` modules and fails on a cycle between top-level modules.
 //! - [`cli`] parses the command line.
 #![deny(missing_docs)]
 
@@ -31,6 +33,7 @@ pub mod errata;
 pub mod json;
 pub mod layout;
 pub mod manifest;
+pub mod modules;
 pub mod regen;
 pub mod surface;
 

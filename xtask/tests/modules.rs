@@ -1,0 +1,81 @@
+//! `cargo xtask modules --check`: the module graph of a source tree on disk, and the crate's own.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use xtask::modules::Graph;
+
+fn write_tree(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+#[test]
+fn a_cycle_between_top_level_modules_is_reported_with_the_uses_that_make_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "lib.rs",
+                "pub mod client; pub mod settings; mod wire;\npub use settings::Options;",
+            ),
+            ("client/mod.rs", "mod builder;\npub struct Client;"),
+            (
+                "client/builder.rs",
+                "use crate::Options;\nuse super::Client;",
+            ),
+            (
+                "settings.rs",
+                "pub struct Options { pub x: crate::wire::Proxy }",
+            ),
+            (
+                "wire.rs",
+                "pub struct Proxy;\nfn f(_: &crate::client::Client) {}",
+            ),
+        ],
+    );
+    let graph = Graph::read(dir.path(), None).unwrap();
+    let cycles = graph.cycles();
+    assert_eq!(cycles, vec![vec!["client", "settings", "wire"]]);
+    let report = xtask::modules::report(&graph, &cycles);
+    assert!(
+        report.contains("client -> settings: client::builder uses crate::Options"),
+        "{report}"
+    );
+    assert!(
+        report.contains("wire -> client: wire uses crate::client::Client"),
+        "{report}"
+    );
+
+    // Break it: the proxy type moves out of the layer that needs the client.
+    std::fs::write(dir.path().join("wire.rs"), "pub struct Proxy;").unwrap();
+    assert!(Graph::read(dir.path(), None).unwrap().cycles().is_empty());
+}
+
+#[test]
+fn code_included_from_the_build_output_counts_when_given() {
+    let files = [
+        ("lib.rs", "pub mod raw; pub mod hooks;"),
+        (
+            "raw.rs",
+            r#"pub mod ledger { include!(concat!(env!("OUT_DIR"), "/ledger.rs")); }"#,
+        ),
+        ("hooks.rs", "use crate::raw::ledger::Client;"),
+    ];
+    let without = Graph::from_sources(files).unwrap();
+    assert!(without.cycles().is_empty());
+    assert_eq!(
+        without.missing_includes().iter().collect::<Vec<_>>(),
+        ["ledger.rs"]
+    );
+    let generated = BTreeMap::from([(
+        "ledger.rs".to_string(),
+        "pub struct Client { inner: crate::hooks::State }".to_string(),
+    )]);
+    let with = Graph::from_sources_with_includes(files, &generated).unwrap();
+    assert_eq!(with.cycles(), vec![vec!["hooks", "raw"]]);
+}
