@@ -9,12 +9,14 @@ use std::fmt;
 
 use reqwest::Url;
 
-use crate::generated::identity;
-use crate::hooks::HookState;
+use crate::http_client::{
+    base_url, http_builder, parse_endpoint, public_tls_with_roots, unused_tls,
+};
 use crate::models::misfit;
 use crate::pipeline::Pipeline;
+use crate::raw::hooks::HookState;
+use crate::raw::identity;
 use crate::tls::PinnedCertificate;
-use crate::transport::{base_url, http_builder, parse_endpoint, public_tls_with_roots, unused_tls};
 use crate::{CallOptions, ClientOptions, Error};
 
 /// The identity service of Azure Confidential Ledger.
@@ -161,7 +163,7 @@ impl LedgerIdentity {
     }
 }
 
-crate::client::options::method_options! {
+crate::options::method_options! {
     /// Options of [`IdentityServiceClient::get_ledger_identity`].
     ///
     /// # Examples
@@ -264,7 +266,7 @@ impl IdentityServiceClient {
         options: Option<GetLedgerIdentityOptions>,
     ) -> Result<LedgerIdentity, Error> {
         let options = options.unwrap_or_default();
-        crate::client::validate::ledger_id(ledger_id)?;
+        crate::validate::ledger_id(ledger_id)?;
         let raw = self.raw(&options.call);
         let response = raw
             .get_ledger_identity(ledger_id, &self.api_version)

@@ -65,8 +65,9 @@
 //! | [`credential`] | bearer token and client certificate credentials |
 //! | [`error`] | [`Error`] and [`ErrorKind`] |
 //! | [`poller`], [`pager`] | the waiting and paging machinery under the client's pollers and lists |
-//! | [`pipeline`], [`hooks`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
-//! | [`generated`] | the raw generated clients, an escape hatch |
+//! | [`options`] | [`ClientOptions`] and [`CallOptions`]: settings shared by both clients |
+//! | [`pipeline`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
+//! | [`raw`] | the raw generated clients, their hooks and operation tables, an escape hatch |
 //! | `blocking` | (feature `blocking`) the same client for programs without an async runtime |
 #![deny(missing_docs)]
 
@@ -82,18 +83,19 @@ pub mod client;
 pub mod credential;
 pub mod error;
 mod fingerprint;
-pub mod generated;
-pub mod hooks;
+mod headers;
+mod http_client;
 pub mod identity;
 pub mod models;
-pub mod operation_facts;
+pub mod options;
 pub mod pager;
 pub mod pipeline;
 pub mod poller;
+pub mod raw;
 pub mod receipt;
 pub mod tls;
 mod transaction_id;
-mod transport;
+mod validate;
 
 pub use client::{
     CallOptions, ClientBuilder, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,

@@ -11,8 +11,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use confidential_ledger::generated::{identity, ledger};
-use confidential_ledger::operation_facts::OperationFacts;
+use confidential_ledger::raw::operation_facts::OperationFacts;
+use confidential_ledger::raw::{identity, ledger};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -70,7 +70,7 @@ fn the_default_api_versions_are_the_manifests() {
     assert_eq!(options.identity_api_version, manifest.identity.api_version);
     use ledger::ClientInfo;
     assert_eq!(
-        <ledger::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
+        <ledger::Client as ClientInfo<confidential_ledger::raw::hooks::HookState>>::api_version(),
         manifest.ledger.api_version
     );
 }

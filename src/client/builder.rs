@@ -7,11 +7,12 @@ use std::sync::{Arc, RwLock};
 use reqwest::Url;
 
 use super::pinning::{Transport, ledger_http};
-use super::{ConfidentialLedgerClient, Inner, validate};
+use super::{ConfidentialLedgerClient, Inner};
+use crate::http_client::{base_url, parse_endpoint};
 use crate::identity::DEFAULT_IDENTITY_ENDPOINT;
 use crate::pipeline::Pipeline;
 use crate::tls::{PinnedCertificate, PinnedCertificateError};
-use crate::transport::{base_url, parse_endpoint};
+use crate::validate;
 use crate::{
     CertificateCredential, ClientOptions, Error, IdentityRoots, IdentityServiceClient,
     TokenCredential,

@@ -2,12 +2,13 @@
 
 use futures::FutureExt;
 
+use super::ConfidentialLedgerClient;
 use super::exactly_once::is_marker;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::Collection;
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {

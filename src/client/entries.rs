@@ -7,17 +7,18 @@ use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
 use super::exactly_once::{self, WriteMode};
-use super::options::{method_options, wait_setters};
 use super::paging::raw_page;
 use super::polling::ReadPolicy;
-use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller, validate};
-use crate::generated::ledger::types;
+use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{
     LedgerEntry, LedgerWriteResult, QueryState, TransactionState, TransactionStatus,
     UserDefinedFunctionHook, misfit,
 };
+use crate::options::{method_options, wait_setters};
 use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
 use crate::poller::{PollStep, Poller, PollingOptions};
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
 
 method_options! {

@@ -3,10 +3,10 @@
 use futures::FutureExt;
 
 use super::ConfidentialLedgerClient;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use crate::generated::ledger::types;
 use crate::models::{ConsortiumMember, Constitution, EnclaveQuotes};
+use crate::options::method_options;
+use crate::raw::ledger::types;
 use crate::{Error, Pager};
 
 method_options! {

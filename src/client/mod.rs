@@ -6,8 +6,8 @@
 //! Each method validates its input (a malformed transaction id, an empty or oversized entry,
 //! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
 //! before anything is sent), then calls the generated operation
-//! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
-//! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
+//! ([`generated::ledger::Client`](crate::raw::ledger::Client)), whose hooks
+//! ([`hooks`](crate::raw::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
 //! certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
@@ -42,7 +42,6 @@ mod committed;
 mod entries;
 pub mod exactly_once;
 mod governance;
-pub(crate) mod options;
 mod paging;
 mod pinning;
 mod polling;
@@ -50,7 +49,6 @@ mod programmability;
 mod receipts;
 mod roles;
 mod users;
-pub(crate) mod validate;
 
 use std::fmt;
 use std::future::Future;
@@ -62,6 +60,10 @@ use progenitor_client::ResponseValue;
 use reqwest::Url;
 use tracing::Span;
 
+pub use crate::options::{
+    CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
+    ProxyOptions,
+};
 pub use builder::ClientBuilder;
 pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use committed::PREVIEW_API_VERSION;
@@ -74,10 +76,6 @@ pub use exactly_once::{
 };
 pub use governance::{
     GetConstitutionOptions, GetEnclaveQuotesOptions, ListConsortiumMembersOptions,
-};
-pub use options::{
-    CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
-    ProxyOptions,
 };
 pub use polling::{TransactionPollFuture, TransactionPoller};
 pub use programmability::{
@@ -97,8 +95,8 @@ pub use users::{
     ListUsersOptions,
 };
 
-use crate::generated::ledger;
-use crate::hooks::HookState;
+use crate::raw::hooks::HookState;
+use crate::raw::ledger;
 use crate::tls::PinnedCertificate;
 use crate::{CertificateCredential, Error, IdentityServiceClient, TransactionId};
 use pinning::Transport;

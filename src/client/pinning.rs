@@ -3,10 +3,10 @@
 
 use std::sync::{Arc, OnceLock, PoisonError};
 
+use crate::http_client::http_builder;
 use crate::pipeline::Pipeline;
 use crate::receipt::ReceiptVerifier;
 use crate::tls::{PinnedCertificate, client_config};
-use crate::transport::http_builder;
 use crate::{CertificateCredential, ClientOptions, Error, IdentityServiceClient};
 
 use super::ConfidentialLedgerClient;

@@ -3,15 +3,16 @@
 
 use futures::FutureExt;
 
+use super::ConfidentialLedgerClient;
 use super::entries::written_transaction_id;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::{
     Bundle, FunctionExecution, JsRuntimeOptions, ModuleDef, UserDefinedFunction,
     UserDefinedFunctionWrite,
 };
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {

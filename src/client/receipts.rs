@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::options::{method_options, wait_setters};
 use super::polling::ReadPolicy;
 use super::{ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{QueryState, TransactionReceipt, misfit};
+use crate::options::{method_options, wait_setters};
 use crate::pipeline::retry_after;
 use crate::poller::{PollStep, Poller, PollingOptions};
 use crate::receipt::{
@@ -306,7 +306,7 @@ impl ConfidentialLedgerClient {
 /// One poll of a receipt: `Loading` (either shape) or the receipt for `id`.
 fn receipt_step(
     id: TransactionId,
-    body: crate::generated::ledger::types::TransactionReceipt,
+    body: crate::raw::ledger::types::TransactionReceipt,
     retry_after: Option<Duration>,
 ) -> Result<PollStep<TransactionReceipt, QueryState>, Error> {
     let value = serde_json::to_value(&body)
@@ -371,7 +371,7 @@ fn chains_elsewhere(err: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::ledger::types;
+    use crate::raw::ledger::types;
 
     fn step(body: &str) -> Result<PollStep<TransactionReceipt, QueryState>, Error> {
         let body: types::TransactionReceipt = serde_json::from_str(body).unwrap();

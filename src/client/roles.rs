@@ -1,10 +1,11 @@
 //! User-defined roles (`/app/roles`).
 
-use super::options::method_options;
-use super::{ConfidentialLedgerClient, validate};
+use super::ConfidentialLedgerClient;
 use crate::Error;
-use crate::generated::ledger::types;
 use crate::models::{UserDefinedRole, misfit};
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 
 method_options! {
     /// Options of [`create_user_defined_role`](ConfidentialLedgerClient::create_user_defined_role).

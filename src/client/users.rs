@@ -3,11 +3,12 @@
 
 use futures::FutureExt;
 
-use super::options::method_options;
+use super::ConfidentialLedgerClient;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::{LedgerRole, LedgerUser, LegacyUser};
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {

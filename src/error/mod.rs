@@ -7,9 +7,9 @@
 //! there is something to do, what to do.
 
 mod carrier;
+mod from_reqwest;
 mod mapping;
 mod snippet;
-mod transport;
 
 use std::error::Error as StdError;
 use std::fmt;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{TransactionState, misfit};
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 use crate::receipt::{ApplicationClaim, Receipt, ReceiptResponse, ReceiptState};
 use crate::{Error, TransactionId};
 

@@ -51,7 +51,7 @@
 //! `progenitor_client::Error::UnexpectedResponse`; `Error::from` on that gives the original
 //! error back, intact. Because the pipeline turns every non-2xx answer into an [`Error`]
 //! while it still has the body, the generated code only ever sees 2xx responses and carriers.
-//! The crate's own hooks ([`hooks`](crate::hooks)) do this for the generated clients; the
+//! The crate's own hooks ([`hooks`](crate::raw::hooks)) do this for the generated clients; the
 //! sketch below shows the mechanism on a stand-in client.
 //!
 //! ```
@@ -94,7 +94,6 @@ pub mod limits;
 pub mod logging;
 pub mod redirect;
 pub mod retry;
-mod retry_after;
 mod user_agent;
 
 use std::borrow::Cow;
@@ -106,14 +105,14 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_A
 use reqwest::{Method, StatusCode, Url};
 use tracing::Instrument;
 
+pub(crate) use crate::headers::retry_after;
 pub use limits::ResponseLimits;
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
-pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
 use crate::error::{read_bounded, redact};
-use crate::generated::{identity, ledger};
-use crate::operation_facts::find;
+use crate::raw::operation_facts::find;
+use crate::raw::{identity, ledger};
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
@@ -225,8 +224,8 @@ impl OperationContext {
     /// `application/json` the generated code sends (the `PATCH` operations take
     /// [`MERGE_PATCH_JSON`]), a request with a body is sent with that content type. The
     /// content type comes from the operation tables
-    /// ([`generated::ledger::OPERATIONS`](crate::generated::ledger::OPERATIONS) and
-    /// [`generated::identity::OPERATIONS`](crate::generated::identity::OPERATIONS)); an
+    /// ([`generated::ledger::OPERATIONS`](crate::raw::ledger::OPERATIONS) and
+    /// [`generated::identity::OPERATIONS`](crate::raw::identity::OPERATIONS)); an
     /// operation id that is in neither keeps its content type.
     pub fn for_request(
         operation_id: impl Into<Cow<'static, str>>,

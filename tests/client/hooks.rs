@@ -1,8 +1,8 @@
 //! The generated client's hooks, seen from a recording server: what goes on the wire.
 
-use confidential_ledger::generated::ledger::{self, types};
-use confidential_ledger::hooks::HookState;
 use confidential_ledger::pipeline::{Pipeline, PipelineOptions, RetryOptions};
+use confidential_ledger::raw::hooks::HookState;
+use confidential_ledger::raw::ledger::{self, types};
 use confidential_ledger::{Error, ErrorKind, StaticTokenCredential};
 use testkit::http::{RecordedRequest, Reply, Server};
 

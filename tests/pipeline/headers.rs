@@ -229,7 +229,7 @@ fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
             }
         }
         assert!(patches >= 3, "{spec} has {patches} PATCH operations");
-        let tabled = confidential_ledger::generated::ledger::OPERATIONS
+        let tabled = confidential_ledger::raw::ledger::OPERATIONS
             .iter()
             .filter(|op| op.method == "PATCH")
             .inspect(|op| {

@@ -4,8 +4,8 @@
 //! The generator (`build/generator.rs`) gives each generated `Client` an inner value of type
 //! [`HookState`] and requires an implementation of `progenitor_client::ClientHooks` for it
 //! (`HooksMode::Expected`); this module holds both implementations, for
-//! [`generated::ledger::Client`](crate::generated::ledger::Client) and
-//! [`generated::identity::Client`](crate::generated::identity::Client). Their `exec` hook:
+//! [`generated::ledger::Client`](crate::raw::ledger::Client) and
+//! [`generated::identity::Client`](crate::raw::identity::Client). Their `exec` hook:
 //!
 //! - drops the `api-version` *header* the generated code adds (the service reads the query
 //!   parameter, which carries the version the caller chose);
@@ -29,8 +29,8 @@
 //! The raw generated client over a pipeline, as an escape hatch:
 //!
 //! ```no_run
-//! use confidential_ledger::generated::ledger;
-//! use confidential_ledger::hooks::HookState;
+//! use confidential_ledger::raw::ledger;
+//! use confidential_ledger::raw::hooks::HookState;
 //! use confidential_ledger::pipeline::Pipeline;
 //! use confidential_ledger::Error;
 //!
@@ -48,8 +48,8 @@
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 use crate::Error;
-use crate::generated::{identity, ledger};
 use crate::pipeline::{OperationContext, Pipeline};
+use crate::raw::{identity, ledger};
 
 /// The name of the header progenitor adds to every request with the spec's version.
 const API_VERSION_HEADER: &str = "api-version";
@@ -62,7 +62,7 @@ const API_VERSION_HEADER: &str = "api-version";
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::hooks::HookState;
+/// use confidential_ledger::raw::hooks::HookState;
 /// # fn run(pipeline: confidential_ledger::pipeline::Pipeline) {
 /// let state = HookState::new(pipeline).log_bodies(true);
 /// assert_eq!(state.logs_bodies(), Some(true));

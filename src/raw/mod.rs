@@ -8,7 +8,7 @@
 //!
 //! - Construct with `Client::new_with_client(base_url, reqwest_client, hook_state)`: every
 //!   request then goes through the [`Pipeline`](crate::pipeline::Pipeline) of the
-//!   [`HookState`](crate::hooks::HookState) (see [`hooks`](crate::hooks)). (`Client::new`
+//!   [`HookState`](crate::raw::hooks::HookState) (see [`hooks`]). (`Client::new`
 //!   builds its own `reqwest::Client`, which needs a process-wide rustls crypto provider.)
 //!   [`ConfidentialLedgerClient::raw`](crate::ConfidentialLedgerClient::raw) hands out one
 //!   over the client's connections.
@@ -20,7 +20,10 @@
 //! - Open enums (`x-ms-enum.modelAsString`) are `enum X { Known(XKnown), Other(String) }`:
 //!   values the spec does not list deserialize as `Other`.
 //! - What the signatures do not carry (merge-patch content type, paging, response headers) is
-//!   in each module's `OPERATIONS` table ([`crate::operation_facts`]).
+//!   in each module's `OPERATIONS` table ([`crate::raw::operation_facts`]).
+
+pub mod hooks;
+pub mod operation_facts;
 
 // Lints the generated code cannot satisfy: fields and variants have no docs (the spec holds no
 // prose), and an explicit error status next to the `5XX` range (2026-07-31-preview's `503`)
