@@ -13,7 +13,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use confidential_ledger::ExecuteUserDefinedFunctionOptions;
+use confidential_ledger::client::ExecuteUserDefinedFunctionOptions;
 use confidential_ledger::models::{
     Bundle, EndpointProperties, ExecutionStatus, ForwardingRequired, ForwardingRequiredKnown,
     Metadata, MethodToEndpointProperties, Mode, ModeKnown, ModuleDef,

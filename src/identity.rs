@@ -14,7 +14,7 @@ use crate::http_client::{
 };
 use crate::models::misfit;
 use crate::pipeline::Pipeline;
-use crate::raw::hooks::HookState;
+use crate::raw::HookState;
 use crate::raw::identity;
 use crate::tls::PinnedCertificate;
 use crate::{CallOptions, ClientOptions, Error};
@@ -34,7 +34,8 @@ pub const DEFAULT_IDENTITY_ENDPOINT: &str = "https://identity.confidential-ledge
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::{IdentityServiceClient, DEFAULT_IDENTITY_ENDPOINT};
+/// use confidential_ledger::IdentityServiceClient;
+/// use confidential_ledger::identity::DEFAULT_IDENTITY_ENDPOINT;
 ///
 /// # async fn run() -> Result<(), confidential_ledger::Error> {
 /// let identity = IdentityServiceClient::new(DEFAULT_IDENTITY_ENDPOINT, None)?;
@@ -67,7 +68,7 @@ impl fmt::Debug for IdentityServiceClient {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::IdentityRoots;
+/// use confidential_ledger::identity::IdentityRoots;
 ///
 /// let roots = IdentityRoots::new();
 /// assert!(roots.is_empty());
@@ -169,7 +170,7 @@ crate::options::method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetLedgerIdentityOptions;
+    /// use confidential_ledger::identity::GetLedgerIdentityOptions;
     ///
     /// let options = GetLedgerIdentityOptions::new().logging_enable(true);
     /// # let _ = options;
@@ -203,7 +204,8 @@ impl IdentityServiceClient {
     /// # Examples
     ///
     /// ```no_run
-    /// use confidential_ledger::{IdentityRoots, IdentityServiceClient};
+    /// use confidential_ledger::IdentityServiceClient;
+    /// use confidential_ledger::identity::IdentityRoots;
     ///
     /// # fn run() -> Result<(), confidential_ledger::Error> {
     /// let ca = std::fs::read("sandbox-data/identity_ca.pem").unwrap_or_default();

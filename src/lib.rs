@@ -81,6 +81,7 @@ pub struct ReadmeDoctests;
 pub mod blocking;
 pub mod client;
 pub mod credential;
+mod crypto;
 pub mod error;
 mod fingerprint;
 mod headers;
@@ -97,22 +98,11 @@ pub mod tls;
 mod transaction_id;
 mod validate;
 
+// The crate root holds what most programs name; everything else is in its module (each
+// method's options in `client`, settings in `options`, the identity service's in `identity`).
 pub use client::{
-    CallOptions, ClientBuilder, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
-    CreateOrUpdateLedgerUserOptions, CreateOrUpdateUserOptions, CreateUserDefinedEndpointOptions,
-    CreateUserDefinedFunctionOptions, CreateUserDefinedRoleOptions, DEFAULT_API_VERSION,
-    DEFAULT_MAX_ENTRY_BYTES, DeleteLedgerUserOptions, DeleteUserDefinedFunctionOptions,
-    DeleteUserDefinedRoleOptions, DeleteUserOptions, EXACTLY_ONCE_MIN_API_VERSION,
-    ExactlyOnceOptions, ExecuteUserDefinedFunctionOptions, GetConstitutionOptions,
-    GetCurrentLedgerEntryOptions, GetEnclaveQuotesOptions, GetLedgerEntryOptions,
-    GetLedgerUserOptions, GetReceiptOptions, GetRuntimeOptionsOptions, GetTransactionStatusOptions,
-    GetUserDefinedEndpointOptions, GetUserDefinedEndpointsModuleOptions,
-    GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions, GetUserOptions,
-    GetVerifiedReceiptOptions, HttpConfigurer, ListCollectionsOptions,
-    ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
-    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, PREVIEW_API_VERSION,
-    ProxyOptions, TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
-    UpdateUserDefinedRoleOptions, VerifiedReceipt, WaitForCommitOptions, WriteMode, is_marker,
+    ClientBuilder, ConfidentialLedgerClient, TransactionPollFuture, TransactionPoller,
+    VerifiedReceipt,
 };
 #[cfg(feature = "azure-identity")]
 pub use credential::AzureCredential;
@@ -120,12 +110,10 @@ pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
-pub use error::{CARRIER_STATUS, Error, ErrorKind};
+pub use error::{Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
-pub use identity::{
-    DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityRoots, IdentityServiceClient,
-    LedgerIdentity,
-};
+pub use identity::{IdentityServiceClient, LedgerIdentity};
+pub use options::{CallOptions, ClientOptions};
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};
 pub use transaction_id::{

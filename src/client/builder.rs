@@ -10,13 +10,11 @@ use super::pinning::{Transport, ledger_http};
 use super::{ConfidentialLedgerClient, Inner};
 use crate::http_client::{base_url, parse_endpoint};
 use crate::identity::DEFAULT_IDENTITY_ENDPOINT;
+use crate::identity::IdentityRoots;
 use crate::pipeline::Pipeline;
 use crate::tls::{PinnedCertificate, PinnedCertificateError};
 use crate::validate;
-use crate::{
-    CertificateCredential, ClientOptions, Error, IdentityRoots, IdentityServiceClient,
-    TokenCredential,
-};
+use crate::{CertificateCredential, ClientOptions, Error, IdentityServiceClient, TokenCredential};
 
 /// How the client proves who it is.
 #[derive(Clone)]

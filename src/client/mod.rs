@@ -7,7 +7,7 @@
 //! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
 //! before anything is sent), then calls the generated operation
 //! ([`generated::ledger::Client`](crate::raw::ledger::Client)), whose hooks
-//! ([`hooks`](crate::raw::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
+//! ([`raw`](crate::raw)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
 //! certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
@@ -95,7 +95,7 @@ pub use users::{
     ListUsersOptions,
 };
 
-use crate::raw::hooks::HookState;
+use crate::raw::HookState;
 use crate::raw::ledger;
 use crate::tls::PinnedCertificate;
 use crate::{CertificateCredential, Error, IdentityServiceClient, TransactionId};

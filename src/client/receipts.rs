@@ -26,7 +26,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use confidential_ledger::GetReceiptOptions;
+    /// use confidential_ledger::client::GetReceiptOptions;
     ///
     /// let options = GetReceiptOptions::new().timeout(Duration::from_secs(30));
     /// # let _ = options;
@@ -52,7 +52,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::SystemTime;
-    /// use confidential_ledger::GetVerifiedReceiptOptions;
+    /// use confidential_ledger::client::GetVerifiedReceiptOptions;
     /// use confidential_ledger::receipt::ApplicationClaim;
     ///
     /// let options = GetVerifiedReceiptOptions::new()

@@ -13,7 +13,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateUserDefinedRoleOptions;
+    /// use confidential_ledger::client::CreateUserDefinedRoleOptions;
     ///
     /// let options = CreateUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -27,7 +27,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserDefinedRoleOptions;
+    /// use confidential_ledger::client::GetUserDefinedRoleOptions;
     ///
     /// let options = GetUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -41,7 +41,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::UpdateUserDefinedRoleOptions;
+    /// use confidential_ledger::client::UpdateUserDefinedRoleOptions;
     ///
     /// let options = UpdateUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -55,7 +55,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::DeleteUserDefinedRoleOptions;
+    /// use confidential_ledger::client::DeleteUserDefinedRoleOptions;
     ///
     /// let options = DeleteUserDefinedRoleOptions::new();
     /// # let _ = options;

@@ -46,13 +46,15 @@
 //! The generated client (progenitor) calls its `exec` hook with each built request; the hook
 //! cannot return anything but `reqwest::Result<reqwest::Response>`. The pipeline's own errors
 //! cross that boundary inside a *carrier*: [`Error::into_response`] wraps the error in a
-//! synthetic response with status [`CARRIER_STATUS`](crate::CARRIER_STATUS) (999), which no
+//! synthetic response with status [`CARRIER_STATUS`](crate::error::CARRIER_STATUS) (999), which no
 //! operation declares, so the generated code returns it as
 //! `progenitor_client::Error::UnexpectedResponse`; `Error::from` on that gives the original
 //! error back, intact. Because the pipeline turns every non-2xx answer into an [`Error`]
 //! while it still has the body, the generated code only ever sees 2xx responses and carriers.
-//! The crate's own hooks ([`hooks`](crate::raw::hooks)) do this for the generated clients; the
-//! sketch below shows the mechanism on a stand-in client.
+//! The crate's own hooks ([`raw`](crate::raw)) do this for the generated clients (and set the
+//! content type each operation's table names, with
+//! [`raw::operation_context`](crate::raw::operation_context)); the sketch below shows the
+//! mechanism on a stand-in client.
 //!
 //! ```
 //! use confidential_ledger::pipeline::{OperationContext, Pipeline};
@@ -79,7 +81,7 @@
 //!         request: reqwest::Request,
 //!         info: &OperationInfo,
 //!     ) -> reqwest::Result<reqwest::Response> {
-//!         let op = OperationContext::for_request(info.operation_id, &request);
+//!         let op = OperationContext::new(info.operation_id);
 //!         Ok(self.pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))
 //!     }
 //! }
@@ -111,22 +113,16 @@ pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
 use crate::error::{read_bounded, redact};
-use crate::raw::operation_facts::find;
-use crate::raw::{identity, ledger};
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
 use retry::Verdict;
 
-/// The response header carrying the transaction id: of a write, or of the state a read saw.
-pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
+pub use crate::headers::TRANSACTION_ID_HEADER;
 
 /// The content type of JSON merge patches (RFC 7396), which the ledger's `PATCH` operations
 /// take.
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
-
-/// The content type the generated operations send bodies with.
-const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// The longest a call takes by default, everything included: 120 s.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -216,29 +212,6 @@ impl OperationContext {
             content_type: None,
             log_bodies: None,
             deadline: None,
-        }
-    }
-
-    /// The context for a request of a generated operation: as [`new`](Self::new), and, when
-    /// the spec says the operation's body has another content type than the
-    /// `application/json` the generated code sends (the `PATCH` operations take
-    /// [`MERGE_PATCH_JSON`]), a request with a body is sent with that content type. The
-    /// content type comes from the operation tables
-    /// ([`generated::ledger::OPERATIONS`](crate::raw::ledger::OPERATIONS) and
-    /// [`generated::identity::OPERATIONS`](crate::raw::identity::OPERATIONS)); an
-    /// operation id that is in neither keeps its content type.
-    pub fn for_request(
-        operation_id: impl Into<Cow<'static, str>>,
-        request: &reqwest::Request,
-    ) -> Self {
-        let op = Self::new(operation_id);
-        let facts = find(ledger::OPERATIONS, op.operation_id())
-            .or_else(|| find(identity::OPERATIONS, op.operation_id()));
-        match facts.and_then(|facts| facts.request_content_type) {
-            Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
-                op.with_content_type(HeaderValue::from_static(content_type))
-            }
-            _ => op,
         }
     }
 
@@ -854,39 +827,6 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.operation(), Some("list_ledger_entries"));
-    }
-
-    #[test]
-    fn content_types_come_from_the_operation_tables() {
-        let with_body = |method: Method| {
-            let mut request = reqwest::Request::new(method, "https://l.test/".parse().unwrap());
-            *request.body_mut() = Some(reqwest::Body::from("{}"));
-            request
-        };
-        for id in [
-            "create_or_update_ledger_user",
-            "create_or_update_user",
-            "update_runtime_options",
-            "update_user_defined_role",
-        ] {
-            let op = OperationContext::for_request(id, &with_body(Method::PATCH));
-            assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON, "{id}");
-            assert!(!op.is_non_idempotent(&Method::PATCH));
-        }
-        // A PUT of the same resource takes plain JSON.
-        let op = OperationContext::for_request("create_user_defined_role", &with_body(Method::PUT));
-        assert!(op.content_type().is_none());
-        // An operation the tables do not know keeps its content type, PATCH or not.
-        let op = OperationContext::for_request("x", &with_body(Method::PATCH));
-        assert!(op.content_type().is_none());
-        // Without a body there is no content type to set.
-        let bare = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
-        let op = OperationContext::for_request("update_runtime_options", &bare);
-        assert!(op.content_type().is_none());
-        let op = OperationContext::for_request("create_ledger_entry", &with_body(Method::POST));
-        assert!(op.content_type().is_none());
-        assert!(op.is_non_idempotent(&Method::POST));
-        assert!(!op.non_idempotent(false).is_non_idempotent(&Method::POST));
     }
 
     #[test]

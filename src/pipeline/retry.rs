@@ -13,7 +13,7 @@
 //!   proof (a sandbox whose disk filled answered `503` for writes that stayed in its log). Such
 //!   a write fails at once with [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), carrying
 //!   the cause, the status and any `Retry-After`, and is never sent twice by the pipeline. The
-//!   client's exactly-once write mode ([`WriteMode::ExactlyOnce`](crate::WriteMode)) resolves
+//!   client's exactly-once write mode ([`WriteMode::ExactlyOnce`](crate::options::WriteMode)) resolves
 //!   such outcomes itself, by looking the write up before it resends.
 //!   Rejections (`400`, `401`, `403`, `404`, `409`, `413`...) stay what they are: the ledger
 //!   refused the write.

@@ -11,12 +11,12 @@
 //!
 //! ```
 //! use confidential_ledger::raw::ledger::OPERATIONS;
-//! use confidential_ledger::raw::operation_facts::find;
+//! use confidential_ledger::raw::find_operation;
 //!
-//! let patch = find(OPERATIONS, "create_or_update_ledger_user").unwrap();
+//! let patch = find_operation(OPERATIONS, "create_or_update_ledger_user").unwrap();
 //! assert_eq!(patch.request_content_type, Some("application/merge-patch+json"));
 //!
-//! let list = find(OPERATIONS, "list_ledger_entries").unwrap();
+//! let list = find_operation(OPERATIONS, "list_ledger_entries").unwrap();
 //! assert_eq!(list.paging.unwrap().item_name, "entries");
 //! ```
 

@@ -1,7 +1,7 @@
 //! The generated client's hooks, seen from a recording server: what goes on the wire.
 
 use confidential_ledger::pipeline::{Pipeline, PipelineOptions, RetryOptions};
-use confidential_ledger::raw::hooks::HookState;
+use confidential_ledger::raw::HookState;
 use confidential_ledger::raw::ledger::{self, types};
 use confidential_ledger::{Error, ErrorKind, StaticTokenCredential};
 use testkit::http::{RecordedRequest, Reply, Server};
