@@ -308,7 +308,7 @@ impl IdentityServiceClient {
     fn raw(&self, call: &CallOptions) -> identity::Client {
         let mut state = HookState::new(self.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
-            state = state.log_bodies(enabled);
+            state = state.logging_enable(enabled);
         }
         if let Some(deadline) = call
             .call_timeout

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use reqwest::Url;
 
-use super::pinning::{Transport, ledger_http};
+use super::pinning::{PinnedConnections, ledger_http};
 use super::{ConfidentialLedgerClient, Inner};
 use crate::http_client::{base_url, parse_endpoint};
 use crate::identity::DEFAULT_IDENTITY_ENDPOINT;
@@ -288,7 +288,7 @@ impl ClientBuilder {
                 options,
                 identity,
                 certificate,
-                transport: RwLock::new(Arc::new(Transport::new(0, pinned, pipeline))),
+                connections: RwLock::new(Arc::new(PinnedConnections::new(0, pinned, pipeline))),
                 refresh: tokio::sync::Mutex::new(()),
                 watcher: super::commit_watcher::CommitWatcher::new(options_polling_cap),
             }),

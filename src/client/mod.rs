@@ -99,7 +99,7 @@ use crate::raw::HookState;
 use crate::raw::ledger;
 use crate::tls::PinnedCertificate;
 use crate::{CertificateCredential, Error, IdentityServiceClient, TransactionId};
-use pinning::Transport;
+use pinning::PinnedConnections;
 
 /// A client of one Azure Confidential Ledger.
 ///
@@ -175,7 +175,7 @@ struct Inner {
     identity: Option<IdentityServiceClient>,
     certificate: Option<CertificateCredential>,
     /// The current connections and pin; replaced when the pin is refreshed.
-    transport: RwLock<Arc<Transport>>,
+    connections: RwLock<Arc<PinnedConnections>>,
     /// One refresh at a time.
     refresh: tokio::sync::Mutex<()>,
     /// The commit waits' shared status polls.
@@ -184,12 +184,12 @@ struct Inner {
 
 impl fmt::Debug for ConfidentialLedgerClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let transport = self.transport();
+        let connections = self.connections();
         f.debug_struct("ConfidentialLedgerClient")
             .field("endpoint", &self.inner.endpoint.as_str())
             .field("ledger_id", &self.inner.ledger_id)
             .field("api_version", &self.inner.options.api_version)
-            .field("pinned", &transport.pinned)
+            .field("pinned", &connections.pinned)
             .field(
                 "certificate_source",
                 &match &self.inner.identity {
@@ -197,7 +197,7 @@ impl fmt::Debug for ConfidentialLedgerClient {
                     None => "given by the caller".to_owned(),
                 },
             )
-            .field("pipeline", &transport.pipeline)
+            .field("pipeline", &connections.pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -248,7 +248,7 @@ impl ConfidentialLedgerClient {
     /// # }
     /// ```
     pub fn service_certificate(&self) -> PinnedCertificate {
-        self.transport().pinned.clone()
+        self.connections().pinned.clone()
     }
 
     /// The generated client over the current connections, for operations or parameters the
@@ -267,15 +267,15 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn raw(&self) -> ledger::Client {
-        self.raw_for(&self.transport(), &CallOptions::default(), None)
+        self.raw_for(&self.connections(), &CallOptions::default(), None)
     }
 
-    /// The current transport.
-    fn transport(&self) -> Arc<Transport> {
+    /// The current connections.
+    fn connections(&self) -> Arc<PinnedConnections> {
         Arc::clone(
             &self
                 .inner
-                .transport
+                .connections
                 .read()
                 .unwrap_or_else(PoisonError::into_inner),
         )
@@ -293,24 +293,24 @@ impl ConfidentialLedgerClient {
             .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
     }
 
-    /// The generated client for one call over `transport`, ending at `deadline` if given
+    /// The generated client for one call over `connections`, ending at `deadline` if given
     /// (otherwise after the client's call timeout, counted per request).
     fn raw_for(
         &self,
-        transport: &Transport,
+        connections: &PinnedConnections,
         call: &CallOptions,
         deadline: Option<tokio::time::Instant>,
     ) -> ledger::Client {
-        let mut state = HookState::new(transport.pipeline.clone());
+        let mut state = HookState::new(connections.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
-            state = state.log_bodies(enabled);
+            state = state.logging_enable(enabled);
         }
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,
-            transport.pipeline.http_client().clone(),
+            connections.pipeline.http_client().clone(),
             state,
         )
     }
@@ -328,24 +328,24 @@ impl ConfidentialLedgerClient {
     {
         // One deadline for the call, a second try after a pin refresh included.
         let deadline = self.deadline_for(call);
-        self.with_transport(|transport| {
-            let pending = op(self.raw_for(&transport, call, deadline));
+        self.with_pinned_connections(|connections| {
+            let pending = op(self.raw_for(&connections, call, deadline));
             async move { pending.await.map_err(Error::from) }
         })
         .await
     }
 
-    /// Runs `attempt` over the current transport; after a pin mismatch, refreshes the pin (see
-    /// the [module documentation](self)) and runs it once more over the new transport.
-    async fn with_transport<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    /// Runs `attempt` over the current connections; after a pin mismatch, refreshes the pin (see
+    /// the [module documentation](self)) and runs it once more over the new connections.
+    async fn with_pinned_connections<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
     where
-        F: FnMut(Arc<Transport>) -> Fut,
+        F: FnMut(Arc<PinnedConnections>) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let transport = self.transport();
-        match attempt(Arc::clone(&transport)).await {
+        let connections = self.connections();
+        match attempt(Arc::clone(&connections)).await {
             Err(err) if err.pin_mismatch().is_some() => {
-                match self.refresh_after_mismatch(&transport).await {
+                match self.refresh_after_mismatch(&connections).await {
                     Ok(fresh) => attempt(fresh).await,
                     Err(why) => Err(err.with_detail(why)),
                 }

@@ -203,7 +203,7 @@ impl ConfidentialLedgerClient {
         options: Option<VerifyOptions>,
     ) -> Result<Verified, Error> {
         verify_with(
-            &*self.transport().verifier()?,
+            &*self.connections().verifier()?,
             receipt,
             options.unwrap_or_default(),
         )
@@ -265,10 +265,10 @@ impl ConfidentialLedgerClient {
         receipt: &TransactionReceipt,
         verify: VerifyOptions,
     ) -> Result<Verified, Error> {
-        let transport = self.transport();
-        match verify_with(&*transport.verifier()?, receipt, verify.clone()) {
+        let connections = self.connections();
+        match verify_with(&*connections.verifier()?, receipt, verify.clone()) {
             Err(err) if chains_elsewhere(&err) => {
-                match self.refresh_for_receipt(transport.generation).await {
+                match self.refresh_for_receipt(connections.generation).await {
                     Some(fresh) => verify_with(&*fresh.verifier()?, receipt, verify),
                     None => Err(err),
                 }
@@ -299,7 +299,7 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn receipt_verifier(&self) -> Result<Arc<ReceiptVerifier>, Error> {
-        self.transport().verifier()
+        self.connections().verifier()
     }
 }
 

@@ -163,7 +163,7 @@ impl ClientOptions {
         PipelineOptions {
             retry: self.retry.clone(),
             max_redirects: self.max_redirects,
-            log_bodies: self.logging_enable,
+            logging_enable: self.logging_enable,
             application_id: self.application_id.clone(),
             response_limits: self.response_limits,
             call_timeout: self.call_timeout,

@@ -116,7 +116,7 @@ use crate::error::{read_bounded, redact};
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
-use retry::Verdict;
+use retry::RetryDecision;
 
 pub use crate::headers::TRANSACTION_ID_HEADER;
 
@@ -137,7 +137,7 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// let mut options = PipelineOptions::default();
 /// options.retry = RetryOptions::disabled();
 /// options.application_id = Some("inventory".into());
-/// options.log_bodies = true;
+/// options.logging_enable = true;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -147,8 +147,8 @@ pub struct PipelineOptions {
     /// The most redirects followed for one attempt (default 5; 0 follows none).
     pub max_redirects: u32,
     /// Log request and response bodies at `DEBUG` for every call (default: no; a call can
-    /// ask for it alone with [`OperationContext::log_bodies`]).
-    pub log_bodies: bool,
+    /// ask for it alone with [`OperationContext::logging_enable`]).
+    pub logging_enable: bool,
     /// The most bytes of a body logged (default 4096).
     pub max_logged_body_bytes: usize,
     /// Put in front of the user agent, to tell your application's requests apart in the
@@ -168,7 +168,7 @@ impl Default for PipelineOptions {
         Self {
             retry: RetryOptions::default(),
             max_redirects: 5,
-            log_bodies: false,
+            logging_enable: false,
             max_logged_body_bytes: 4096,
             application_id: None,
             response_limits: ResponseLimits::default(),
@@ -189,7 +189,7 @@ impl Default for PipelineOptions {
 /// assert!(op.is_non_idempotent(&Method::POST), "POST is not idempotent unless said so");
 /// assert!(!op.is_non_idempotent(&Method::PUT));
 ///
-/// let patch = OperationContext::new("create_or_update_ledger_user").merge_patch().log_bodies(true);
+/// let patch = OperationContext::new("create_or_update_ledger_user").merge_patch().logging_enable(true);
 /// assert_eq!(patch.content_type().unwrap(), "application/merge-patch+json");
 /// ```
 #[derive(Debug, Clone)]
@@ -197,7 +197,7 @@ pub struct OperationContext {
     operation_id: Cow<'static, str>,
     non_idempotent: Option<bool>,
     content_type: Option<HeaderValue>,
-    log_bodies: Option<bool>,
+    logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
 }
 
@@ -210,7 +210,7 @@ impl OperationContext {
             operation_id: operation_id.into(),
             non_idempotent: None,
             content_type: None,
-            log_bodies: None,
+            logging_enable: None,
             deadline: None,
         }
     }
@@ -238,11 +238,18 @@ impl OperationContext {
     }
 
     /// Logs (or does not log) this call's bodies at `DEBUG`, whatever the pipeline's
-    /// [`log_bodies`](PipelineOptions::log_bodies) says.
+    /// [`logging_enable`](PipelineOptions::logging_enable) says.
     #[must_use]
-    pub fn log_bodies(mut self, enabled: bool) -> Self {
-        self.log_bodies = Some(enabled);
+    pub fn logging_enable(mut self, enabled: bool) -> Self {
+        self.logging_enable = Some(enabled);
         self
+    }
+
+    /// The former name of [`logging_enable`](Self::logging_enable).
+    #[deprecated(note = "renamed to `logging_enable`, the name of the setting everywhere")]
+    #[must_use]
+    pub fn log_bodies(self, enabled: bool) -> Self {
+        self.logging_enable(enabled)
     }
 
     /// Ends the call at `deadline` (on tokio's clock), retries and waits included, instead
@@ -497,7 +504,7 @@ impl Pipeline {
     /// # Errors
     ///
     /// The error of `reqwest::ClientBuilder::build`.
-    pub fn with_transport(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
+    pub fn with_http_client(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
         let s = &self.shared;
         let http = http.redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(Pipeline {
@@ -514,6 +521,18 @@ impl Pipeline {
                 jitter: Arc::clone(&s.jitter),
             }),
         })
+    }
+
+    /// The former name of [`with_http_client`](Self::with_http_client).
+    ///
+    /// # Errors
+    ///
+    /// As [`with_http_client`](Self::with_http_client).
+    #[deprecated(
+        note = "renamed to `with_http_client` (\"transport\" now only names connection failures)"
+    )]
+    pub fn with_transport(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
+        self.with_http_client(http)
     }
 
     /// The HTTP client requests are sent with (redirects off). Hand it to the generated
@@ -611,7 +630,7 @@ impl Shared {
         }
         self.prepare(&mut request, op);
         let non_idempotent = op.is_non_idempotent(request.method());
-        let bodies = op.log_bodies.unwrap_or(self.options.log_bodies);
+        let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
         let mut template = Template::new(request);
         let started = Instant::now();
@@ -626,12 +645,12 @@ impl Shared {
                 Err(err) => err,
             };
             match retry::judge(&err, non_idempotent) {
-                Verdict::Fail => break Err(err),
-                Verdict::OutcomeUnknown => {
+                RetryDecision::Fail => break Err(err),
+                RetryDecision::OutcomeUnknown => {
                     let why = retry::why_unknown(&err);
                     break Err(Error::outcome_unknown(err, why));
                 }
-                Verdict::Retry => {}
+                RetryDecision::Retry => {}
             }
             if retries >= retry.max_retries || !template.replayable {
                 break Err(err);
@@ -861,7 +880,7 @@ mod tests {
         assert_eq!(pipeline.primary(), None);
         let shown = format!("{pipeline:?}");
         assert!(shown.contains("bearer_auth: false"), "{shown}");
-        let again = pipeline.with_transport(http()).unwrap();
+        let again = pipeline.with_http_client(http()).unwrap();
         assert_eq!(again.endpoint(), pipeline.endpoint());
     }
 }

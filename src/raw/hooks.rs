@@ -103,14 +103,14 @@ const API_VERSION_HEADER: &str = "api-version";
 /// ```no_run
 /// use confidential_ledger::raw::HookState;
 /// # fn run(pipeline: confidential_ledger::pipeline::Pipeline) {
-/// let state = HookState::new(pipeline).log_bodies(true);
-/// assert_eq!(state.logs_bodies(), Some(true));
+/// let state = HookState::new(pipeline).logging_enable(true);
+/// assert_eq!(state.logging_enabled(), Some(true));
 /// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct HookState {
     pipeline: Pipeline,
-    log_bodies: Option<bool>,
+    logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
 }
 
@@ -119,7 +119,7 @@ impl HookState {
     pub fn new(pipeline: Pipeline) -> Self {
         Self {
             pipeline,
-            log_bodies: None,
+            logging_enable: None,
             deadline: None,
         }
     }
@@ -135,14 +135,27 @@ impl HookState {
     /// Logs (or does not log) the bodies of the requests made with this state at `DEBUG`,
     /// whatever the pipeline's setting.
     #[must_use]
-    pub fn log_bodies(mut self, enabled: bool) -> Self {
-        self.log_bodies = Some(enabled);
+    pub fn logging_enable(mut self, enabled: bool) -> Self {
+        self.logging_enable = Some(enabled);
         self
     }
 
     /// The body logging setting of calls made with this state (`None`: the pipeline's).
+    pub fn logging_enabled(&self) -> Option<bool> {
+        self.logging_enable
+    }
+
+    /// The former name of [`logging_enable`](Self::logging_enable).
+    #[deprecated(note = "renamed to `logging_enable`, the name of the setting everywhere")]
+    #[must_use]
+    pub fn log_bodies(self, enabled: bool) -> Self {
+        self.logging_enable(enabled)
+    }
+
+    /// The former name of [`logging_enabled`](Self::logging_enabled).
+    #[deprecated(note = "renamed to `logging_enabled`")]
     pub fn logs_bodies(&self) -> Option<bool> {
-        self.log_bodies
+        self.logging_enabled()
     }
 
     /// The pipeline requests go through.
@@ -160,8 +173,8 @@ impl HookState {
         request.headers_mut().remove(API_VERSION_HEADER);
         encode_plus_in_path(request.url_mut());
         let mut op = operation_context(operation_id, &request);
-        if let Some(enabled) = self.log_bodies {
-            op = op.log_bodies(enabled);
+        if let Some(enabled) = self.logging_enable {
+            op = op.logging_enable(enabled);
         }
         if let Some(deadline) = self.deadline {
             op = op.deadline(deadline);
