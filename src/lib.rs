@@ -69,7 +69,6 @@
 //! | [`pipeline`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
 //! | [`raw`] | the raw generated clients, their hooks and operation tables, an escape hatch |
 //! | `blocking` | (feature `blocking`) the same client for programs without an async runtime |
-#![deny(missing_docs)]
 
 /// The README's Rust snippets, compiled as doctests. They use every feature (the blocking API,
 /// `azure_identity` credentials), so they are checked with `--all-features`.

@@ -49,6 +49,12 @@ cycles in it, top-level and, for information, between the second-level modules i
 
   --check                     print only the cycles; exit 1 when two top-level modules
                               depend on each other
+
+usage: cargo xtask msrv
+
+Reads `cargo metadata` (offline, locked, all features) and exits 1 naming every resolved
+package whose own rust-version is newer than confidential-ledger's. (The workspace's code
+is checked by clippy's incompatible_msrv lint.)
 ";
 
 /// A parsed command.
@@ -63,6 +69,8 @@ pub enum Command {
         /// `--accept`.
         accept: bool,
     },
+    /// `msrv`.
+    Msrv,
     /// `modules`, with `--check` or not.
     Modules {
         /// `--check`.
@@ -119,6 +127,15 @@ where
                 }
             }
             return Ok(Command::Surface { accept });
+        }
+        Some("msrv") => {
+            if let Some(other) = args.next() {
+                return match other.as_str() {
+                    "-h" | "--help" => Ok(Command::Help),
+                    _ => Err(format!("unknown argument `{other}`")),
+                };
+            }
+            return Ok(Command::Msrv);
         }
         Some("modules") => {
             let mut check = false;
@@ -223,6 +240,8 @@ mod tests {
             Command::Modules { check: true }
         );
         assert!(parse(["modules", "--all"]).unwrap_err().contains("--all"));
+        assert_eq!(parse(["msrv"]).unwrap(), Command::Msrv);
+        assert!(parse(["msrv", "--fix"]).unwrap_err().contains("--fix"));
         assert!(
             parse(["surface", "--check"])
                 .unwrap_err()

@@ -1,9 +1,11 @@
 //! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
 //! [--upstream-revision REV] [--identity-upstream-revision REV] [--out DIR] [--check]` and
-//! `cargo xtask surface [--accept]` and `cargo xtask modules [--check]`.
+//! `cargo xtask surface [--accept]` `cargo xtask modules [--check]` and
+//! `cargo xtask msrv`.
 //!
 //! Exit status: 0 done (or up to date), 1 `spec/` is stale (`--check`) or a snapshot differs
-//! (`surface`) or two top-level modules depend on each other (`modules --check`), 2 bad usage, or the specs could not be read or converted.
+//! (`surface`) or two top-level modules depend on each other (`modules --check`) or a dependency needs a
+//! newer Rust than declared (`msrv`), 2 bad usage, or the specs could not be read or converted.
 
 use std::process::ExitCode;
 
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
         Ok(Command::Regen(args)) => run(args),
         Ok(Command::Surface { accept }) => surface(accept),
         Ok(Command::Modules { check }) => modules(check),
+        Ok(Command::Msrv) => msrv(),
         Err(e) => {
             eprintln!("error: {e}\n\n{}", cli::USAGE);
             ExitCode::from(2)
@@ -210,9 +213,14 @@ fn modules(check: bool) -> ExitCode {
     }
     for missing in graph.missing_includes() {
         eprintln!(
-            "warning: {missing} is include!d from the build output, which was not found \
-             (run `cargo check -p confidential-ledger` first): its uses are not in the graph"
+            "{}: {missing} is include!d from the build output, which was not found \
+             (run `cargo check -p confidential-ledger` first): its uses are not in the graph",
+            if check { "error" } else { "warning" }
         );
+    }
+    if check && !graph.missing_includes().is_empty() {
+        // A check that cannot see the generated code must not pass.
+        return ExitCode::from(2);
     }
     let cycles = graph.cycles();
     if cycles.is_empty() {
@@ -224,5 +232,33 @@ fn modules(check: bool) -> ExitCode {
     } else {
         eprint!("{}", xtask::modules::report(&graph, &cycles));
         ExitCode::from(1)
+    }
+}
+
+fn msrv() -> ExitCode {
+    match xtask::msrv::run(&xtask::workspace_root(), "confidential-ledger") {
+        Ok(report) if report.too_new.is_empty() => {
+            println!(
+                "rust-version {} holds: {} resolved packages declare one no newer \
+                 ({} declare none and cannot be checked)",
+                report.declared, report.checked, report.undeclared
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            for (package, version) in &report.too_new {
+                eprintln!("{package} needs rust-version {version}");
+            }
+            eprintln!(
+                "{} package(s) need a newer Rust than the declared rust-version {}",
+                report.too_new.len(),
+                report.declared
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
