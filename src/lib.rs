@@ -54,21 +54,33 @@
 //! a user's day (each also a runnable example in `examples/`), troubleshooting, and the local
 //! sandbox ledger. Its Rust snippets are compiled with this crate's doctests.
 //!
-//! # Modules
+//! # Module map
 //!
-//! | module | what |
-//! |---|---|
-//! | [`client`] | [`ConfidentialLedgerClient`], its builder and options, and each method's options |
-//! | [`models`] | what the methods take and return |
-//! | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
-//! | [`receipt`] | offline receipt verification, independent of the client |
-//! | [`credential`] | bearer token and client certificate credentials |
-//! | [`error`] | [`Error`] and [`ErrorKind`] |
-//! | [`poller`], [`pager`] | the waiting and paging machinery under the client's pollers and lists |
-//! | [`options`] | [`ClientOptions`] and [`CallOptions`]: settings shared by both clients |
-//! | [`pipeline`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
-//! | [`raw`] | the raw generated clients, their hooks and operation tables, an escape hatch |
-//! | `blocking` | (feature `blocking`) the same client for programs without an async runtime |
+//! Layers, top to bottom: a module uses only modules in its own row or below, never above
+//! (`cargo xtask modules --check` fails on any cycle between top-level modules; CI runs it).
+//!
+//! | layer | module | job |
+//! |---|---|---|
+//! | user API | [`client`] | [`ConfidentialLedgerClient`] and [`ClientBuilder`]; one file per group of methods, each method's `XxxOptions` (all reachable as `client::XxxOptions`), pin refresh, exactly-once writes |
+//! | | `blocking` | (feature `blocking`) the same client without an async runtime |
+//! | | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
+//! | | [`models`] | what the methods take and return (converted from the raw types) |
+//! | generated | [`raw`] | the clients generated from `spec/` at build time, the hooks that send their requests through the pipeline, and the operation tables; an escape hatch |
+//! | sending | [`pipeline`] | one request: authentication, retries, redirects, limits, deadline, logging |
+//! | | [`options`] | [`ClientOptions`] and [`CallOptions`]: settings shared by both clients |
+//! | errors | [`error`] | [`Error`] and [`ErrorKind`], from HTTP answers, failures and the layers below |
+//! | trust | [`tls`] | pinning the ledger's certificate, client certificates over TLS |
+//! | | [`credential`] | bearer tokens and client certificates |
+//! | foundations | [`poller`], [`pager`] | waiting and paging, independent of HTTP |
+//! | | [`receipt`] | offline receipt verification, independent of the client |
+//! | | [`TransactionId`], [`certificate_fingerprint`] | values every layer passes around |
+//!
+//! Private helpers sit beside the layer that needs them: `http_client` builds the HTTP clients
+//! (timeouts, proxy, TLS), `validate` checks input before a request, `headers` reads the
+//! service's response headers, `crypto` holds the one rustls crypto provider.
+//!
+//! The crate root re-exports what most programs name; everything else is reached through its
+//! module (for example `confidential_ledger::client::CreateLedgerEntryOptions`).
 
 /// The README's Rust snippets, compiled as doctests. They use every feature (the blocking API,
 /// `azure_identity` credentials), so they are checked with `--all-features`.
