@@ -6,11 +6,19 @@
 //! Each method validates its input (a malformed transaction id, an empty or oversized entry,
 //! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
 //! before anything is sent), then calls the generated operation
-//! ([`generated::ledger::Client`](crate::raw::ledger::Client)), whose hooks
-//! ([`raw`](crate::raw)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
-//! certificate, retries with backoff (writes only when provably not sent), redirects kept
+//! ([`raw::ledger::Client`](crate::raw::ledger::Client)), whose hooks send the request
+//! through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
+//!
+//! # Each method's options
+//!
+//! Every method takes its own `Option<XxxOptions>` (`None`: the defaults), named after the
+//! method: [`CreateLedgerEntryOptions`] for
+//! [`create_ledger_entry`](ConfidentialLedgerClient::create_ledger_entry), and so on. They are
+//! all in this module, `confidential_ledger::client::XxxOptions`, and not at the crate root;
+//! the settings of the whole client ([`ClientOptions`], [`CallOptions`]) are in
+//! [`options`](crate::options) and at the root.
 //!
 //! # The pinned certificate
 //!
