@@ -109,6 +109,42 @@ pub mod tls;
 mod transaction_id;
 mod validate;
 
+/// The former name of [`raw`], kept so that existing code still compiles (without a warning:
+/// deprecating a module does not flag paths through it).
+#[doc(hidden)]
+pub mod generated {
+    pub use crate::raw::*;
+}
+
+/// The former home of [`raw::HookState`], kept so that existing code still compiles.
+#[doc(hidden)]
+pub mod hooks {
+    /// The former path of [`raw::HookState`](crate::raw::HookState).
+    #[deprecated(note = "use `raw::HookState` (the hooks themselves are private)")]
+    pub type HookState = crate::raw::HookState;
+}
+
+/// The former home of the operation tables' types, kept so that existing code still compiles.
+#[doc(hidden)]
+pub mod operation_facts {
+    /// The former path of [`raw::OperationFacts`](crate::raw::OperationFacts).
+    #[deprecated(note = "use `raw::OperationFacts`")]
+    pub type OperationFacts = crate::raw::OperationFacts;
+
+    /// The former path of [`raw::Paging`](crate::raw::Paging).
+    #[deprecated(note = "use `raw::Paging`")]
+    pub type Paging = crate::raw::Paging;
+
+    /// The former path of [`raw::find_operation`](crate::raw::find_operation).
+    #[deprecated(note = "use `raw::find_operation`")]
+    pub fn find(
+        table: &'static [crate::raw::OperationFacts],
+        id: &str,
+    ) -> Option<&'static crate::raw::OperationFacts> {
+        crate::raw::find_operation(table, id)
+    }
+}
+
 // The crate root holds what most programs name; everything else is in its module (each
 // method's options in `client`, settings in `options`, the identity service's in `identity`).
 pub use client::{
