@@ -46,11 +46,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use confidential_ledger::client::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
+use confidential_ledger::options::WriteMode;
 use confidential_ledger::poller::PollingOptions;
 use confidential_ledger::tls::{PinnedCertificate, client_config};
 use confidential_ledger::{
-    CertificateCredential, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
-    ListLedgerEntriesOptions, TransactionId, WriteMode,
+    CertificateCredential, ClientOptions, ConfidentialLedgerClient, TransactionId,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};

@@ -288,7 +288,7 @@ pub fn table_source(ops: &[OperationFacts]) -> String {
     let mut s = String::from(
         "/// Per-operation facts from the spec that the generated methods do not carry \
          (request content type, paging, response headers, long-running), sorted by method name.\n\
-         pub const OPERATIONS: &[crate::operation_facts::OperationFacts] = &[\n",
+         pub const OPERATIONS: &[crate::raw::OperationFacts] = &[\n",
     );
     for op in ops {
         let opt = |v: &Option<String>| match v {
@@ -298,7 +298,7 @@ pub fn table_source(ops: &[OperationFacts]) -> String {
         let content_type = opt(&op.body.as_ref().map(|b| b.content_type.clone()));
         let paging = match &op.pageable {
             Some((next, item)) => format!(
-                "Some(crate::operation_facts::Paging {{ next_link_name: {}, item_name: {item:?} }})",
+                "Some(crate::raw::Paging {{ next_link_name: {}, item_name: {item:?} }})",
                 opt(next)
             ),
             None => "None".to_string(),
@@ -314,7 +314,7 @@ pub fn table_source(ops: &[OperationFacts]) -> String {
             .map(|h| format!("{h:?}"))
             .collect();
         s.push_str(&format!(
-            "crate::operation_facts::OperationFacts {{ id: {:?}, operation_id: {:?}, method: {:?}, \
+            "crate::raw::OperationFacts {{ id: {:?}, operation_id: {:?}, method: {:?}, \
              path: {:?}, request_content_type: {content_type}, paging: {paging}, \
              success_statuses: &[{}], response_headers: &[{}], long_running: {} }},\n",
             op.id,

@@ -8,10 +8,10 @@
 //! - `BTreeMap` for maps: deterministic order in values and snapshots.
 //! - `PartialEq` on every type (typify gives untagged enums, such as the open enums, only
 //!   `Clone` and `Debug`), so callers and tests can compare values.
-//! - Inner type `crate::hooks::HookState` and `HooksMode::Expected`: every generated `Client`
+//! - Inner type `crate::raw::HookState` and `HooksMode::Expected`: every generated `Client`
 //!   carries the HTTP pipeline (auth, retries, redirects, content types, logging) and the
 //!   per-call settings, and a missing `ClientHooks` implementation is a compile error. The
-//!   implementations are hand-written in `src/hooks.rs`; the generated code is never edited.
+//!   implementations are hand-written in `src/raw/hooks.rs`; the generated code is never edited.
 
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
@@ -25,7 +25,7 @@ pub fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_map_type("::std::collections::BTreeMap")
         .with_derive("PartialEq")
-        .with_inner_type(quote::quote!(crate::hooks::HookState))
+        .with_inner_type(quote::quote!(crate::raw::HookState))
         .with_hooks(HooksMode::Expected);
     settings
 }

@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use confidential_ledger::CreateLedgerEntryOptions;
+use confidential_ledger::client::CreateLedgerEntryOptions;
 use futures::StreamExt;
 
 #[tokio::main]

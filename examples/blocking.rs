@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use confidential_ledger::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
+use confidential_ledger::client::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
 
 fn main() -> common::Result {
     let ledger = common::connect_blocking()?;

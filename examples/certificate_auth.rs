@@ -14,10 +14,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use confidential_ledger::{
-    CertificateCredential, ConfidentialLedgerClient, DEFAULT_IDENTITY_ENDPOINT, IdentityRoots,
-    IdentityServiceClient,
-};
+use confidential_ledger::identity::{DEFAULT_IDENTITY_ENDPOINT, IdentityRoots};
+use confidential_ledger::{CertificateCredential, ConfidentialLedgerClient, IdentityServiceClient};
 
 #[tokio::main]
 async fn main() -> common::Result {

@@ -10,7 +10,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use confidential_ledger::{
+use confidential_ledger::client::{
     CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, ListLedgerEntriesOptions,
     ListTagsOptions,
 };

@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use confidential_ledger::GetLedgerEntryOptions;
+use confidential_ledger::client::GetLedgerEntryOptions;
 use futures::StreamExt;
 
 #[tokio::main]

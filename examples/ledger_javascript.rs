@@ -13,12 +13,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use confidential_ledger::ExecuteUserDefinedFunctionOptions;
-use confidential_ledger::generated::ledger::ClientInfo;
+use confidential_ledger::client::ExecuteUserDefinedFunctionOptions;
 use confidential_ledger::models::{
     Bundle, EndpointProperties, ExecutionStatus, ForwardingRequired, ForwardingRequiredKnown,
     Metadata, MethodToEndpointProperties, Mode, ModeKnown, ModuleDef,
 };
+use confidential_ledger::raw::ledger::ClientInfo;
 
 /// A function: `main` greets its first argument; `checked` throws on bad input.
 const FUNCTION: &str = r#"

@@ -13,7 +13,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use confidential_ledger::{ClientOptions, GetCurrentLedgerEntryOptions};
+use confidential_ledger::ClientOptions;
+use confidential_ledger::client::GetCurrentLedgerEntryOptions;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -8,7 +8,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use confidential_ledger::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
+use confidential_ledger::client::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
 use futures::TryStreamExt;
 
 #[tokio::main]

@@ -9,12 +9,14 @@ use std::fmt;
 
 use reqwest::Url;
 
-use crate::generated::identity;
-use crate::hooks::HookState;
+use crate::http_client::{
+    base_url, http_builder, parse_endpoint, public_tls_with_roots, unused_tls,
+};
 use crate::models::misfit;
 use crate::pipeline::Pipeline;
+use crate::raw::HookState;
+use crate::raw::identity;
 use crate::tls::PinnedCertificate;
-use crate::transport::{base_url, http_builder, parse_endpoint, public_tls_with_roots, unused_tls};
 use crate::{CallOptions, ClientOptions, Error};
 
 /// The identity service of Azure Confidential Ledger.
@@ -32,7 +34,8 @@ pub const DEFAULT_IDENTITY_ENDPOINT: &str = "https://identity.confidential-ledge
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::{IdentityServiceClient, DEFAULT_IDENTITY_ENDPOINT};
+/// use confidential_ledger::IdentityServiceClient;
+/// use confidential_ledger::identity::DEFAULT_IDENTITY_ENDPOINT;
 ///
 /// # async fn run() -> Result<(), confidential_ledger::Error> {
 /// let identity = IdentityServiceClient::new(DEFAULT_IDENTITY_ENDPOINT, None)?;
@@ -65,7 +68,7 @@ impl fmt::Debug for IdentityServiceClient {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::IdentityRoots;
+/// use confidential_ledger::identity::IdentityRoots;
 ///
 /// let roots = IdentityRoots::new();
 /// assert!(roots.is_empty());
@@ -161,13 +164,13 @@ impl LedgerIdentity {
     }
 }
 
-crate::client::options::method_options! {
+crate::options::method_options! {
     /// Options of [`IdentityServiceClient::get_ledger_identity`].
     ///
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetLedgerIdentityOptions;
+    /// use confidential_ledger::identity::GetLedgerIdentityOptions;
     ///
     /// let options = GetLedgerIdentityOptions::new().logging_enable(true);
     /// # let _ = options;
@@ -201,7 +204,8 @@ impl IdentityServiceClient {
     /// # Examples
     ///
     /// ```no_run
-    /// use confidential_ledger::{IdentityRoots, IdentityServiceClient};
+    /// use confidential_ledger::IdentityServiceClient;
+    /// use confidential_ledger::identity::IdentityRoots;
     ///
     /// # fn run() -> Result<(), confidential_ledger::Error> {
     /// let ca = std::fs::read("sandbox-data/identity_ca.pem").unwrap_or_default();
@@ -264,7 +268,7 @@ impl IdentityServiceClient {
         options: Option<GetLedgerIdentityOptions>,
     ) -> Result<LedgerIdentity, Error> {
         let options = options.unwrap_or_default();
-        crate::client::validate::ledger_id(ledger_id)?;
+        crate::validate::ledger_id(ledger_id)?;
         let raw = self.raw(&options.call);
         let response = raw
             .get_ledger_identity(ledger_id, &self.api_version)
@@ -304,7 +308,7 @@ impl IdentityServiceClient {
     fn raw(&self, call: &CallOptions) -> identity::Client {
         let mut state = HookState::new(self.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
-            state = state.log_bodies(enabled);
+            state = state.logging_enable(enabled);
         }
         if let Some(deadline) = call
             .call_timeout

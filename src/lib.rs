@@ -54,21 +54,33 @@
 //! a user's day (each also a runnable example in `examples/`), troubleshooting, and the local
 //! sandbox ledger. Its Rust snippets are compiled with this crate's doctests.
 //!
-//! # Modules
+//! # Module map
 //!
-//! | module | what |
-//! |---|---|
-//! | [`client`] | [`ConfidentialLedgerClient`], its builder and options, and each method's options |
-//! | [`models`] | what the methods take and return |
-//! | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
-//! | [`receipt`] | offline receipt verification, independent of the client |
-//! | [`credential`] | bearer token and client certificate credentials |
-//! | [`error`] | [`Error`] and [`ErrorKind`] |
-//! | [`poller`], [`pager`] | the waiting and paging machinery under the client's pollers and lists |
-//! | [`pipeline`], [`hooks`], [`tls`] | how requests are sent: retries, redirects, auth, logging, pinning |
-//! | [`generated`] | the raw generated clients, an escape hatch |
-//! | `blocking` | (feature `blocking`) the same client for programs without an async runtime |
-#![deny(missing_docs)]
+//! Layers, top to bottom: a module uses only modules in its own row or below, never above
+//! (`cargo xtask modules --check` fails on any cycle between top-level modules; CI runs it).
+//!
+//! | layer | module | job |
+//! |---|---|---|
+//! | user API | [`client`] | [`ConfidentialLedgerClient`] and [`ClientBuilder`]; one file per group of methods, each method's `XxxOptions` (all reachable as `client::XxxOptions`), pin refresh, exactly-once writes |
+//! | | `blocking` | (feature `blocking`) the same client without an async runtime |
+//! | | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
+//! | | [`models`] | what the methods take and return (converted from the raw types) |
+//! | generated | [`raw`] | the clients generated from `spec/` at build time, the hooks that send their requests through the pipeline, and the operation tables; an escape hatch |
+//! | sending | [`pipeline`] | one request: authentication, retries, redirects, limits, deadline, logging |
+//! | | [`options`] | [`ClientOptions`] and [`CallOptions`]: settings shared by both clients |
+//! | errors | [`error`] | [`Error`] and [`ErrorKind`], from HTTP answers, failures and the layers below |
+//! | trust | [`tls`] | pinning the ledger's certificate, client certificates over TLS |
+//! | | [`credential`] | bearer tokens and client certificates |
+//! | foundations | [`poller`], [`pager`] | waiting and paging, independent of HTTP |
+//! | | [`receipt`] | offline receipt verification, independent of the client |
+//! | | [`TransactionId`], [`certificate_fingerprint`] | values every layer passes around |
+//!
+//! Private helpers sit beside the layer that needs them: `http_client` builds the HTTP clients
+//! (timeouts, proxy, TLS), `validate` checks input before a request, `headers` reads the
+//! service's response headers, `crypto` holds the one rustls crypto provider.
+//!
+//! The crate root re-exports what most programs name; everything else is reached through its
+//! module (for example `confidential_ledger::client::CreateLedgerEntryOptions`).
 
 /// The README's Rust snippets, compiled as doctests. They use every feature (the blocking API,
 /// `azure_identity` credentials), so they are checked with `--all-features`.
@@ -80,37 +92,64 @@ pub struct ReadmeDoctests;
 pub mod blocking;
 pub mod client;
 pub mod credential;
+mod crypto;
 pub mod error;
 mod fingerprint;
-pub mod generated;
-pub mod hooks;
+mod headers;
+mod http_client;
 pub mod identity;
 pub mod models;
-pub mod operation_facts;
+pub mod options;
 pub mod pager;
 pub mod pipeline;
 pub mod poller;
+pub mod raw;
 pub mod receipt;
 pub mod tls;
 mod transaction_id;
-mod transport;
+mod validate;
 
+/// The former name of [`raw`], kept so that existing code still compiles (without a warning:
+/// deprecating a module does not flag paths through it).
+#[doc(hidden)]
+pub mod generated {
+    pub use crate::raw::*;
+}
+
+/// The former home of [`raw::HookState`], kept so that existing code still compiles.
+#[doc(hidden)]
+pub mod hooks {
+    /// The former path of [`raw::HookState`](crate::raw::HookState).
+    #[deprecated(note = "use `raw::HookState` (the hooks themselves are private)")]
+    pub type HookState = crate::raw::HookState;
+}
+
+/// The former home of the operation tables' types, kept so that existing code still compiles.
+#[doc(hidden)]
+pub mod operation_facts {
+    /// The former path of [`raw::OperationFacts`](crate::raw::OperationFacts).
+    #[deprecated(note = "use `raw::OperationFacts`")]
+    pub type OperationFacts = crate::raw::OperationFacts;
+
+    /// The former path of [`raw::Paging`](crate::raw::Paging).
+    #[deprecated(note = "use `raw::Paging`")]
+    pub type Paging = crate::raw::Paging;
+
+    /// The former path of [`raw::find_operation`](crate::raw::find_operation).
+    #[deprecated(note = "use `raw::find_operation`")]
+    pub fn find(
+        table: &'static [crate::raw::OperationFacts],
+        id: &str,
+    ) -> Option<&'static crate::raw::OperationFacts> {
+        crate::raw::find_operation(table, id)
+    }
+}
+
+// The crate root holds what most programs name; everything else is in its module (each
+// method's options in `client`, settings in `options`, the identity service's in `identity`).
 pub use client::{
-    CallOptions, ClientBuilder, ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions,
-    CreateOrUpdateLedgerUserOptions, CreateOrUpdateUserOptions, CreateUserDefinedEndpointOptions,
-    CreateUserDefinedFunctionOptions, CreateUserDefinedRoleOptions, DEFAULT_API_VERSION,
-    DEFAULT_MAX_ENTRY_BYTES, DeleteLedgerUserOptions, DeleteUserDefinedFunctionOptions,
-    DeleteUserDefinedRoleOptions, DeleteUserOptions, EXACTLY_ONCE_MIN_API_VERSION,
-    ExactlyOnceOptions, ExecuteUserDefinedFunctionOptions, GetConstitutionOptions,
-    GetCurrentLedgerEntryOptions, GetEnclaveQuotesOptions, GetLedgerEntryOptions,
-    GetLedgerUserOptions, GetReceiptOptions, GetRuntimeOptionsOptions, GetTransactionStatusOptions,
-    GetUserDefinedEndpointOptions, GetUserDefinedEndpointsModuleOptions,
-    GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions, GetUserOptions,
-    GetVerifiedReceiptOptions, HttpConfigurer, ListCollectionsOptions,
-    ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
-    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, PREVIEW_API_VERSION,
-    ProxyOptions, TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
-    UpdateUserDefinedRoleOptions, VerifiedReceipt, WaitForCommitOptions, WriteMode, is_marker,
+    ClientBuilder, ConfidentialLedgerClient, TransactionPollFuture, TransactionPoller,
+    VerifiedReceipt,
 };
 #[cfg(feature = "azure-identity")]
 pub use credential::AzureCredential;
@@ -118,12 +157,10 @@ pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
-pub use error::{CARRIER_STATUS, Error, ErrorKind};
+pub use error::{Error, ErrorKind};
 pub use fingerprint::certificate_fingerprint;
-pub use identity::{
-    DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityRoots, IdentityServiceClient,
-    LedgerIdentity,
-};
+pub use identity::{IdentityServiceClient, LedgerIdentity};
+pub use options::{CallOptions, ClientOptions};
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};
 pub use transaction_id::{

@@ -11,8 +11,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use confidential_ledger::generated::{identity, ledger};
-use confidential_ledger::operation_facts::OperationFacts;
+use confidential_ledger::raw::OperationFacts;
+use confidential_ledger::raw::{identity, ledger};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -63,14 +63,14 @@ fn the_default_api_versions_are_the_manifests() {
         .unwrap_or_else(|| panic!("spec/manifest.json is missing: run `cargo xtask regen`"));
     let options = confidential_ledger::ClientOptions::default();
     assert_eq!(
-        confidential_ledger::DEFAULT_API_VERSION,
+        confidential_ledger::options::DEFAULT_API_VERSION,
         manifest.ledger.api_version
     );
     assert_eq!(options.api_version, manifest.ledger.api_version);
     assert_eq!(options.identity_api_version, manifest.identity.api_version);
     use ledger::ClientInfo;
     assert_eq!(
-        <ledger::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
+        <ledger::Client as ClientInfo<confidential_ledger::raw::HookState>>::api_version(),
         manifest.ledger.api_version
     );
 }

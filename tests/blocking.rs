@@ -10,13 +10,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use confidential_ledger::blocking::{ConfidentialLedgerClient, IdentityServiceClient};
+use confidential_ledger::client::{
+    CreateLedgerEntryOptions, ListLedgerEntriesOptions, ListTagsOptions, WaitForCommitOptions,
+};
 use confidential_ledger::models::{LedgerRole, QueryState, TransactionState, UserDefinedRole};
 use confidential_ledger::poller::PollingOptions;
 use confidential_ledger::tls::PinnedCertificate;
 use confidential_ledger::{
-    AccessToken, CertificateCredential, ClientOptions, CreateLedgerEntryOptions, CredentialError,
-    ErrorKind, ListLedgerEntriesOptions, ListTagsOptions, StaticTokenCredential, TokenCredential,
-    WaitForCommitOptions,
+    AccessToken, CertificateCredential, ClientOptions, CredentialError, ErrorKind,
+    StaticTokenCredential, TokenCredential,
 };
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
 
@@ -103,7 +105,7 @@ fn operations_of_every_kind_forward_to_the_async_client() {
     assert_eq!(status.state, TransactionState::Committed);
     let current = client
         .get_current_ledger_entry(Some(
-            confidential_ledger::GetCurrentLedgerEntryOptions::new().collection_id("audit"),
+            confidential_ledger::client::GetCurrentLedgerEntryOptions::new().collection_id("audit"),
         ))
         .unwrap();
     assert_eq!(
@@ -113,7 +115,7 @@ fn operations_of_every_kind_forward_to_the_async_client() {
     let entry = client
         .get_ledger_entry(
             written.transaction_id,
-            Some(confidential_ledger::GetLedgerEntryOptions::new().collection_id("audit")),
+            Some(confidential_ledger::client::GetLedgerEntryOptions::new().collection_id("audit")),
         )
         .wait()
         .unwrap();
@@ -185,7 +187,7 @@ fn operations_of_every_kind_forward_to_the_async_client() {
 
     // The pinned certificate did not change; the identity service agrees.
     assert!(!client.refresh_service_certificate().unwrap());
-    let roots = confidential_ledger::IdentityRoots::new()
+    let roots = confidential_ledger::identity::IdentityRoots::new()
         .add_pem(ledger.sandbox().identity_ca_certificate_pem())
         .unwrap();
     let identity =
@@ -636,7 +638,7 @@ fn exactly_once_writes_resolve_a_lost_answer_through_the_blocking_client() {
     );
     let options = CreateLedgerEntryOptions::new()
         .collection_id("blocking-xo")
-        .write_mode(confidential_ledger::WriteMode::ExactlyOnce);
+        .write_mode(confidential_ledger::options::WriteMode::ExactlyOnce);
     let written = client
         .create_ledger_entry_and_wait("applied, answer lost", Some(options))
         .expect("found by its marker");

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use confidential_ledger::generated::{identity, ledger};
+use confidential_ledger::raw::{identity, ledger};
 use serde_json::Value;
 
 /// Checks an example's request and response bodies for one operation id.

@@ -19,7 +19,7 @@ macro_rules! out_file {
 /// Switching versions with `cargo xtask regen --api-version` then compares with that version's
 /// reviewed snapshots.
 fn per_ledger_version(assert: impl FnOnce()) {
-    insta::with_settings!({ snapshot_suffix => confidential_ledger::DEFAULT_API_VERSION }, {
+    insta::with_settings!({ snapshot_suffix => confidential_ledger::options::DEFAULT_API_VERSION }, {
         assert();
     });
 }

@@ -1,12 +1,12 @@
 //! Behaviour of the generated types and the operation-facts tables: open enums accept values
 //! the spec does not list, and the tables carry what the generated methods do not.
 
-use confidential_ledger::generated::ledger::types::{
+use confidential_ledger::raw::ledger::types::{
     ConfidentialLedgerUserRoleName, ConfidentialLedgerUserRoleNameKnown, LedgerUser,
     LedgerUserMultipleRoles, TransactionState, TransactionStateKnown, TransactionStatus,
 };
-use confidential_ledger::generated::{identity, ledger};
-use confidential_ledger::operation_facts::{Paging, find};
+use confidential_ledger::raw::{Paging, find_operation as find};
+use confidential_ledger::raw::{identity, ledger};
 use serde_json::json;
 
 #[test]
@@ -143,11 +143,11 @@ fn client_reports_the_spec_api_version() {
     use ledger::ClientInfo;
     let defaults = confidential_ledger::ClientOptions::default();
     assert_eq!(
-        <ledger::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
-        confidential_ledger::DEFAULT_API_VERSION
+        <ledger::Client as ClientInfo<confidential_ledger::raw::HookState>>::api_version(),
+        confidential_ledger::options::DEFAULT_API_VERSION
     );
     assert_eq!(
-        <identity::Client as ClientInfo<confidential_ledger::hooks::HookState>>::api_version(),
+        <identity::Client as ClientInfo<confidential_ledger::raw::HookState>>::api_version(),
         defaults.identity_api_version
     );
 }

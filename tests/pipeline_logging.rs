@@ -67,12 +67,13 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
 
     let server = ledger().await;
     let mut logged = options(3);
-    logged.log_bodies = true;
+    logged.logging_enable = true;
     let harness = Harness::new(&server.url_for_host(LEDGER, ""), logged);
     let write = server.url_for_host(LEDGER, "/app/transactions?api-version=2026-02-23");
     // Declared idempotent, so that the 503 is retried (a write is not) and the retry logged.
     let request = post(&write, r#"{"contents":"request-body-marker"}"#);
-    let op = OperationContext::for_request("create_ledger_entry", &request).non_idempotent(false);
+    let op = confidential_ledger::raw::operation_context("create_ledger_entry", &request)
+        .non_idempotent(false);
     within(harness.pipeline.send(request, &op)).await.unwrap();
     let err = harness
         .get(&server.url_for_host(LEDGER, "/app/users/me"))
@@ -139,7 +140,7 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
     assert!(output.contains("request"), "{output}");
     assert!(!output.contains("quiet-marker"), "{output}");
     assert!(!output.contains("response-body-marker"), "{output}");
-    let op = OperationContext::new("create_ledger_entry").log_bodies(true);
+    let op = OperationContext::new("create_ledger_entry").logging_enable(true);
     within(
         quiet
             .pipeline

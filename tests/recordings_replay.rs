@@ -26,16 +26,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
+use confidential_ledger::client::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
 use confidential_ledger::models::{
     Bundle, LedgerRole, Metadata, MethodToEndpointProperties, QueryState, TransactionState,
     UserDefinedRole,
 };
+use confidential_ledger::options::HttpConfigurer;
 use confidential_ledger::poller::PollingOptions;
 use confidential_ledger::receipt::{ReceiptVerifier, VerifyOptions};
 use confidential_ledger::tls::PinnedCertificate;
 use confidential_ledger::{
-    ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions, ErrorKind, HttpConfigurer,
-    IdentityServiceClient, ListLedgerEntriesOptions, StaticTokenCredential, TransactionId,
+    ClientOptions, ConfidentialLedgerClient, ErrorKind, IdentityServiceClient,
+    StaticTokenCredential, TransactionId,
 };
 use futures::TryStreamExt;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -542,7 +544,7 @@ impl Replay {
         options.configure_http = Some(HttpConfigurer::new(move |builder| {
             builder.resolve(LEDGER_HOST, addr)
         }));
-        options.proxy = confidential_ledger::ProxyOptions::Disabled;
+        options.proxy = confidential_ledger::options::ProxyOptions::Disabled;
         options
     }
 

@@ -57,7 +57,7 @@ pub struct Ledger {
     pub identity_endpoint: String,
     /// Extra roots the identity endpoint needs (the sandbox's local CA; none for a real
     /// ledger, whose identity service is publicly trusted).
-    pub identity_roots: confidential_ledger::IdentityRoots,
+    pub identity_roots: confidential_ledger::identity::IdentityRoots,
     pub sandbox: Option<Sandbox>,
 }
 
@@ -192,10 +192,10 @@ pub async fn connect_with(options: ClientOptions) -> Result<Ledger> {
         );
         return Ok(Ledger {
             client,
-            identity_endpoint: settings
-                .identity_endpoint
-                .unwrap_or_else(|| confidential_ledger::DEFAULT_IDENTITY_ENDPOINT.to_owned()),
-            identity_roots: confidential_ledger::IdentityRoots::new(),
+            identity_endpoint: settings.identity_endpoint.unwrap_or_else(|| {
+                confidential_ledger::identity::DEFAULT_IDENTITY_ENDPOINT.to_owned()
+            }),
+            identity_roots: confidential_ledger::identity::IdentityRoots::new(),
             sandbox: None,
         });
     }
@@ -209,7 +209,7 @@ pub async fn connect_with(options: ClientOptions) -> Result<Ledger> {
     Ok(Ledger {
         client,
         identity_endpoint: sandbox.identity_endpoint(),
-        identity_roots: confidential_ledger::IdentityRoots::new()
+        identity_roots: confidential_ledger::identity::IdentityRoots::new()
             .add_pem(sandbox.identity_ca_certificate_pem())?,
         sandbox: Some(sandbox),
     })

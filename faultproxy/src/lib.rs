@@ -52,7 +52,6 @@
 //! # Ok(())
 //! # }
 //! ```
-#![deny(missing_docs)]
 
 mod error;
 mod fault;

@@ -10,6 +10,20 @@ use super::builder::ClientBuilder;
 use super::pager::Pager;
 use super::poller::TransactionPoller;
 use super::runtime::Runtime;
+use crate::client::{
+    CreateLedgerEntryOptions, CreateOrUpdateLedgerUserOptions, CreateOrUpdateUserOptions,
+    CreateUserDefinedEndpointOptions, CreateUserDefinedFunctionOptions,
+    CreateUserDefinedRoleOptions, DeleteLedgerUserOptions, DeleteUserDefinedFunctionOptions,
+    DeleteUserDefinedRoleOptions, DeleteUserOptions, ExecuteUserDefinedFunctionOptions,
+    GetConstitutionOptions, GetCurrentLedgerEntryOptions, GetEnclaveQuotesOptions,
+    GetLedgerEntryOptions, GetLedgerUserOptions, GetReceiptOptions, GetRuntimeOptionsOptions,
+    GetTransactionStatusOptions, GetUserDefinedEndpointOptions,
+    GetUserDefinedEndpointsModuleOptions, GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions,
+    GetUserOptions, GetVerifiedReceiptOptions, ListCollectionsOptions,
+    ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
+    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions,
+    UpdateRuntimeOptionsOptions, UpdateUserDefinedRoleOptions, WaitForCommitOptions,
+};
 use crate::models::{
     Bundle, Collection, ConsortiumMember, Constitution, EnclaveQuotes, FunctionExecution,
     JsRuntimeOptions, LedgerEntry, LedgerRole, LedgerUser, LedgerWriteResult, LegacyUser,
@@ -19,19 +33,8 @@ use crate::models::{
 use crate::receipt::{ReceiptVerifier, Verified, VerifyOptions};
 use crate::tls::PinnedCertificate;
 use crate::{
-    ClientOptions, CreateLedgerEntryOptions, CreateOrUpdateLedgerUserOptions,
-    CreateOrUpdateUserOptions, CreateUserDefinedEndpointOptions, CreateUserDefinedFunctionOptions,
-    CreateUserDefinedRoleOptions, DeleteLedgerUserOptions, DeleteUserDefinedFunctionOptions,
-    DeleteUserDefinedRoleOptions, DeleteUserOptions, Error, ExecuteUserDefinedFunctionOptions,
-    GetConstitutionOptions, GetCurrentLedgerEntryOptions, GetEnclaveQuotesOptions,
-    GetLedgerEntryOptions, GetLedgerUserOptions, GetReceiptOptions, GetRuntimeOptionsOptions,
-    GetTransactionStatusOptions, GetUserDefinedEndpointOptions,
-    GetUserDefinedEndpointsModuleOptions, GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions,
-    GetUserOptions, GetVerifiedReceiptOptions, IntoTransactionId, ListCollectionsOptions,
-    ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
-    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, ParseTransactionIdError,
-    TransactionId, UpdateRuntimeOptionsOptions, UpdateUserDefinedRoleOptions, VerifiedReceipt,
-    WaitForCommitOptions,
+    ClientOptions, Error, IntoTransactionId, ParseTransactionIdError, TransactionId,
+    VerifiedReceipt,
 };
 
 /// A blocking client of one Azure Confidential Ledger: the [async

@@ -5,7 +5,8 @@ use std::fmt;
 use reqwest::Url;
 
 use super::runtime::Runtime;
-use crate::{ClientOptions, Error, GetLedgerIdentityOptions, IdentityRoots, LedgerIdentity};
+use crate::identity::{GetLedgerIdentityOptions, IdentityRoots};
+use crate::{ClientOptions, Error, LedgerIdentity};
 
 /// A blocking client of the identity service: the blocking form of
 /// [`crate::IdentityServiceClient`], with its own runtime thread.
@@ -13,7 +14,7 @@ use crate::{ClientOptions, Error, GetLedgerIdentityOptions, IdentityRoots, Ledge
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::DEFAULT_IDENTITY_ENDPOINT;
+/// use confidential_ledger::identity::DEFAULT_IDENTITY_ENDPOINT;
 /// use confidential_ledger::blocking::IdentityServiceClient;
 ///
 /// # fn run() -> Result<(), confidential_ledger::Error> {

@@ -18,7 +18,7 @@ use crate::pager::{Continuation, Page, PagerOptions};
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::ListLedgerEntriesOptions;
+/// use confidential_ledger::client::ListLedgerEntriesOptions;
 /// # fn run(client: confidential_ledger::blocking::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
 /// for entry in client.list_ledger_entries(Some(ListLedgerEntriesOptions::new().collection_id("audit"))) {
 ///     let entry = entry?;

@@ -6,16 +6,15 @@ use std::sync::{Arc, RwLock};
 
 use reqwest::Url;
 
-use super::pinning::{Transport, ledger_http};
-use super::{ConfidentialLedgerClient, Inner, validate};
+use super::pinning::{PinnedConnections, ledger_http};
+use super::{ConfidentialLedgerClient, Inner};
+use crate::http_client::{base_url, parse_endpoint};
 use crate::identity::DEFAULT_IDENTITY_ENDPOINT;
+use crate::identity::IdentityRoots;
 use crate::pipeline::Pipeline;
 use crate::tls::{PinnedCertificate, PinnedCertificateError};
-use crate::transport::{base_url, parse_endpoint};
-use crate::{
-    CertificateCredential, ClientOptions, Error, IdentityRoots, IdentityServiceClient,
-    TokenCredential,
-};
+use crate::validate;
+use crate::{CertificateCredential, ClientOptions, Error, IdentityServiceClient, TokenCredential};
 
 /// How the client proves who it is.
 #[derive(Clone)]
@@ -289,7 +288,7 @@ impl ClientBuilder {
                 options,
                 identity,
                 certificate,
-                transport: RwLock::new(Arc::new(Transport::new(0, pinned, pipeline))),
+                connections: RwLock::new(Arc::new(PinnedConnections::new(0, pinned, pipeline))),
                 refresh: tokio::sync::Mutex::new(()),
                 watcher: super::commit_watcher::CommitWatcher::new(options_polling_cap),
             }),

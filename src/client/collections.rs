@@ -2,12 +2,13 @@
 
 use futures::FutureExt;
 
+use super::ConfidentialLedgerClient;
 use super::exactly_once::is_marker;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::Collection;
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {
@@ -16,7 +17,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListCollectionsOptions;
+    /// use confidential_ledger::client::ListCollectionsOptions;
     ///
     /// let options = ListCollectionsOptions::new().logging_enable(true);
     /// # let _ = options;
@@ -30,7 +31,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListTagsOptions;
+    /// use confidential_ledger::client::ListTagsOptions;
     ///
     /// let options = ListTagsOptions::new().collection_id("audit");
     /// # let _ = options;
@@ -38,7 +39,7 @@ method_options! {
     pub struct ListTagsOptions {
         /// The collection whose tags to list (default: the ledger's default collection).
         pub collection_id: Option<String>,
-        /// Also list the marker tags of exactly-once writes ([`is_marker`](crate::is_marker));
+        /// Also list the marker tags of exactly-once writes ([`is_marker`](crate::client::is_marker));
         /// by default they are left out.
         pub include_markers: bool,
     }
@@ -57,7 +58,7 @@ impl ListTagsOptions {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListTagsOptions;
+    /// use confidential_ledger::client::ListTagsOptions;
     ///
     /// assert!(ListTagsOptions::new().include_markers(true).include_markers);
     /// assert!(!ListTagsOptions::new().include_markers);
@@ -127,7 +128,7 @@ impl ConfidentialLedgerClient {
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
-    /// use confidential_ledger::ListTagsOptions;
+    /// use confidential_ledger::client::ListTagsOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
     /// let tags: Vec<String> = client
     ///     .list_tags(Some(ListTagsOptions::new().collection_id("audit")))

@@ -10,12 +10,13 @@ use crate::receipt::{ReceiptResponse, VerifyOptions};
 
 /// The first api-version whose writes take `waitForCommit`: opt in with
 /// [`ClientOptions::api_version`](crate::ClientOptions::api_version) (the default stays the
-/// stable [`DEFAULT_API_VERSION`](crate::DEFAULT_API_VERSION)).
+/// stable [`DEFAULT_API_VERSION`](crate::options::DEFAULT_API_VERSION)).
 ///
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::{ClientOptions, PREVIEW_API_VERSION};
+/// use confidential_ledger::ClientOptions;
+/// use confidential_ledger::client::PREVIEW_API_VERSION;
 ///
 /// let mut options = ClientOptions::default();
 /// options.api_version = PREVIEW_API_VERSION.to_owned();
@@ -55,7 +56,7 @@ impl ConfidentialLedgerClient {
     ///
     /// - [`TransactionRolledBack`](crate::ErrorKind::TransactionRolledBack): the write was rolled
     ///   back before its commit: it was not applied. In
-    ///   [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce) the client sends it again
+    ///   [`WriteMode::ExactlyOnce`](crate::options::WriteMode::ExactlyOnce) the client sends it again
     ///   (same marker) within the call's deadline instead.
     /// - [`InvalidReceipt`](crate::ErrorKind::InvalidReceipt) when asked to verify and the receipt
     ///   does not verify.
@@ -63,7 +64,8 @@ impl ConfidentialLedgerClient {
     /// # Examples
     ///
     /// ```no_run
-    /// use confidential_ledger::{ClientOptions, CreateLedgerEntryOptions, PREVIEW_API_VERSION};
+    /// use confidential_ledger::ClientOptions;
+    /// use confidential_ledger::client::{CreateLedgerEntryOptions, PREVIEW_API_VERSION};
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
     /// // `client` built with `ClientOptions { api_version: PREVIEW_API_VERSION.into(), .. }`.
     /// let options = CreateLedgerEntryOptions::new().verify_receipt(true);

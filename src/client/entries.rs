@@ -7,17 +7,18 @@ use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
 use super::exactly_once::{self, WriteMode};
-use super::options::{method_options, wait_setters};
 use super::paging::raw_page;
 use super::polling::ReadPolicy;
-use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller, validate};
-use crate::generated::ledger::types;
+use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{
     LedgerEntry, LedgerWriteResult, QueryState, TransactionState, TransactionStatus,
     UserDefinedFunctionHook, misfit,
 };
+use crate::options::{method_options, wait_setters};
 use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
 use crate::poller::{PollStep, Poller, PollingOptions};
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
 
 method_options! {
@@ -28,7 +29,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use confidential_ledger::CreateLedgerEntryOptions;
+    /// use confidential_ledger::client::CreateLedgerEntryOptions;
     ///
     /// let options = CreateLedgerEntryOptions::new()
     ///     .collection_id("audit")
@@ -105,7 +106,8 @@ impl CreateLedgerEntryOptions {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::{CreateLedgerEntryOptions, WriteMode};
+    /// use confidential_ledger::client::CreateLedgerEntryOptions;
+    /// use confidential_ledger::options::WriteMode;
     ///
     /// let options = CreateLedgerEntryOptions::new().write_mode(WriteMode::ExactlyOnce);
     /// assert_eq!(options.write_mode, Some(WriteMode::ExactlyOnce));
@@ -123,7 +125,7 @@ impl CreateLedgerEntryOptions {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateLedgerEntryOptions;
+    /// use confidential_ledger::client::CreateLedgerEntryOptions;
     ///
     /// let options = CreateLedgerEntryOptions::new().verify_receipt(true);
     /// assert!(options.verify_receipt);
@@ -173,7 +175,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use confidential_ledger::WaitForCommitOptions;
+    /// use confidential_ledger::client::WaitForCommitOptions;
     /// use confidential_ledger::poller::PollingOptions;
     ///
     /// // Poll every half second, as the official clients do, for at most a minute.
@@ -199,7 +201,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetLedgerEntryOptions;
+    /// use confidential_ledger::client::GetLedgerEntryOptions;
     ///
     /// let options = GetLedgerEntryOptions::new().collection_id("audit");
     /// assert_eq!(options.collection_id.as_deref(), Some("audit"));
@@ -233,7 +235,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetCurrentLedgerEntryOptions;
+    /// use confidential_ledger::client::GetCurrentLedgerEntryOptions;
     ///
     /// let options = GetCurrentLedgerEntryOptions::new().collection_id("audit");
     /// # let _ = options;
@@ -260,7 +262,8 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    /// use confidential_ledger::TransactionId;
+    /// use confidential_ledger::client::ListLedgerEntriesOptions;
     ///
     /// let options = ListLedgerEntriesOptions::new()
     ///     .collection_id("audit")
@@ -317,7 +320,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetTransactionStatusOptions;
+    /// use confidential_ledger::client::GetTransactionStatusOptions;
     ///
     /// let options = GetTransactionStatusOptions::new().logging_enable(true);
     /// # let _ = options;
@@ -434,7 +437,7 @@ impl ConfidentialLedgerClient {
     /// # Examples
     ///
     /// ```no_run
-    /// use confidential_ledger::CreateLedgerEntryOptions;
+    /// use confidential_ledger::client::CreateLedgerEntryOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
     /// let written = client.create_ledger_entry("hello", None).await?;
     /// println!("{}", written.transaction_id);
@@ -901,7 +904,8 @@ impl ConfidentialLedgerClient {
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
-    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    /// use confidential_ledger::TransactionId;
+    /// use confidential_ledger::client::ListLedgerEntriesOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
     /// let options = ListLedgerEntriesOptions::new()
     ///     .from_transaction_id(TransactionId::new(2, 10))

@@ -60,7 +60,7 @@
 //!
 //! - **The marker tag stays in the ledger forever**, one distinct tag per exactly-once write.
 //!   [`list_tags`](crate::ConfidentialLedgerClient::list_tags) leaves markers out by default
-//!   ([`ListTagsOptions::include_markers`](crate::ListTagsOptions::include_markers) shows them),
+//!   ([`ListTagsOptions::include_markers`](crate::client::ListTagsOptions::include_markers) shows them),
 //!   and [`is_marker`] tells them apart; other clients see them. A caller's own tag of the
 //!   same shape would be hidden too. The mode is opt-in for that reason.
 //! - It needs api-version **2026-02-23** or later (tags on writes and the `tag` filter appeared
@@ -85,7 +85,9 @@
 //! # Examples
 //!
 //! ```no_run
-//! use confidential_ledger::{ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions, WriteMode};
+//! use confidential_ledger::{ClientOptions, ConfidentialLedgerClient};
+//! use confidential_ledger::client::CreateLedgerEntryOptions;
+//! use confidential_ledger::options::WriteMode;
 //! # async fn run(client: ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
 //! // For one call:
 //! let options = CreateLedgerEntryOptions::new().write_mode(WriteMode::ExactlyOnce);
@@ -113,86 +115,20 @@ use super::{
 use crate::models::LedgerWriteResult;
 use crate::{Error, ErrorKind};
 
+pub use crate::options::{ExactlyOnceOptions, WriteMode};
+
 /// The prefix of every marker tag.
 pub const MARKER_PREFIX: &str = "xo-";
 
 /// The first api-version with tags on writes and the `tag` filter of `ListLedgerEntries`.
 pub const EXACTLY_ONCE_MIN_API_VERSION: &str = "2026-02-23";
 
-/// How the client treats a write whose outcome it cannot know; see the
-/// [module documentation](self).
-///
-/// # Examples
-///
-/// ```
-/// use confidential_ledger::{ClientOptions, WriteMode};
-///
-/// assert_eq!(ClientOptions::default().write_mode, WriteMode::AtMostOnce);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WriteMode {
-    /// The default: a write is sent again only when nothing was sent (no connection); after
-    /// any other failure the call ends with
-    /// [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown). Nothing extra is written.
-    #[default]
-    AtMostOnce,
-    /// Each write carries a marker tag; after an ambiguous failure the client looks the write up
-    /// by its marker and returns its transaction id, or sends it again when it was not applied.
-    /// Needs api-version 2026-02-23 or later.
-    ExactlyOnce,
-}
-
-/// Settings of [`WriteMode::ExactlyOnce`]; see the [module documentation](self).
-///
-/// # Defaults
-///
-/// | field | default |
-/// |---|---|
-/// | [`settle_delay`](Self::settle_delay) | 2 s |
-/// | [`max_settle_delay`](Self::max_settle_delay) | 30 s |
-///
-/// The mode's overall bound is the call's deadline
-/// ([`ClientOptions::call_timeout`](crate::ClientOptions::call_timeout) or the call's own).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use confidential_ledger::{ClientOptions, ExactlyOnceOptions, WriteMode};
-///
-/// let mut options = ClientOptions::default();
-/// options.write_mode = WriteMode::ExactlyOnce;
-/// options.exactly_once.settle_delay = Duration::from_secs(5);
-/// options.call_timeout = Some(Duration::from_secs(300));
-/// assert_eq!(ExactlyOnceOptions::default().max_settle_delay, Duration::from_secs(30));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ExactlyOnceOptions {
-    /// How long after an ambiguous attempt ended the client waits before it looks the write
-    /// up: the time a request still queued inside the service has to be applied or dropped.
-    pub settle_delay: Duration,
-    /// The longest wait a `Retry-After` of the ambiguous answer can ask for before the lookup
-    /// (a longer one is cut to this), and the longest wait between lookups that failed.
-    pub max_settle_delay: Duration,
-}
-
-impl Default for ExactlyOnceOptions {
-    fn default() -> Self {
-        Self {
-            settle_delay: Duration::from_secs(2),
-            max_settle_delay: Duration::from_secs(30),
-        }
-    }
-}
-
 /// True for a marker tag of an exactly-once write: `xo-` and 32 lowercase hex digits.
 ///
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::is_marker;
+/// use confidential_ledger::client::is_marker;
 ///
 /// assert!(is_marker("xo-0123456789abcdef0123456789abcdef"));
 /// assert!(!is_marker("xo-invoice"));

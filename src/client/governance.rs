@@ -3,10 +3,10 @@
 use futures::FutureExt;
 
 use super::ConfidentialLedgerClient;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use crate::generated::ledger::types;
 use crate::models::{ConsortiumMember, Constitution, EnclaveQuotes};
+use crate::options::method_options;
+use crate::raw::ledger::types;
 use crate::{Error, Pager};
 
 method_options! {
@@ -15,7 +15,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetConstitutionOptions;
+    /// use confidential_ledger::client::GetConstitutionOptions;
     ///
     /// let options = GetConstitutionOptions::new().logging_enable(false);
     /// # let _ = options;
@@ -29,7 +29,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListConsortiumMembersOptions;
+    /// use confidential_ledger::client::ListConsortiumMembersOptions;
     ///
     /// let options = ListConsortiumMembersOptions::new();
     /// # let _ = options;
@@ -43,7 +43,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetEnclaveQuotesOptions;
+    /// use confidential_ledger::client::GetEnclaveQuotesOptions;
     ///
     /// let options = GetEnclaveQuotesOptions::new();
     /// # let _ = options;

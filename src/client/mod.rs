@@ -6,11 +6,19 @@
 //! Each method validates its input (a malformed transaction id, an empty or oversized entry,
 //! a malformed user id are refused with [`InvalidInput`](crate::ErrorKind::InvalidInput)
 //! before anything is sent), then calls the generated operation
-//! ([`generated::ledger::Client`](crate::generated::ledger::Client)), whose hooks
-//! ([`hooks`](crate::hooks)) send the request through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client
-//! certificate, retries with backoff (writes only when provably not sent), redirects kept
+//! ([`raw::ledger::Client`](crate::raw::ledger::Client)), whose hooks send the request
+//! through the [`Pipeline`](crate::pipeline::Pipeline): bearer token or client certificate, retries with backoff (writes only when provably not sent), redirects kept
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
+//!
+//! # Each method's options
+//!
+//! Every method takes its own `Option<XxxOptions>` (`None`: the defaults), named after the
+//! method: [`CreateLedgerEntryOptions`] for
+//! [`create_ledger_entry`](ConfidentialLedgerClient::create_ledger_entry), and so on. They are
+//! all in this module, `confidential_ledger::client::XxxOptions`, and not at the crate root;
+//! the settings of the whole client ([`ClientOptions`], [`CallOptions`]) are in
+//! [`options`](crate::options) and at the root.
 //!
 //! # The pinned certificate
 //!
@@ -42,7 +50,6 @@ mod committed;
 mod entries;
 pub mod exactly_once;
 mod governance;
-pub(crate) mod options;
 mod paging;
 mod pinning;
 mod polling;
@@ -50,7 +57,6 @@ mod programmability;
 mod receipts;
 mod roles;
 mod users;
-pub(crate) mod validate;
 
 use std::fmt;
 use std::future::Future;
@@ -62,6 +68,10 @@ use progenitor_client::ResponseValue;
 use reqwest::Url;
 use tracing::Span;
 
+pub use crate::options::{
+    CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
+    ProxyOptions,
+};
 pub use builder::ClientBuilder;
 pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use committed::PREVIEW_API_VERSION;
@@ -74,10 +84,6 @@ pub use exactly_once::{
 };
 pub use governance::{
     GetConstitutionOptions, GetEnclaveQuotesOptions, ListConsortiumMembersOptions,
-};
-pub use options::{
-    CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
-    ProxyOptions,
 };
 pub use polling::{TransactionPollFuture, TransactionPoller};
 pub use programmability::{
@@ -97,11 +103,11 @@ pub use users::{
     ListUsersOptions,
 };
 
-use crate::generated::ledger;
-use crate::hooks::HookState;
+use crate::raw::HookState;
+use crate::raw::ledger;
 use crate::tls::PinnedCertificate;
 use crate::{CertificateCredential, Error, IdentityServiceClient, TransactionId};
-use pinning::Transport;
+use pinning::PinnedConnections;
 
 /// A client of one Azure Confidential Ledger.
 ///
@@ -177,7 +183,7 @@ struct Inner {
     identity: Option<IdentityServiceClient>,
     certificate: Option<CertificateCredential>,
     /// The current connections and pin; replaced when the pin is refreshed.
-    transport: RwLock<Arc<Transport>>,
+    connections: RwLock<Arc<PinnedConnections>>,
     /// One refresh at a time.
     refresh: tokio::sync::Mutex<()>,
     /// The commit waits' shared status polls.
@@ -186,12 +192,12 @@ struct Inner {
 
 impl fmt::Debug for ConfidentialLedgerClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let transport = self.transport();
+        let connections = self.connections();
         f.debug_struct("ConfidentialLedgerClient")
             .field("endpoint", &self.inner.endpoint.as_str())
             .field("ledger_id", &self.inner.ledger_id)
             .field("api_version", &self.inner.options.api_version)
-            .field("pinned", &transport.pinned)
+            .field("pinned", &connections.pinned)
             .field(
                 "certificate_source",
                 &match &self.inner.identity {
@@ -199,7 +205,7 @@ impl fmt::Debug for ConfidentialLedgerClient {
                     None => "given by the caller".to_owned(),
                 },
             )
-            .field("pipeline", &transport.pipeline)
+            .field("pipeline", &connections.pipeline)
             .finish_non_exhaustive()
     }
 }
@@ -250,7 +256,7 @@ impl ConfidentialLedgerClient {
     /// # }
     /// ```
     pub fn service_certificate(&self) -> PinnedCertificate {
-        self.transport().pinned.clone()
+        self.connections().pinned.clone()
     }
 
     /// The generated client over the current connections, for operations or parameters the
@@ -269,15 +275,15 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn raw(&self) -> ledger::Client {
-        self.raw_for(&self.transport(), &CallOptions::default(), None)
+        self.raw_for(&self.connections(), &CallOptions::default(), None)
     }
 
-    /// The current transport.
-    fn transport(&self) -> Arc<Transport> {
+    /// The current connections.
+    fn connections(&self) -> Arc<PinnedConnections> {
         Arc::clone(
             &self
                 .inner
-                .transport
+                .connections
                 .read()
                 .unwrap_or_else(PoisonError::into_inner),
         )
@@ -295,24 +301,24 @@ impl ConfidentialLedgerClient {
             .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
     }
 
-    /// The generated client for one call over `transport`, ending at `deadline` if given
+    /// The generated client for one call over `connections`, ending at `deadline` if given
     /// (otherwise after the client's call timeout, counted per request).
     fn raw_for(
         &self,
-        transport: &Transport,
+        connections: &PinnedConnections,
         call: &CallOptions,
         deadline: Option<tokio::time::Instant>,
     ) -> ledger::Client {
-        let mut state = HookState::new(transport.pipeline.clone());
+        let mut state = HookState::new(connections.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
-            state = state.log_bodies(enabled);
+            state = state.logging_enable(enabled);
         }
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,
-            transport.pipeline.http_client().clone(),
+            connections.pipeline.http_client().clone(),
             state,
         )
     }
@@ -330,24 +336,24 @@ impl ConfidentialLedgerClient {
     {
         // One deadline for the call, a second try after a pin refresh included.
         let deadline = self.deadline_for(call);
-        self.with_transport(|transport| {
-            let pending = op(self.raw_for(&transport, call, deadline));
+        self.with_pinned_connections(|connections| {
+            let pending = op(self.raw_for(&connections, call, deadline));
             async move { pending.await.map_err(Error::from) }
         })
         .await
     }
 
-    /// Runs `attempt` over the current transport; after a pin mismatch, refreshes the pin (see
-    /// the [module documentation](self)) and runs it once more over the new transport.
-    async fn with_transport<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    /// Runs `attempt` over the current connections; after a pin mismatch, refreshes the pin (see
+    /// the [module documentation](self)) and runs it once more over the new connections.
+    async fn with_pinned_connections<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
     where
-        F: FnMut(Arc<Transport>) -> Fut,
+        F: FnMut(Arc<PinnedConnections>) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let transport = self.transport();
-        match attempt(Arc::clone(&transport)).await {
+        let connections = self.connections();
+        match attempt(Arc::clone(&connections)).await {
             Err(err) if err.pin_mismatch().is_some() => {
-                match self.refresh_after_mismatch(&transport).await {
+                match self.refresh_after_mismatch(&connections).await {
                     Ok(fresh) => attempt(fresh).await,
                     Err(why) => Err(err.with_detail(why)),
                 }

@@ -119,25 +119,25 @@ impl ConfidentialLedgerClient {
         call: &CallOptions,
     ) -> Result<RawPage<G>, Error> {
         let url = self.next_link_url(link)?;
-        let log_bodies = call.logging_enable;
+        let logging_enable = call.logging_enable;
         let deadline = self.deadline_for(call);
-        self.with_transport(|transport| {
+        self.with_pinned_connections(|connections| {
             let url = url.clone();
             async move {
-                let request = transport
+                let request = connections
                     .pipeline
                     .http_client()
                     .get(url)
                     .header(ACCEPT, HeaderValue::from_static("application/json"))
                     .build()?;
                 let mut op = OperationContext::new(operation_id);
-                if let Some(enabled) = log_bodies {
-                    op = op.log_bodies(enabled);
+                if let Some(enabled) = logging_enable {
+                    op = op.logging_enable(enabled);
                 }
                 if let Some(deadline) = deadline {
                     op = op.deadline(deadline);
                 }
-                let response = transport.pipeline.send(request, &op).await?;
+                let response = connections.pipeline.send(request, &op).await?;
                 let retry_after = retry_after(response.headers(), SystemTime::now());
                 let body = response.bytes().await?;
                 let page = decode_page::<G>(&body, item_name).map_err(|e| {

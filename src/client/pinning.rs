@@ -3,16 +3,16 @@
 
 use std::sync::{Arc, OnceLock, PoisonError};
 
+use crate::http_client::http_builder;
 use crate::pipeline::Pipeline;
 use crate::receipt::ReceiptVerifier;
 use crate::tls::{PinnedCertificate, client_config};
-use crate::transport::http_builder;
 use crate::{CertificateCredential, ClientOptions, Error, IdentityServiceClient};
 
 use super::ConfidentialLedgerClient;
 
 /// The connections of a client, all verified against one pinned certificate.
-pub(super) struct Transport {
+pub(super) struct PinnedConnections {
     /// Counts the pins this client has had, from 0.
     pub(super) generation: u64,
     pub(super) pinned: PinnedCertificate,
@@ -21,7 +21,7 @@ pub(super) struct Transport {
     verifier: OnceLock<Arc<ReceiptVerifier>>,
 }
 
-impl Transport {
+impl PinnedConnections {
     pub(super) fn new(generation: u64, pinned: PinnedCertificate, pipeline: Pipeline) -> Self {
         Self {
             generation,
@@ -32,7 +32,7 @@ impl Transport {
     }
 
     /// The receipt verifier trusting the pinned certificate, shared by every call over this
-    /// transport (so its caches are too).
+    /// connections (so its caches are too).
     ///
     /// # Errors
     ///
@@ -57,12 +57,12 @@ pub(super) fn ledger_http(
 }
 
 impl ConfidentialLedgerClient {
-    /// After a pin mismatch seen over `failed`: the transport to try again with, or why there
+    /// After a pin mismatch seen over `failed`: the connections to try again with, or why there
     /// is none (to add to the mismatch error).
     pub(super) async fn refresh_after_mismatch(
         &self,
-        failed: &Arc<Transport>,
-    ) -> Result<Arc<Transport>, String> {
+        failed: &Arc<PinnedConnections>,
+    ) -> Result<Arc<PinnedConnections>, String> {
         let Some(identity) = &self.inner.identity else {
             return Err(
                 "the service certificate was given to the client, which never replaces it; \
@@ -86,15 +86,15 @@ impl ConfidentialLedgerClient {
     }
 
     /// Fetches the ledger's identity and, when it differs from the pin of generation `seen`,
-    /// switches to a transport pinned to it. Returns the transport to use when the pin changed
+    /// switches to connections pinned to it. Returns the connections to use when the pin changed
     /// (here, or meanwhile in another call), `None` when it is unchanged.
     async fn refetch(
         &self,
         identity: &IdentityServiceClient,
         seen: u64,
-    ) -> Result<Option<Arc<Transport>>, Error> {
+    ) -> Result<Option<Arc<PinnedConnections>>, Error> {
         let _one_at_a_time = self.inner.refresh.lock().await;
-        let current = self.transport();
+        let current = self.connections();
         if current.generation != seen {
             return Ok(Some(current));
         }
@@ -110,7 +110,7 @@ impl ConfidentialLedgerClient {
             &fetched,
             self.inner.certificate.as_ref(),
         )?;
-        let pipeline = current.pipeline.with_transport(http)?;
+        let pipeline = current.pipeline.with_http_client(http)?;
         tracing::info!(
             target: "confidential_ledger::client",
             ledger_id = %self.inner.ledger_id,
@@ -118,19 +118,23 @@ impl ConfidentialLedgerClient {
             new = %fetched.fingerprint(),
             "the ledger's service certificate changed; pinned the new one"
         );
-        let fresh = Arc::new(Transport::new(current.generation + 1, fetched, pipeline));
+        let fresh = Arc::new(PinnedConnections::new(
+            current.generation + 1,
+            fetched,
+            pipeline,
+        ));
         *self
             .inner
-            .transport
+            .connections
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::clone(&fresh);
         Ok(Some(fresh))
     }
 
-    /// The transport to verify receipts with after a receipt failed to chain to the pin of
+    /// The connections to verify receipts with after a receipt failed to chain to the pin of
     /// `seen`: a new one if the ledger's identity changed, `None` otherwise (also when the
     /// certificate was given, or the lookup failed: the verification error stands).
-    pub(super) async fn refresh_for_receipt(&self, seen: u64) -> Option<Arc<Transport>> {
+    pub(super) async fn refresh_for_receipt(&self, seen: u64) -> Option<Arc<PinnedConnections>> {
         let identity = self.inner.identity.as_ref()?;
         match self.refetch(identity, seen).await {
             Ok(fresh) => fresh,
@@ -169,7 +173,7 @@ impl ConfidentialLedgerClient {
                 "the client was given its service certificate; there is nothing to fetch",
             ));
         };
-        let seen = self.transport().generation;
+        let seen = self.connections().generation;
         Ok(self.refetch(identity, seen).await?.is_some())
     }
 }

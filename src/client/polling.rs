@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures::future::{BoxFuture, FutureExt};
 
 use crate::poller::{
-    ConsecutiveNotFound, ErrorClass, ErrorPolicy, PollErrorClass, PollStep, Poller, PollingOptions,
-    Progress, Verdict,
+    ConsecutiveNotFound, ErrorAction, ErrorClass, ErrorPolicy, PollErrorClass, PollStep, Poller,
+    PollingOptions, Progress,
 };
 use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 
@@ -221,9 +221,9 @@ impl<T> fmt::Debug for TransactionPollFuture<T> {
 pub(crate) struct ReadPolicy(ConsecutiveNotFound);
 
 impl ErrorPolicy<Error> for ReadPolicy {
-    fn on_error(&mut self, error: &Error) -> Verdict {
+    fn on_error(&mut self, error: &Error) -> ErrorAction {
         if error.error_code() == Some("UnknownLedgerEntry") {
-            return Verdict::Fail;
+            return ErrorAction::Fail;
         }
         self.0.observe(error)
     }
@@ -314,21 +314,21 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(
                 policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
-                Verdict::KeepWaiting
+                ErrorAction::KeepWaiting
             );
         }
         assert_eq!(
             policy.on_error(&answer(404, "TransactionPendingOrUnknown")),
-            Verdict::Fail
+            ErrorAction::Fail
         );
         policy.on_success();
         assert_eq!(
             policy.on_error(&answer(404, "UnknownLedgerEntry")),
-            Verdict::Fail
+            ErrorAction::Fail
         );
         assert_eq!(
             policy.on_error(&answer(404, "InvalidTransactionId")),
-            Verdict::Fail
+            ErrorAction::Fail
         );
     }
 

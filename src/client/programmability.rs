@@ -3,15 +3,16 @@
 
 use futures::FutureExt;
 
+use super::ConfidentialLedgerClient;
 use super::entries::written_transaction_id;
-use super::options::method_options;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::{
     Bundle, FunctionExecution, JsRuntimeOptions, ModuleDef, UserDefinedFunction,
     UserDefinedFunctionWrite,
 };
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {
@@ -20,7 +21,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserDefinedEndpointOptions;
+    /// use confidential_ledger::client::GetUserDefinedEndpointOptions;
     ///
     /// let options = GetUserDefinedEndpointOptions::new();
     /// # let _ = options;
@@ -34,7 +35,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateUserDefinedEndpointOptions;
+    /// use confidential_ledger::client::CreateUserDefinedEndpointOptions;
     ///
     /// let options = CreateUserDefinedEndpointOptions::new();
     /// # let _ = options;
@@ -48,7 +49,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserDefinedEndpointsModuleOptions;
+    /// use confidential_ledger::client::GetUserDefinedEndpointsModuleOptions;
     ///
     /// let options = GetUserDefinedEndpointsModuleOptions::new();
     /// # let _ = options;
@@ -62,7 +63,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetRuntimeOptionsOptions;
+    /// use confidential_ledger::client::GetRuntimeOptionsOptions;
     ///
     /// let options = GetRuntimeOptionsOptions::new();
     /// # let _ = options;
@@ -76,7 +77,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::UpdateRuntimeOptionsOptions;
+    /// use confidential_ledger::client::UpdateRuntimeOptionsOptions;
     ///
     /// let options = UpdateRuntimeOptionsOptions::new();
     /// # let _ = options;
@@ -90,7 +91,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListUserDefinedFunctionsOptions;
+    /// use confidential_ledger::client::ListUserDefinedFunctionsOptions;
     ///
     /// let options = ListUserDefinedFunctionsOptions::new();
     /// # let _ = options;
@@ -104,7 +105,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserDefinedFunctionOptions;
+    /// use confidential_ledger::client::GetUserDefinedFunctionOptions;
     ///
     /// let options = GetUserDefinedFunctionOptions::new();
     /// # let _ = options;
@@ -118,7 +119,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateUserDefinedFunctionOptions;
+    /// use confidential_ledger::client::CreateUserDefinedFunctionOptions;
     ///
     /// let options = CreateUserDefinedFunctionOptions::new();
     /// # let _ = options;
@@ -132,7 +133,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::DeleteUserDefinedFunctionOptions;
+    /// use confidential_ledger::client::DeleteUserDefinedFunctionOptions;
     ///
     /// let options = DeleteUserDefinedFunctionOptions::new();
     /// # let _ = options;
@@ -147,7 +148,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ExecuteUserDefinedFunctionOptions;
+    /// use confidential_ledger::client::ExecuteUserDefinedFunctionOptions;
     ///
     /// let options = ExecuteUserDefinedFunctionOptions::new()
     ///     .arguments(["alice", "42"])
@@ -538,7 +539,7 @@ impl ConfidentialLedgerClient {
     /// # Examples
     ///
     /// ```no_run
-    /// use confidential_ledger::ExecuteUserDefinedFunctionOptions;
+    /// use confidential_ledger::client::ExecuteUserDefinedFunctionOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
     /// let options = ExecuteUserDefinedFunctionOptions::new().arguments(["alice"]);
     /// let run = client.execute_user_defined_function("hello", Some(options)).await?;

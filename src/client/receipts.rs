@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::options::{method_options, wait_setters};
 use super::polling::ReadPolicy;
 use super::{ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{QueryState, TransactionReceipt, misfit};
+use crate::options::{method_options, wait_setters};
 use crate::pipeline::retry_after;
 use crate::poller::{PollStep, Poller, PollingOptions};
 use crate::receipt::{
@@ -26,7 +26,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use confidential_ledger::GetReceiptOptions;
+    /// use confidential_ledger::client::GetReceiptOptions;
     ///
     /// let options = GetReceiptOptions::new().timeout(Duration::from_secs(30));
     /// # let _ = options;
@@ -52,7 +52,7 @@ method_options! {
     ///
     /// ```
     /// use std::time::SystemTime;
-    /// use confidential_ledger::GetVerifiedReceiptOptions;
+    /// use confidential_ledger::client::GetVerifiedReceiptOptions;
     /// use confidential_ledger::receipt::ApplicationClaim;
     ///
     /// let options = GetVerifiedReceiptOptions::new()
@@ -203,7 +203,7 @@ impl ConfidentialLedgerClient {
         options: Option<VerifyOptions>,
     ) -> Result<Verified, Error> {
         verify_with(
-            &*self.transport().verifier()?,
+            &*self.connections().verifier()?,
             receipt,
             options.unwrap_or_default(),
         )
@@ -265,10 +265,10 @@ impl ConfidentialLedgerClient {
         receipt: &TransactionReceipt,
         verify: VerifyOptions,
     ) -> Result<Verified, Error> {
-        let transport = self.transport();
-        match verify_with(&*transport.verifier()?, receipt, verify.clone()) {
+        let connections = self.connections();
+        match verify_with(&*connections.verifier()?, receipt, verify.clone()) {
             Err(err) if chains_elsewhere(&err) => {
-                match self.refresh_for_receipt(transport.generation).await {
+                match self.refresh_for_receipt(connections.generation).await {
                     Some(fresh) => verify_with(&*fresh.verifier()?, receipt, verify),
                     None => Err(err),
                 }
@@ -299,14 +299,14 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn receipt_verifier(&self) -> Result<Arc<ReceiptVerifier>, Error> {
-        self.transport().verifier()
+        self.connections().verifier()
     }
 }
 
 /// One poll of a receipt: `Loading` (either shape) or the receipt for `id`.
 fn receipt_step(
     id: TransactionId,
-    body: crate::generated::ledger::types::TransactionReceipt,
+    body: crate::raw::ledger::types::TransactionReceipt,
     retry_after: Option<Duration>,
 ) -> Result<PollStep<TransactionReceipt, QueryState>, Error> {
     let value = serde_json::to_value(&body)
@@ -371,7 +371,7 @@ fn chains_elsewhere(err: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::ledger::types;
+    use crate::raw::ledger::types;
 
     fn step(body: &str) -> Result<PollStep<TransactionReceipt, QueryState>, Error> {
         let body: types::TransactionReceipt = serde_json::from_str(body).unwrap();

@@ -1,10 +1,11 @@
 //! User-defined roles (`/app/roles`).
 
-use super::options::method_options;
-use super::{ConfidentialLedgerClient, validate};
+use super::ConfidentialLedgerClient;
 use crate::Error;
-use crate::generated::ledger::types;
 use crate::models::{UserDefinedRole, misfit};
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 
 method_options! {
     /// Options of [`create_user_defined_role`](ConfidentialLedgerClient::create_user_defined_role).
@@ -12,7 +13,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateUserDefinedRoleOptions;
+    /// use confidential_ledger::client::CreateUserDefinedRoleOptions;
     ///
     /// let options = CreateUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -26,7 +27,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserDefinedRoleOptions;
+    /// use confidential_ledger::client::GetUserDefinedRoleOptions;
     ///
     /// let options = GetUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -40,7 +41,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::UpdateUserDefinedRoleOptions;
+    /// use confidential_ledger::client::UpdateUserDefinedRoleOptions;
     ///
     /// let options = UpdateUserDefinedRoleOptions::new();
     /// # let _ = options;
@@ -54,7 +55,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::DeleteUserDefinedRoleOptions;
+    /// use confidential_ledger::client::DeleteUserDefinedRoleOptions;
     ///
     /// let options = DeleteUserDefinedRoleOptions::new();
     /// # let _ = options;

@@ -3,11 +3,12 @@
 
 use futures::FutureExt;
 
-use super::options::method_options;
+use super::ConfidentialLedgerClient;
 use super::paging::{raw_page, ready};
-use super::{ConfidentialLedgerClient, validate};
-use crate::generated::ledger::types;
 use crate::models::{LedgerRole, LedgerUser, LegacyUser};
+use crate::options::method_options;
+use crate::raw::ledger::types;
+use crate::validate;
 use crate::{Error, Pager};
 
 method_options! {
@@ -16,7 +17,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetLedgerUserOptions;
+    /// use confidential_ledger::client::GetLedgerUserOptions;
     ///
     /// let options = GetLedgerUserOptions::new();
     /// # let _ = options;
@@ -30,7 +31,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateOrUpdateLedgerUserOptions;
+    /// use confidential_ledger::client::CreateOrUpdateLedgerUserOptions;
     ///
     /// let options = CreateOrUpdateLedgerUserOptions::new();
     /// # let _ = options;
@@ -44,7 +45,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::DeleteLedgerUserOptions;
+    /// use confidential_ledger::client::DeleteLedgerUserOptions;
     ///
     /// let options = DeleteLedgerUserOptions::new();
     /// # let _ = options;
@@ -58,7 +59,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListLedgerUsersOptions;
+    /// use confidential_ledger::client::ListLedgerUsersOptions;
     ///
     /// let options = ListLedgerUsersOptions::new();
     /// # let _ = options;
@@ -72,7 +73,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::GetUserOptions;
+    /// use confidential_ledger::client::GetUserOptions;
     ///
     /// let options = GetUserOptions::new();
     /// # let _ = options;
@@ -86,7 +87,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::CreateOrUpdateUserOptions;
+    /// use confidential_ledger::client::CreateOrUpdateUserOptions;
     ///
     /// let options = CreateOrUpdateUserOptions::new();
     /// # let _ = options;
@@ -100,7 +101,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::DeleteUserOptions;
+    /// use confidential_ledger::client::DeleteUserOptions;
     ///
     /// let options = DeleteUserOptions::new();
     /// # let _ = options;
@@ -114,7 +115,7 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::ListUsersOptions;
+    /// use confidential_ledger::client::ListUsersOptions;
     ///
     /// let options = ListUsersOptions::new();
     /// # let _ = options;

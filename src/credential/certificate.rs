@@ -158,7 +158,7 @@ impl CertificateCredential {
         ParsedCertificate::try_from(end_entity)
             .map_err(CertificateCredentialError::InvalidCertificate)?;
         let user_id = certificate_fingerprint(end_entity);
-        let signing_key = crate::tls::crypto_provider()
+        let signing_key = crate::crypto::crypto_provider()
             .key_provider
             .load_private_key(key)
             .map_err(CertificateCredentialError::InvalidPrivateKey)?;

@@ -34,7 +34,7 @@ use super::{Error, ErrorKind, snippet};
 /// );
 /// // In the exec hook: `Ok(pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))`
 /// let carrier = original.into_response();
-/// assert_eq!(carrier.status().as_u16(), confidential_ledger::CARRIER_STATUS);
+/// assert_eq!(carrier.status().as_u16(), confidential_ledger::error::CARRIER_STATUS);
 ///
 /// // What the generated operation returns for it, and what the client turns it into:
 /// let generated: progenitor_client::Error<()> = progenitor_client::Error::UnexpectedResponse(carrier);
@@ -42,6 +42,10 @@ use super::{Error, ErrorKind, snippet};
 /// assert_eq!(recovered.kind(), &ErrorKind::NotFound);
 /// assert_eq!(recovered.error_code(), Some("UnknownLedgerEntry"));
 /// ```
+///
+/// Public (in [`error`](crate::error), not at the crate root) because a program that calls the
+/// [`raw`](crate::raw) clients and looks at their errors before converting them sees this
+/// status.
 pub const CARRIER_STATUS: u16 = 999;
 
 /// The extension holding a carried error. Extensions must be `Clone`; the error is taken out

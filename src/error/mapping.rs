@@ -10,7 +10,7 @@ use super::snippet::{
     MAX_CODE_CHARS, MAX_MESSAGE_CHARS, MAX_SNIPPET_CHARS, excerpt, excerpt_bytes,
 };
 use super::{Error, ErrorKind, ResponseInfo};
-use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
+use crate::headers::{TRANSACTION_ID_HEADER, retry_after};
 
 /// The most bytes of an error response body that are read.
 pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;

@@ -7,9 +7,9 @@
 //! there is something to do, what to do.
 
 mod carrier;
+mod from_reqwest;
 mod mapping;
 mod snippet;
-mod transport;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -148,7 +148,7 @@ pub enum ErrorKind {
     /// [`status`](Error::status) and any [`retry_after`](Error::retry_after) are kept). Check by
     /// reading (for example `get_transaction_status`, `get_current_ledger_entry` or
     /// `list_ledger_entries`) before writing again, or write in
-    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce), where the client does that
+    /// [`WriteMode::ExactlyOnce`](crate::options::WriteMode::ExactlyOnce), where the client does that
     /// itself and this kind remains only when the ledger stayed unreachable past the call's
     /// deadline. The cause is the error's [`source`](StdError::source).
     OutcomeUnknown,
@@ -179,7 +179,7 @@ pub enum ErrorKind {
     /// `503` with code `TransactionRolledBack` (2026-07-31-preview, a write made with
     /// `waitForCommit`): the write was rolled back before it could commit, so it was **not
     /// applied** and is not in the ledger. Writing it again is safe; in
-    /// [`WriteMode::ExactlyOnce`](crate::WriteMode::ExactlyOnce) the client does that itself
+    /// [`WriteMode::ExactlyOnce`](crate::options::WriteMode::ExactlyOnce) the client does that itself
     /// (same marker, within the call's deadline). The rolled-back transaction id, when the
     /// ledger sent one, is [`Error::transaction_id`] (its status is `Invalid`).
     TransactionRolledBack,
@@ -285,7 +285,7 @@ impl Error {
         headers: &reqwest::header::HeaderMap,
     ) -> Self {
         let transaction_id = headers
-            .get(crate::pipeline::TRANSACTION_ID_HEADER)
+            .get(crate::headers::TRANSACTION_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         self.inner.response = Some(ResponseInfo {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 /// A collection of the ledger: a named group of entries.
 ///

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{TransactionState, misfit};
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 use crate::receipt::{ApplicationClaim, Receipt, ReceiptResponse, ReceiptState};
 use crate::{Error, TransactionId};
 
@@ -154,7 +154,7 @@ impl LedgerWriteResult {
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::CreateLedgerEntryOptions;
+/// use confidential_ledger::client::CreateLedgerEntryOptions;
 /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
 /// let options = CreateLedgerEntryOptions::new().verify_receipt(true);
 /// let committed = client.create_ledger_entry_committed("audited", Some(options)).await?;
@@ -175,7 +175,7 @@ pub struct CommittedWrite {
     /// Its receipt (with the application claims the ledger sent).
     pub receipt: TransactionReceipt,
     /// What verifying the receipt established, when the call was asked to
-    /// ([`CreateLedgerEntryOptions::verify_receipt`](crate::CreateLedgerEntryOptions::verify_receipt)).
+    /// ([`CreateLedgerEntryOptions::verify_receipt`](crate::client::CreateLedgerEntryOptions::verify_receipt)).
     pub verified: Option<crate::receipt::Verified>,
 }
 

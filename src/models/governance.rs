@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 /// The ledger's constitution: the JavaScript that decides which governance proposals pass,
 /// and its digest.

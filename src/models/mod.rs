@@ -6,7 +6,7 @@
 //! [`TransactionReceipt`], [`LedgerUser`], [`LedgerRole`], [`UserDefinedRole`],
 //! [`Constitution`], [`ConsortiumMember`], [`EnclaveQuotes`], [`Collection`],
 //! [`FunctionExecution`]. They are converted from the generated types of
-//! [`generated::ledger::types`](crate::generated::ledger::types), and a response that does not
+//! [`generated::ledger::types`](crate::raw::ledger::types), and a response that does not
 //! fit them (a missing transaction id, an unknown state where one must be known) is a
 //! [`Decode`](crate::ErrorKind::Decode) error rather than a guess.
 //!

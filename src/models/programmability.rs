@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::TransactionId;
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 pub use types::{
     Bundle, EndpointProperties, ForwardingRequired, ForwardingRequiredKnown,

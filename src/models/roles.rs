@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::misfit;
 use crate::Error;
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 /// A user-defined role: a name and the actions it allows (`/app/roles`).
 ///

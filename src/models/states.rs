@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 /// The commit state of a transaction (`GET /app/transactions/{id}/status`).
 ///

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::misfit;
 use crate::Error;
-use crate::generated::ledger::types;
+use crate::raw::ledger::types;
 
 /// A role a ledger user holds: a built-in one, or a user-defined role
 /// ([`create_user_defined_role`](crate::ConfidentialLedgerClient::create_user_defined_role)).

@@ -13,8 +13,8 @@
 //! # Bodies
 //!
 //! Request and response bodies are logged only when asked for, on the pipeline
-//! ([`PipelineOptions::log_bodies`](super::PipelineOptions::log_bodies)) or on the call
-//! ([`OperationContext::log_bodies`](super::OperationContext::log_bodies)), and only when
+//! ([`PipelineOptions::logging_enable`](super::PipelineOptions::logging_enable)) or on the call
+//! ([`OperationContext::logging_enable`](super::OperationContext::logging_enable)), and only when
 //! `DEBUG` is enabled; at most
 //! [`PipelineOptions::max_logged_body_bytes`](super::PipelineOptions::max_logged_body_bytes)
 //! of each. A response body that is logged is read into memory first (the response handed on

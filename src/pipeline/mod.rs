@@ -46,13 +46,15 @@
 //! The generated client (progenitor) calls its `exec` hook with each built request; the hook
 //! cannot return anything but `reqwest::Result<reqwest::Response>`. The pipeline's own errors
 //! cross that boundary inside a *carrier*: [`Error::into_response`] wraps the error in a
-//! synthetic response with status [`CARRIER_STATUS`](crate::CARRIER_STATUS) (999), which no
+//! synthetic response with status [`CARRIER_STATUS`](crate::error::CARRIER_STATUS) (999), which no
 //! operation declares, so the generated code returns it as
 //! `progenitor_client::Error::UnexpectedResponse`; `Error::from` on that gives the original
 //! error back, intact. Because the pipeline turns every non-2xx answer into an [`Error`]
 //! while it still has the body, the generated code only ever sees 2xx responses and carriers.
-//! The crate's own hooks ([`hooks`](crate::hooks)) do this for the generated clients; the
-//! sketch below shows the mechanism on a stand-in client.
+//! The crate's own hooks ([`raw`](crate::raw)) do this for the generated clients (and set the
+//! content type each operation's table names, with
+//! [`raw::operation_context`](crate::raw::operation_context)); the sketch below shows the
+//! mechanism on a stand-in client.
 //!
 //! ```
 //! use confidential_ledger::pipeline::{OperationContext, Pipeline};
@@ -79,7 +81,7 @@
 //!         request: reqwest::Request,
 //!         info: &OperationInfo,
 //!     ) -> reqwest::Result<reqwest::Response> {
-//!         let op = OperationContext::for_request(info.operation_id, &request);
+//!         let op = OperationContext::new(info.operation_id);
 //!         Ok(self.pipeline.send(request, &op).await.unwrap_or_else(Error::into_response))
 //!     }
 //! }
@@ -94,7 +96,6 @@ pub mod limits;
 pub mod logging;
 pub mod redirect;
 pub mod retry;
-mod retry_after;
 mod user_agent;
 
 use std::borrow::Cow;
@@ -106,28 +107,22 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_A
 use reqwest::{Method, StatusCode, Url};
 use tracing::Instrument;
 
+pub(crate) use crate::headers::retry_after;
 pub use limits::ResponseLimits;
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
-pub(crate) use retry_after::retry_after;
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
 use crate::error::{read_bounded, redact};
-use crate::generated::{identity, ledger};
-use crate::operation_facts::find;
 use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
-use retry::Verdict;
+use retry::RetryDecision;
 
-/// The response header carrying the transaction id: of a write, or of the state a read saw.
-pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
+pub use crate::headers::TRANSACTION_ID_HEADER;
 
 /// The content type of JSON merge patches (RFC 7396), which the ledger's `PATCH` operations
 /// take.
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
-
-/// The content type the generated operations send bodies with.
-const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// The longest a call takes by default, everything included: 120 s.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -142,7 +137,7 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// let mut options = PipelineOptions::default();
 /// options.retry = RetryOptions::disabled();
 /// options.application_id = Some("inventory".into());
-/// options.log_bodies = true;
+/// options.logging_enable = true;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -152,8 +147,8 @@ pub struct PipelineOptions {
     /// The most redirects followed for one attempt (default 5; 0 follows none).
     pub max_redirects: u32,
     /// Log request and response bodies at `DEBUG` for every call (default: no; a call can
-    /// ask for it alone with [`OperationContext::log_bodies`]).
-    pub log_bodies: bool,
+    /// ask for it alone with [`OperationContext::logging_enable`]).
+    pub logging_enable: bool,
     /// The most bytes of a body logged (default 4096).
     pub max_logged_body_bytes: usize,
     /// Put in front of the user agent, to tell your application's requests apart in the
@@ -173,7 +168,7 @@ impl Default for PipelineOptions {
         Self {
             retry: RetryOptions::default(),
             max_redirects: 5,
-            log_bodies: false,
+            logging_enable: false,
             max_logged_body_bytes: 4096,
             application_id: None,
             response_limits: ResponseLimits::default(),
@@ -194,7 +189,7 @@ impl Default for PipelineOptions {
 /// assert!(op.is_non_idempotent(&Method::POST), "POST is not idempotent unless said so");
 /// assert!(!op.is_non_idempotent(&Method::PUT));
 ///
-/// let patch = OperationContext::new("create_or_update_ledger_user").merge_patch().log_bodies(true);
+/// let patch = OperationContext::new("create_or_update_ledger_user").merge_patch().logging_enable(true);
 /// assert_eq!(patch.content_type().unwrap(), "application/merge-patch+json");
 /// ```
 #[derive(Debug, Clone)]
@@ -202,7 +197,7 @@ pub struct OperationContext {
     operation_id: Cow<'static, str>,
     non_idempotent: Option<bool>,
     content_type: Option<HeaderValue>,
-    log_bodies: Option<bool>,
+    logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
 }
 
@@ -215,31 +210,8 @@ impl OperationContext {
             operation_id: operation_id.into(),
             non_idempotent: None,
             content_type: None,
-            log_bodies: None,
+            logging_enable: None,
             deadline: None,
-        }
-    }
-
-    /// The context for a request of a generated operation: as [`new`](Self::new), and, when
-    /// the spec says the operation's body has another content type than the
-    /// `application/json` the generated code sends (the `PATCH` operations take
-    /// [`MERGE_PATCH_JSON`]), a request with a body is sent with that content type. The
-    /// content type comes from the operation tables
-    /// ([`generated::ledger::OPERATIONS`](crate::generated::ledger::OPERATIONS) and
-    /// [`generated::identity::OPERATIONS`](crate::generated::identity::OPERATIONS)); an
-    /// operation id that is in neither keeps its content type.
-    pub fn for_request(
-        operation_id: impl Into<Cow<'static, str>>,
-        request: &reqwest::Request,
-    ) -> Self {
-        let op = Self::new(operation_id);
-        let facts = find(ledger::OPERATIONS, op.operation_id())
-            .or_else(|| find(identity::OPERATIONS, op.operation_id()));
-        match facts.and_then(|facts| facts.request_content_type) {
-            Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
-                op.with_content_type(HeaderValue::from_static(content_type))
-            }
-            _ => op,
         }
     }
 
@@ -266,11 +238,18 @@ impl OperationContext {
     }
 
     /// Logs (or does not log) this call's bodies at `DEBUG`, whatever the pipeline's
-    /// [`log_bodies`](PipelineOptions::log_bodies) says.
+    /// [`logging_enable`](PipelineOptions::logging_enable) says.
     #[must_use]
-    pub fn log_bodies(mut self, enabled: bool) -> Self {
-        self.log_bodies = Some(enabled);
+    pub fn logging_enable(mut self, enabled: bool) -> Self {
+        self.logging_enable = Some(enabled);
         self
+    }
+
+    /// The former name of [`logging_enable`](Self::logging_enable).
+    #[deprecated(note = "renamed to `logging_enable`, the name of the setting everywhere")]
+    #[must_use]
+    pub fn log_bodies(self, enabled: bool) -> Self {
+        self.logging_enable(enabled)
     }
 
     /// Ends the call at `deadline` (on tokio's clock), retries and waits included, instead
@@ -525,7 +504,7 @@ impl Pipeline {
     /// # Errors
     ///
     /// The error of `reqwest::ClientBuilder::build`.
-    pub fn with_transport(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
+    pub fn with_http_client(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
         let s = &self.shared;
         let http = http.redirect(reqwest::redirect::Policy::none()).build()?;
         Ok(Pipeline {
@@ -542,6 +521,18 @@ impl Pipeline {
                 jitter: Arc::clone(&s.jitter),
             }),
         })
+    }
+
+    /// The former name of [`with_http_client`](Self::with_http_client).
+    ///
+    /// # Errors
+    ///
+    /// As [`with_http_client`](Self::with_http_client).
+    #[deprecated(
+        note = "renamed to `with_http_client` (\"transport\" now only names connection failures)"
+    )]
+    pub fn with_transport(&self, http: reqwest::ClientBuilder) -> Result<Pipeline, Error> {
+        self.with_http_client(http)
     }
 
     /// The HTTP client requests are sent with (redirects off). Hand it to the generated
@@ -639,7 +630,7 @@ impl Shared {
         }
         self.prepare(&mut request, op);
         let non_idempotent = op.is_non_idempotent(request.method());
-        let bodies = op.log_bodies.unwrap_or(self.options.log_bodies);
+        let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
         let mut template = Template::new(request);
         let started = Instant::now();
@@ -654,12 +645,12 @@ impl Shared {
                 Err(err) => err,
             };
             match retry::judge(&err, non_idempotent) {
-                Verdict::Fail => break Err(err),
-                Verdict::OutcomeUnknown => {
+                RetryDecision::Fail => break Err(err),
+                RetryDecision::OutcomeUnknown => {
                     let why = retry::why_unknown(&err);
                     break Err(Error::outcome_unknown(err, why));
                 }
-                Verdict::Retry => {}
+                RetryDecision::Retry => {}
             }
             if retries >= retry.max_retries || !template.replayable {
                 break Err(err);
@@ -858,39 +849,6 @@ mod tests {
     }
 
     #[test]
-    fn content_types_come_from_the_operation_tables() {
-        let with_body = |method: Method| {
-            let mut request = reqwest::Request::new(method, "https://l.test/".parse().unwrap());
-            *request.body_mut() = Some(reqwest::Body::from("{}"));
-            request
-        };
-        for id in [
-            "create_or_update_ledger_user",
-            "create_or_update_user",
-            "update_runtime_options",
-            "update_user_defined_role",
-        ] {
-            let op = OperationContext::for_request(id, &with_body(Method::PATCH));
-            assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON, "{id}");
-            assert!(!op.is_non_idempotent(&Method::PATCH));
-        }
-        // A PUT of the same resource takes plain JSON.
-        let op = OperationContext::for_request("create_user_defined_role", &with_body(Method::PUT));
-        assert!(op.content_type().is_none());
-        // An operation the tables do not know keeps its content type, PATCH or not.
-        let op = OperationContext::for_request("x", &with_body(Method::PATCH));
-        assert!(op.content_type().is_none());
-        // Without a body there is no content type to set.
-        let bare = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
-        let op = OperationContext::for_request("update_runtime_options", &bare);
-        assert!(op.content_type().is_none());
-        let op = OperationContext::for_request("create_ledger_entry", &with_body(Method::POST));
-        assert!(op.content_type().is_none());
-        assert!(op.is_non_idempotent(&Method::POST));
-        assert!(!op.non_idempotent(false).is_non_idempotent(&Method::POST));
-    }
-
-    #[test]
     fn builder_checks_its_input() {
         let tls = || {
             rustls::ClientConfig::builder_with_provider(crate::tls::crypto_provider())
@@ -922,7 +880,7 @@ mod tests {
         assert_eq!(pipeline.primary(), None);
         let shown = format!("{pipeline:?}");
         assert!(shown.contains("bearer_auth: false"), "{shown}");
-        let again = pipeline.with_transport(http()).unwrap();
+        let again = pipeline.with_http_client(http()).unwrap();
         assert_eq!(again.endpoint(), pipeline.endpoint());
     }
 }

@@ -13,7 +13,7 @@
 //!   proof (a sandbox whose disk filled answered `503` for writes that stayed in its log). Such
 //!   a write fails at once with [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), carrying
 //!   the cause, the status and any `Retry-After`, and is never sent twice by the pipeline. The
-//!   client's exactly-once write mode ([`WriteMode::ExactlyOnce`](crate::WriteMode)) resolves
+//!   client's exactly-once write mode ([`WriteMode::ExactlyOnce`](crate::options::WriteMode)) resolves
 //!   such outcomes itself, by looking the write up before it resends.
 //!   Rejections (`400`, `401`, `403`, `404`, `409`, `413`...) stay what they are: the ledger
 //!   refused the write.
@@ -197,7 +197,7 @@ impl Jitter for FullJitter {
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum RetryDecision {
     /// Safe to send again (if the budget allows).
     Retry,
     /// Return the error as it is.
@@ -208,7 +208,7 @@ pub(crate) enum Verdict {
 }
 
 /// Judges a failed attempt; `non_idempotent` for requests that must not be applied twice.
-pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
+pub(crate) fn judge(err: &Error, non_idempotent: bool) -> RetryDecision {
     let transient = match err.kind() {
         // A write rolled back before its commit was not applied: the error says so, and the
         // caller (or exactly-once mode) writes it again. Not an ambiguous 503.
@@ -218,22 +218,22 @@ pub(crate) fn judge(err: &Error, non_idempotent: bool) -> Verdict {
         _ => false,
     };
     if !transient {
-        return Verdict::Fail;
+        return RetryDecision::Fail;
     }
     if !non_idempotent {
-        return Verdict::Retry;
+        return RetryDecision::Retry;
     }
     // Only a connection that was never made proves that nothing was sent; a 429 or a 503 is the
     // server's word, which a failing server can break.
     if err.is_connect() {
-        Verdict::Retry
+        RetryDecision::Retry
     } else {
-        Verdict::OutcomeUnknown
+        RetryDecision::OutcomeUnknown
     }
 }
 
 /// Completes "the outcome is unknown: ..." for an error judged
-/// [`Verdict::OutcomeUnknown`].
+/// [`RetryDecision::OutcomeUnknown`].
 pub(crate) fn why_unknown(err: &Error) -> String {
     match (err.kind(), err.status()) {
         (_, Some(status)) if status.is_success() => format!(
@@ -265,21 +265,24 @@ mod tests {
     #[test]
     fn idempotent_requests_retry_every_transient_failure() {
         for code in [408, 429, 500, 502, 503, 504] {
-            assert_eq!(judge(&status(code), false), Verdict::Retry, "{code}");
+            assert_eq!(judge(&status(code), false), RetryDecision::Retry, "{code}");
         }
-        assert_eq!(judge(&transport(false), false), Verdict::Retry);
-        assert_eq!(judge(&transport(true), false), Verdict::Retry);
+        assert_eq!(judge(&transport(false), false), RetryDecision::Retry);
+        assert_eq!(judge(&transport(true), false), RetryDecision::Retry);
         assert_eq!(
             judge(&Error::new(ErrorKind::Timeout, "t"), false),
-            Verdict::Retry
+            RetryDecision::Retry
         );
         for code in [400, 401, 403, 404, 409, 501] {
-            assert_eq!(judge(&status(code), false), Verdict::Fail, "{code}");
+            assert_eq!(judge(&status(code), false), RetryDecision::Fail, "{code}");
         }
-        assert_eq!(judge(&Error::invalid_input("x"), false), Verdict::Fail);
+        assert_eq!(
+            judge(&Error::invalid_input("x"), false),
+            RetryDecision::Fail
+        );
         assert_eq!(
             judge(&Error::redirect_refused("http://x", "no"), false),
-            Verdict::Fail
+            RetryDecision::Fail
         );
     }
 
@@ -287,31 +290,34 @@ mod tests {
     fn a_rolled_back_write_fails_as_not_applied() {
         let body = br#"{"error": {"code": "TransactionRolledBack", "message": "rolled back"}}"#;
         let err = Error::from_parts(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), body);
-        assert_eq!(judge(&err, true), Verdict::Fail);
-        assert_eq!(judge(&err, false), Verdict::Fail);
+        assert_eq!(judge(&err, true), RetryDecision::Fail);
+        assert_eq!(judge(&err, false), RetryDecision::Fail);
     }
 
     #[test]
     fn writes_retry_only_when_provably_not_processed() {
-        assert_eq!(judge(&transport(true), true), Verdict::Retry);
+        assert_eq!(judge(&transport(true), true), RetryDecision::Retry);
         let connect_timeout = Error::new(ErrorKind::Timeout, "t").with_connect(true);
-        assert_eq!(judge(&connect_timeout, true), Verdict::Retry);
+        assert_eq!(judge(&connect_timeout, true), RetryDecision::Retry);
         // 429 and 503 are the server's word, not a proof.
         for code in [408, 429, 500, 502, 503, 504] {
             assert_eq!(
                 judge(&status(code), true),
-                Verdict::OutcomeUnknown,
+                RetryDecision::OutcomeUnknown,
                 "{code}"
             );
         }
-        assert_eq!(judge(&transport(false), true), Verdict::OutcomeUnknown);
+        assert_eq!(
+            judge(&transport(false), true),
+            RetryDecision::OutcomeUnknown
+        );
         assert_eq!(
             judge(&Error::new(ErrorKind::Timeout, "t"), true),
-            Verdict::OutcomeUnknown
+            RetryDecision::OutcomeUnknown
         );
         // A definite refusal is not an unknown outcome.
-        assert_eq!(judge(&status(400), true), Verdict::Fail);
-        assert_eq!(judge(&status(403), true), Verdict::Fail);
+        assert_eq!(judge(&status(400), true), RetryDecision::Fail);
+        assert_eq!(judge(&status(403), true), RetryDecision::Fail);
     }
 
     #[test]

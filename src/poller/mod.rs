@@ -69,8 +69,14 @@ use tokio::time::Instant;
 
 pub use error::{PollError, TimedOut};
 pub use options::{Backoff, MIN_DELAY, PollingOptions};
-pub use policy::{ConsecutiveNotFound, ErrorClass, ErrorPolicy, FailFast, PollErrorClass, Verdict};
+pub use policy::{
+    ConsecutiveNotFound, ErrorAction, ErrorClass, ErrorPolicy, FailFast, PollErrorClass,
+};
 pub use progress::{PollUpdate, Progress};
+
+/// The former name of [`ErrorAction`].
+#[deprecated(note = "renamed to `ErrorAction` (the pipeline's retry decision is another thing)")]
+pub type Verdict = ErrorAction;
 
 /// What one poll found: the operation is done, or still pending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,12 +344,12 @@ where
                 Ok(None)
             }
             Err(error) => match self.policy.on_error(&error) {
-                Verdict::KeepWaiting => {
+                ErrorAction::KeepWaiting => {
                     tracing::debug!(polls = self.polls, "error tolerated while waiting");
                     self.schedule(None);
                     Ok(None)
                 }
-                Verdict::Fail => Err(PollError::Failed(error)),
+                ErrorAction::Fail => Err(PollError::Failed(error)),
             },
         }
     }

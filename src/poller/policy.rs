@@ -44,7 +44,7 @@ pub trait PollErrorClass {
 
 /// What a wait does with an error from its step function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Verdict {
+pub enum ErrorAction {
     /// Treat the poll as still pending and poll again after the next delay.
     KeepWaiting,
     /// End the wait with the error.
@@ -58,7 +58,7 @@ pub enum Verdict {
 /// order, so a policy may count.
 pub trait ErrorPolicy<E>: Send {
     /// Whether the wait survives `error`.
-    fn on_error(&mut self, error: &E) -> Verdict;
+    fn on_error(&mut self, error: &E) -> ErrorAction;
 
     /// A poll succeeded (pending or done). Policies that count consecutive errors reset here.
     fn on_success(&mut self) {}
@@ -69,16 +69,16 @@ pub trait ErrorPolicy<E>: Send {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::poller::{ErrorPolicy, FailFast, Verdict};
+/// use confidential_ledger::poller::{ErrorPolicy, FailFast, ErrorAction};
 ///
-/// assert_eq!(ErrorPolicy::<std::io::Error>::on_error(&mut FailFast, &std::io::ErrorKind::NotFound.into()), Verdict::Fail);
+/// assert_eq!(ErrorPolicy::<std::io::Error>::on_error(&mut FailFast, &std::io::ErrorKind::NotFound.into()), ErrorAction::Fail);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FailFast;
 
 impl<E> ErrorPolicy<E> for FailFast {
-    fn on_error(&mut self, _error: &E) -> Verdict {
-        Verdict::Fail
+    fn on_error(&mut self, _error: &E) -> ErrorAction {
+        ErrorAction::Fail
     }
 }
 
@@ -97,7 +97,7 @@ impl<E> ErrorPolicy<E> for FailFast {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::poller::{ConsecutiveNotFound, ErrorClass, PollErrorClass, Verdict};
+/// use confidential_ledger::poller::{ConsecutiveNotFound, ErrorClass, PollErrorClass, ErrorAction};
 ///
 /// struct Status(u16);
 /// impl PollErrorClass for Status {
@@ -112,14 +112,14 @@ impl<E> ErrorPolicy<E> for FailFast {
 ///
 /// let mut policy = ConsecutiveNotFound::default(); // 3
 /// for _ in 0..3 {
-///     assert_eq!(policy.observe(&Status(404)), Verdict::KeepWaiting);
+///     assert_eq!(policy.observe(&Status(404)), ErrorAction::KeepWaiting);
 /// }
-/// assert_eq!(policy.observe(&Status(406)), Verdict::KeepWaiting); // resets the count
+/// assert_eq!(policy.observe(&Status(406)), ErrorAction::KeepWaiting); // resets the count
 /// for _ in 0..3 {
-///     assert_eq!(policy.observe(&Status(404)), Verdict::KeepWaiting);
+///     assert_eq!(policy.observe(&Status(404)), ErrorAction::KeepWaiting);
 /// }
-/// assert_eq!(policy.observe(&Status(404)), Verdict::Fail);
-/// assert_eq!(ConsecutiveNotFound::new(3).observe(&Status(401)), Verdict::Fail);
+/// assert_eq!(policy.observe(&Status(404)), ErrorAction::Fail);
+/// assert_eq!(ConsecutiveNotFound::new(3).observe(&Status(401)), ErrorAction::Fail);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsecutiveNotFound {
@@ -147,21 +147,21 @@ impl ConsecutiveNotFound {
     }
 
     /// Records an error and says whether the wait goes on.
-    pub fn observe<E: PollErrorClass + ?Sized>(&mut self, error: &E) -> Verdict {
+    pub fn observe<E: PollErrorClass + ?Sized>(&mut self, error: &E) -> ErrorAction {
         match error.poll_error_class() {
             ErrorClass::StillPending => {
                 self.seen = 0;
-                Verdict::KeepWaiting
+                ErrorAction::KeepWaiting
             }
             ErrorClass::NotFoundYet => {
                 self.seen = self.seen.saturating_add(1);
                 if self.seen <= self.limit {
-                    Verdict::KeepWaiting
+                    ErrorAction::KeepWaiting
                 } else {
-                    Verdict::Fail
+                    ErrorAction::Fail
                 }
             }
-            ErrorClass::Final => Verdict::Fail,
+            ErrorClass::Final => ErrorAction::Fail,
         }
     }
 
@@ -178,7 +178,7 @@ impl Default for ConsecutiveNotFound {
 }
 
 impl<E: PollErrorClass> ErrorPolicy<E> for ConsecutiveNotFound {
-    fn on_error(&mut self, error: &E) -> Verdict {
+    fn on_error(&mut self, error: &E) -> ErrorAction {
         self.observe(error)
     }
 
@@ -208,11 +208,15 @@ mod tests {
             for n in 1..=limit {
                 assert_eq!(
                     policy.on_error(&NOT_FOUND),
-                    Verdict::KeepWaiting,
+                    ErrorAction::KeepWaiting,
                     "{n}/{limit}"
                 );
             }
-            assert_eq!(policy.on_error(&NOT_FOUND), Verdict::Fail, "limit {limit}");
+            assert_eq!(
+                policy.on_error(&NOT_FOUND),
+                ErrorAction::Fail,
+                "limit {limit}"
+            );
         }
     }
 
@@ -220,14 +224,14 @@ mod tests {
     fn success_and_still_pending_reset_the_count() {
         let mut policy = ConsecutiveNotFound::default();
         for round in 0..10 {
-            assert_eq!(policy.on_error(&NOT_FOUND), Verdict::KeepWaiting);
-            assert_eq!(policy.on_error(&NOT_FOUND), Verdict::KeepWaiting);
-            assert_eq!(policy.on_error(&NOT_FOUND), Verdict::KeepWaiting);
+            assert_eq!(policy.on_error(&NOT_FOUND), ErrorAction::KeepWaiting);
+            assert_eq!(policy.on_error(&NOT_FOUND), ErrorAction::KeepWaiting);
+            assert_eq!(policy.on_error(&NOT_FOUND), ErrorAction::KeepWaiting);
             assert_eq!(policy.consecutive(), 3);
             if round % 2 == 0 {
                 ErrorPolicy::<Class>::on_success(&mut policy);
             } else {
-                assert_eq!(policy.on_error(&PENDING), Verdict::KeepWaiting);
+                assert_eq!(policy.on_error(&PENDING), ErrorAction::KeepWaiting);
             }
             assert_eq!(policy.consecutive(), 0);
         }
@@ -238,15 +242,15 @@ mod tests {
     #[test]
     fn final_errors_fail_at_once() {
         let mut policy = ConsecutiveNotFound::default();
-        assert_eq!(policy.on_error(&FINAL), Verdict::Fail);
+        assert_eq!(policy.on_error(&FINAL), ErrorAction::Fail);
         let mut policy = ConsecutiveNotFound::new(u32::MAX);
-        assert_eq!(policy.on_error(&NOT_FOUND), Verdict::KeepWaiting);
-        assert_eq!(policy.on_error(&FINAL), Verdict::Fail);
+        assert_eq!(policy.on_error(&NOT_FOUND), ErrorAction::KeepWaiting);
+        assert_eq!(policy.on_error(&FINAL), ErrorAction::Fail);
     }
 
     #[test]
     fn fail_fast_fails_everything() {
-        assert_eq!(FailFast.on_error(&PENDING), Verdict::Fail);
-        assert_eq!(FailFast.on_error(&NOT_FOUND), Verdict::Fail);
+        assert_eq!(FailFast.on_error(&PENDING), ErrorAction::Fail);
+        assert_eq!(FailFast.on_error(&NOT_FOUND), ErrorAction::Fail);
     }
 }

@@ -29,10 +29,9 @@ mod pin_mismatch;
 mod pinned;
 mod verifier;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rustls::client::ResolvesClientCert;
-use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};
 
@@ -46,14 +45,7 @@ use crate::CertificateCredential;
 /// The ALPN protocols offered, most preferred first.
 pub const ALPN_PROTOCOLS: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
-/// The crypto provider used for every TLS connection and key: rustls' `ring` provider.
-///
-/// Passed explicitly everywhere, so the process-wide default provider is neither needed nor
-/// changed.
-pub fn crypto_provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    Arc::clone(PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())))
-}
+pub use crate::crypto::crypto_provider;
 
 /// The rustls configuration could not be built.
 #[derive(Debug, thiserror::Error)]

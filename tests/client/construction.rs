@@ -34,7 +34,7 @@ async fn the_certificate_is_fetched_from_the_identity_service_and_pinned() {
 #[tokio::test]
 async fn the_identity_service_client_works_alone() {
     let sandbox = sandbox().await;
-    let roots = confidential_ledger::IdentityRoots::new()
+    let roots = confidential_ledger::identity::IdentityRoots::new()
         .add_pem(sandbox.identity_ca_certificate_pem())
         .unwrap();
     let identity =

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
+use confidential_ledger::client::{
+    CreateLedgerEntryOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
+    ListLedgerEntriesOptions, ListTagsOptions, WaitForCommitOptions,
+};
 use confidential_ledger::models::{QueryState, TransactionState};
 use confidential_ledger::poller::PollingOptions;
-use confidential_ledger::{
-    CreateLedgerEntryOptions, ErrorKind, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions,
-    ListLedgerEntriesOptions, ListTagsOptions, TransactionId, WaitForCommitOptions,
-};
+use confidential_ledger::{ErrorKind, TransactionId};
 use confidential_ledger_sandbox::{FaultAction, SandboxOptions};
 use futures::{StreamExt, TryStreamExt};
 

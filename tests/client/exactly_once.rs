@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use confidential_ledger::{
-    ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions, ErrorKind,
-    ListLedgerEntriesOptions, ListTagsOptions, WriteMode, is_marker,
+use confidential_ledger::client::{
+    CreateLedgerEntryOptions, ListLedgerEntriesOptions, ListTagsOptions, is_marker,
 };
+use confidential_ledger::options::WriteMode;
+use confidential_ledger::{ClientOptions, ConfidentialLedgerClient, ErrorKind};
 use confidential_ledger_sandbox::{FaultAction, Sandbox};
 use futures::TryStreamExt;
 

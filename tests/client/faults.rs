@@ -245,7 +245,7 @@ async fn the_identity_lookup_goes_through_the_configured_proxy() {
     .to_string();
     let proxy = Server::start(move |_| Reply::json(200, &identity)).await;
     let mut options = crate::support::fast_options();
-    options.proxy = confidential_ledger::ProxyOptions::url(proxy.url(""));
+    options.proxy = confidential_ledger::options::ProxyOptions::url(proxy.url(""));
     let client = within(
         crate::support::builder(&sandbox)
             .certificate_credential(crate::support::admin_certificate(&sandbox))

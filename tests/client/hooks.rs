@@ -1,8 +1,8 @@
 //! The generated client's hooks, seen from a recording server: what goes on the wire.
 
-use confidential_ledger::generated::ledger::{self, types};
-use confidential_ledger::hooks::HookState;
 use confidential_ledger::pipeline::{Pipeline, PipelineOptions, RetryOptions};
+use confidential_ledger::raw::HookState;
+use confidential_ledger::raw::ledger::{self, types};
 use confidential_ledger::{Error, ErrorKind, StaticTokenCredential};
 use testkit::http::{RecordedRequest, Reply, Server};
 
@@ -131,4 +131,18 @@ async fn hooks_set_content_types_drop_the_version_header_and_carry_errors() {
                 .starts_with("confidential-ledger-rust/")
         );
     }
+}
+
+/// Code written against the former paths still compiles (with deprecation warnings) and
+/// names the same items.
+#[test]
+#[allow(deprecated)]
+fn the_former_paths_of_the_raw_clients_still_resolve() {
+    use confidential_ledger::generated::ledger::OPERATIONS;
+    use confidential_ledger::operation_facts::{OperationFacts, find};
+
+    let facts: &OperationFacts = find(OPERATIONS, "list_ledger_entries").unwrap();
+    assert_eq!(facts.paging.unwrap().item_name, "entries");
+    let same: fn(Pipeline) -> confidential_ledger::hooks::HookState = HookState::new;
+    let _ = same;
 }

@@ -1,7 +1,7 @@
 //! Observability: spans per call with the transaction id, and bodies logged only when the
 //! client or the call asks for it.
 
-use confidential_ledger::{CreateLedgerEntryOptions, GetLedgerEntryOptions};
+use confidential_ledger::client::{CreateLedgerEntryOptions, GetLedgerEntryOptions};
 use testkit::capture::Capture;
 
 use crate::support::{admin, sandbox, within};

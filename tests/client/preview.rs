@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use confidential_ledger::models::TransactionState;
-use confidential_ledger::{
-    ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions, ErrorKind,
-    ListLedgerEntriesOptions, PREVIEW_API_VERSION, WriteMode,
+use confidential_ledger::client::{
+    CreateLedgerEntryOptions, ListLedgerEntriesOptions, PREVIEW_API_VERSION,
 };
+use confidential_ledger::models::TransactionState;
+use confidential_ledger::options::WriteMode;
+use confidential_ledger::{ClientOptions, ConfidentialLedgerClient, ErrorKind};
 use confidential_ledger_sandbox::{FaultAction, Sandbox, SandboxOptions};
 use futures::TryStreamExt;
 

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use confidential_ledger::ErrorKind;
+use confidential_ledger::client::{CreateLedgerEntryOptions, ExecuteUserDefinedFunctionOptions};
 use confidential_ledger::models::{
     Bundle, ExecutionStatus, JsRuntimeOptions, Metadata, ModuleDef, UserDefinedFunctionHook,
 };
-use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, ExecuteUserDefinedFunctionOptions};
 use futures::TryStreamExt;
 
 use crate::support::{admin, sandbox, within};

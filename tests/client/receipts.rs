@@ -1,11 +1,12 @@
 //! Receipts: fetched through `Loading`, verified against the pinned certificate in one call,
 //! kept and verified again later.
 
+use confidential_ledger::ErrorKind;
+use confidential_ledger::client::GetVerifiedReceiptOptions;
 use confidential_ledger::models::QueryState;
 use confidential_ledger::receipt::{
     ApplicationClaim, ReceiptError, ReceiptResponse, VerifyOptions,
 };
-use confidential_ledger::{ErrorKind, GetVerifiedReceiptOptions};
 use confidential_ledger_sandbox::FaultAction;
 use futures::StreamExt;
 

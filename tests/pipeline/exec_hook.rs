@@ -2,7 +2,7 @@
 //! `reqwest::Result<reqwest::Response>` boundary in a carrier response and come out of the
 //! generated operation's `progenitor_client::Error` intact.
 
-use confidential_ledger::pipeline::{OperationContext, Pipeline};
+use confidential_ledger::pipeline::Pipeline;
 use confidential_ledger::{Error, ErrorKind};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::ACCEPT;
@@ -42,7 +42,7 @@ impl ClientHooks<()> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let op = OperationContext::for_request(info.operation_id, &request);
+        let op = confidential_ledger::raw::operation_context(info.operation_id, &request);
         Ok(self
             .pipeline
             .send(request, &op)

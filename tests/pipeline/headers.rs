@@ -88,7 +88,7 @@ async fn merge_patch_content_type_is_restored_for_patch_only() {
             &server.url("/app/ledgerUsers/u1"),
             r#"{"assignedRoles":["Reader"]}"#,
         );
-        let op = OperationContext::for_request(id, &request);
+        let op = confidential_ledger::raw::operation_context(id, &request);
         within(harness.pipeline.send(request, &op)).await.unwrap();
     }
     // An explicit override applies to any method.
@@ -204,7 +204,7 @@ async fn a_credential_failure_sends_nothing_and_is_not_retried() {
 }
 
 /// Every PATCH of the API version the client targets takes a merge patch, and the operation
-/// tables `OperationContext::for_request` reads say so (the hand-written 2024-12-09-preview
+/// tables `raw::operation_context` reads say so (the hand-written 2024-12-09-preview
 /// description declares `PATCH /app/roles` as plain JSON, so it is not checked here).
 #[test]
 fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
@@ -229,7 +229,7 @@ fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
             }
         }
         assert!(patches >= 3, "{spec} has {patches} PATCH operations");
-        let tabled = confidential_ledger::generated::ledger::OPERATIONS
+        let tabled = confidential_ledger::raw::ledger::OPERATIONS
             .iter()
             .filter(|op| op.method == "PATCH")
             .inspect(|op| {

@@ -117,7 +117,7 @@ async fn a_308_is_followed_for_patch_with_the_merge_patch_content_type() {
         &server.url_for_host(LEDGER, "/app/ledgerUsers/abc?api-version=2026-02-23"),
         r#"{"assignedRoles":["Reader"]}"#,
     );
-    let op = OperationContext::for_request("create_or_update_ledger_user", &request);
+    let op = confidential_ledger::raw::operation_context("create_or_update_ledger_user", &request);
     within(harness.pipeline.send(request, &op)).await.unwrap();
     let requests = server.requests();
     assert_eq!(hosts(&server), [LEDGER, PRIMARY]);
@@ -490,7 +490,7 @@ async fn the_ledger_api_version_redirect_of_the_recorded_session_is_reported() {
             Method::PATCH => json(Method::PATCH, &url, &entry["RequestBody"].to_string()),
             _ => reqwest::Request::new(method.clone(), url.parse().unwrap()),
         };
-        let op = OperationContext::for_request("create_or_update_user", &request);
+        let op = confidential_ledger::raw::operation_context("create_or_update_user", &request);
         let err = within(harness.pipeline.send(request, &op))
             .await
             .unwrap_err();

@@ -169,7 +169,7 @@ impl Harness {
         body: &str,
     ) -> Result<reqwest::Response, confidential_ledger::Error> {
         let request = post(url, body);
-        let op = OperationContext::for_request("create_ledger_entry", &request);
+        let op = confidential_ledger::raw::operation_context("create_ledger_entry", &request);
         within(self.pipeline.send(request, &op)).await
     }
 }

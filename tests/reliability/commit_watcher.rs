@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use confidential_ledger::client::WaitForCommitOptions;
 use confidential_ledger::poller::PollingOptions;
-use confidential_ledger::{
-    ClientOptions, ErrorKind, StaticTokenCredential, TransactionId, WaitForCommitOptions,
-};
+use confidential_ledger::{ClientOptions, ErrorKind, StaticTokenCredential, TransactionId};
 use futures::future::join_all;
 
 use crate::hostile::{Answer, Hostile};

@@ -26,10 +26,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use confidential_ledger::client::CreateLedgerEntryOptions;
 use confidential_ledger::receipt::{ReceiptVerifier, VerifyOptions};
 use confidential_ledger::{
-    CertificateCredential, ConfidentialLedgerClient, CreateLedgerEntryOptions, ErrorKind,
-    StaticTokenCredential, TransactionId,
+    CertificateCredential, ConfidentialLedgerClient, ErrorKind, StaticTokenCredential,
+    TransactionId,
 };
 use confidential_ledger_sandbox::{TokenSpec, mint_token_in};
 use futures::TryStreamExt;

@@ -15,10 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use confidential_ledger::{
-    ClientOptions, ConfidentialLedgerClient, CreateLedgerEntryOptions, ListLedgerEntriesOptions,
-    StaticTokenCredential, WriteMode,
-};
+use confidential_ledger::client::{CreateLedgerEntryOptions, ListLedgerEntriesOptions};
+use confidential_ledger::options::WriteMode;
+use confidential_ledger::{ClientOptions, ConfidentialLedgerClient, StaticTokenCredential};
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions, StorageFault};
 use faultproxy::{Fault, FaultPlan, FaultProxy, ProxyConfig, RequestFilter, Rule, TlsIdentity};
 use futures::TryStreamExt;

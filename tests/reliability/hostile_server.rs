@@ -25,7 +25,7 @@ fn options() -> ClientOptions {
     let mut options = ClientOptions::default();
     options.retry.initial_delay = Duration::from_millis(5);
     options.retry.max_delay = Duration::from_millis(20);
-    options.proxy = confidential_ledger::ProxyOptions::Disabled;
+    options.proxy = confidential_ledger::options::ProxyOptions::Disabled;
     options
 }
 
@@ -192,8 +192,8 @@ async fn a_server_that_never_answers_ends_each_call_at_its_deadline() {
     let mut unbounded = options_without_call_timeout();
     unbounded.request_timeout = None;
     let client = server.client(unbounded).await;
-    let call =
-        confidential_ledger::GetConstitutionOptions::new().call_timeout(Duration::from_secs(1));
+    let call = confidential_ledger::client::GetConstitutionOptions::new()
+        .call_timeout(Duration::from_secs(1));
     let err = within_for(STEP, client.get_constitution(Some(call)))
         .await
         .expect_err("nothing ever answers");
@@ -424,7 +424,8 @@ async fn wait_for_commit_waits_as_long_as_retry_after_asks() {
     })
     .await;
     let client = server.client(options()).await;
-    let wait = confidential_ledger::WaitForCommitOptions::new().timeout(Duration::from_secs(3));
+    let wait =
+        confidential_ledger::client::WaitForCommitOptions::new().timeout(Duration::from_secs(3));
     let err = within_for(STEP, client.wait_for_commit("2.5", Some(wait)))
         .await
         .expect_err("never committed");

@@ -18,10 +18,9 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use base64::Engine;
+use confidential_ledger::client::CreateLedgerEntryOptions;
 use confidential_ledger::models::LedgerRole;
-use confidential_ledger::{
-    ConfidentialLedgerClient, CreateLedgerEntryOptions, ErrorKind, StaticTokenCredential,
-};
+use confidential_ledger::{ConfidentialLedgerClient, ErrorKind, StaticTokenCredential};
 use confidential_ledger_sandbox::{FaultAction, Sandbox, TokenSpec};
 use futures::TryStreamExt;
 use testkit::http::{Reply, Server};

@@ -15,9 +15,9 @@
 use std::time::Duration;
 
 use confidential_ledger::models::LedgerRole;
+use confidential_ledger::options::HttpConfigurer;
 use confidential_ledger::{
-    ClientBuilder, ConfidentialLedgerClient, Error, ErrorKind, HttpConfigurer,
-    StaticTokenCredential,
+    ClientBuilder, ConfidentialLedgerClient, Error, ErrorKind, StaticTokenCredential,
 };
 use confidential_ledger_sandbox::Sandbox;
 use futures::TryStreamExt;

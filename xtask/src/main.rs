@@ -1,9 +1,11 @@
 //! `cargo xtask regen [--from DIR] [--api-version V] [--identity-api-version V]
 //! [--upstream-revision REV] [--identity-upstream-revision REV] [--out DIR] [--check]` and
-//! `cargo xtask surface [--accept]`.
+//! `cargo xtask surface [--accept]` `cargo xtask modules [--check]` and
+//! `cargo xtask msrv`.
 //!
 //! Exit status: 0 done (or up to date), 1 `spec/` is stale (`--check`) or a snapshot differs
-//! (`surface`), 2 bad usage, or the specs could not be read or converted.
+//! (`surface`) or two top-level modules depend on each other (`modules --check`) or a dependency needs a
+//! newer Rust than declared (`msrv`), 2 bad usage, or the specs could not be read or converted.
 
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ fn main() -> ExitCode {
         }
         Ok(Command::Regen(args)) => run(args),
         Ok(Command::Surface { accept }) => surface(accept),
+        Ok(Command::Modules { check }) => modules(check),
+        Ok(Command::Msrv) => msrv(),
         Err(e) => {
             eprintln!("error: {e}\n\n{}", cli::USAGE);
             ExitCode::from(2)
@@ -178,5 +182,83 @@ fn surface(accept: bool) -> ExitCode {
             changed.len()
         );
         ExitCode::from(1)
+    }
+}
+
+fn modules(check: bool) -> ExitCode {
+    let root = xtask::workspace_root();
+    let src = root.join("src");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    // The generated clients are include!d from the build's OUT_DIR: read them when built.
+    let out_dir = xtask::surface::find_out_dir(&target, &root.join("spec/ledger.json")).ok();
+    let graph = match xtask::modules::Graph::read(&src, out_dir.as_deref()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !check {
+        for (from, to) in graph.top_level_edges() {
+            let to: Vec<_> = to.into_iter().collect();
+            println!("{from} -> {}", to.join(", "));
+        }
+        for parent in graph.top_level() {
+            for cycle in graph.cycles_within(parent) {
+                println!("(second level, not enforced) cycle: {}", cycle.join(", "));
+            }
+        }
+    }
+    for missing in graph.missing_includes() {
+        eprintln!(
+            "{}: {missing} is include!d from the build output, which was not found \
+             (run `cargo check -p confidential-ledger` first): its uses are not in the graph",
+            if check { "error" } else { "warning" }
+        );
+    }
+    if check && !graph.missing_includes().is_empty() {
+        // A check that cannot see the generated code must not pass.
+        return ExitCode::from(2);
+    }
+    let cycles = graph.cycles();
+    if cycles.is_empty() {
+        println!(
+            "no cycle between the top-level modules of {}",
+            src.display()
+        );
+        ExitCode::SUCCESS
+    } else {
+        eprint!("{}", xtask::modules::report(&graph, &cycles));
+        ExitCode::from(1)
+    }
+}
+
+fn msrv() -> ExitCode {
+    match xtask::msrv::run(&xtask::workspace_root(), "confidential-ledger") {
+        Ok(report) if report.too_new.is_empty() => {
+            println!(
+                "rust-version {} holds: {} resolved packages declare one no newer \
+                 ({} declare none and cannot be checked)",
+                report.declared, report.checked, report.undeclared
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            for (package, version) in &report.too_new {
+                eprintln!("{package} needs rust-version {version}");
+            }
+            eprintln!(
+                "{} package(s) need a newer Rust than the declared rust-version {}",
+                report.too_new.len(),
+                report.declared
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }

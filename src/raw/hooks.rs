@@ -4,8 +4,8 @@
 //! The generator (`build/generator.rs`) gives each generated `Client` an inner value of type
 //! [`HookState`] and requires an implementation of `progenitor_client::ClientHooks` for it
 //! (`HooksMode::Expected`); this module holds both implementations, for
-//! [`generated::ledger::Client`](crate::generated::ledger::Client) and
-//! [`generated::identity::Client`](crate::generated::identity::Client). Their `exec` hook:
+//! [`generated::ledger::Client`](crate::raw::ledger::Client) and
+//! [`generated::identity::Client`](crate::raw::identity::Client). Their `exec` hook:
 //!
 //! - drops the `api-version` *header* the generated code adds (the service reads the query
 //!   parameter, which carries the version the caller chose);
@@ -14,11 +14,11 @@
 //!   is (no fixed path of either API holds a `+`, so every `+` there is part of a parameter,
 //!   such as a user id);
 //! - sends the body with the content type the operation table names (merge patch for the
-//!   `PATCH` operations; see [`OperationContext::for_request`]);
+//!   `PATCH` operations; see [`operation_context`]);
 //! - applies the call's body logging setting;
 //! - sends the request through the [`Pipeline`] (authentication, retries, redirects, user agent,
 //!   tracing) and hands the pipeline's errors back through the *carrier* response
-//!   ([`CARRIER_STATUS`](crate::CARRIER_STATUS)): convert a generated operation's error with
+//!   ([`CARRIER_STATUS`](crate::error::CARRIER_STATUS)): convert a generated operation's error with
 //!   `Error::from` to get them back intact.
 //!
 //! This is how [`ConfidentialLedgerClient`](crate::ConfidentialLedgerClient) runs every
@@ -29,8 +29,8 @@
 //! The raw generated client over a pipeline, as an escape hatch:
 //!
 //! ```no_run
-//! use confidential_ledger::generated::ledger;
-//! use confidential_ledger::hooks::HookState;
+//! use confidential_ledger::raw::ledger;
+//! use confidential_ledger::raw::HookState;
 //! use confidential_ledger::pipeline::Pipeline;
 //! use confidential_ledger::Error;
 //!
@@ -46,10 +46,49 @@
 //! ```
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::HeaderValue;
 
 use crate::Error;
-use crate::generated::{identity, ledger};
 use crate::pipeline::{OperationContext, Pipeline};
+use crate::raw::operation_facts::find;
+use crate::raw::{identity, ledger};
+
+/// The content type the generated operations send bodies with.
+const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// The [`OperationContext`] for a request the generated code built for `operation_id`: as
+/// [`OperationContext::new`], and, when the spec says the operation's body has another content
+/// type than the `application/json` the generated code sends (the `PATCH` operations take
+/// [`MERGE_PATCH_JSON`](crate::pipeline::MERGE_PATCH_JSON)), a request with a body is sent with
+/// that content type. The content type comes from the operation tables
+/// ([`ledger::OPERATIONS`] and [`identity::OPERATIONS`]); an operation id that is in neither
+/// keeps its content type.
+///
+/// # Examples
+///
+/// ```
+/// use confidential_ledger::raw::operation_context;
+///
+/// let url = "https://myledger.confidential-ledger.azure.com/app/ledgerUsers/u1";
+/// let mut request = reqwest::Request::new(reqwest::Method::PATCH, url.parse().unwrap());
+/// *request.body_mut() = Some(reqwest::Body::from("{}"));
+/// let op = operation_context("create_or_update_ledger_user", &request);
+/// assert_eq!(op.content_type().unwrap(), "application/merge-patch+json");
+/// ```
+pub fn operation_context(
+    operation_id: impl Into<std::borrow::Cow<'static, str>>,
+    request: &reqwest::Request,
+) -> OperationContext {
+    let op = OperationContext::new(operation_id);
+    let facts = find(ledger::OPERATIONS, op.operation_id())
+        .or_else(|| find(identity::OPERATIONS, op.operation_id()));
+    match facts.and_then(|facts| facts.request_content_type) {
+        Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
+            op.with_content_type(HeaderValue::from_static(content_type))
+        }
+        _ => op,
+    }
+}
 
 /// The name of the header progenitor adds to every request with the spec's version.
 const API_VERSION_HEADER: &str = "api-version";
@@ -62,16 +101,16 @@ const API_VERSION_HEADER: &str = "api-version";
 /// # Examples
 ///
 /// ```no_run
-/// use confidential_ledger::hooks::HookState;
+/// use confidential_ledger::raw::HookState;
 /// # fn run(pipeline: confidential_ledger::pipeline::Pipeline) {
-/// let state = HookState::new(pipeline).log_bodies(true);
-/// assert_eq!(state.logs_bodies(), Some(true));
+/// let state = HookState::new(pipeline).logging_enable(true);
+/// assert_eq!(state.logging_enabled(), Some(true));
 /// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct HookState {
     pipeline: Pipeline,
-    log_bodies: Option<bool>,
+    logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
 }
 
@@ -80,7 +119,7 @@ impl HookState {
     pub fn new(pipeline: Pipeline) -> Self {
         Self {
             pipeline,
-            log_bodies: None,
+            logging_enable: None,
             deadline: None,
         }
     }
@@ -96,14 +135,27 @@ impl HookState {
     /// Logs (or does not log) the bodies of the requests made with this state at `DEBUG`,
     /// whatever the pipeline's setting.
     #[must_use]
-    pub fn log_bodies(mut self, enabled: bool) -> Self {
-        self.log_bodies = Some(enabled);
+    pub fn logging_enable(mut self, enabled: bool) -> Self {
+        self.logging_enable = Some(enabled);
         self
     }
 
     /// The body logging setting of calls made with this state (`None`: the pipeline's).
+    pub fn logging_enabled(&self) -> Option<bool> {
+        self.logging_enable
+    }
+
+    /// The former name of [`logging_enable`](Self::logging_enable).
+    #[deprecated(note = "renamed to `logging_enable`, the name of the setting everywhere")]
+    #[must_use]
+    pub fn log_bodies(self, enabled: bool) -> Self {
+        self.logging_enable(enabled)
+    }
+
+    /// The former name of [`logging_enabled`](Self::logging_enabled).
+    #[deprecated(note = "renamed to `logging_enabled`")]
     pub fn logs_bodies(&self) -> Option<bool> {
-        self.log_bodies
+        self.logging_enabled()
     }
 
     /// The pipeline requests go through.
@@ -120,9 +172,9 @@ impl HookState {
     ) -> reqwest::Response {
         request.headers_mut().remove(API_VERSION_HEADER);
         encode_plus_in_path(request.url_mut());
-        let mut op = OperationContext::for_request(operation_id, &request);
-        if let Some(enabled) = self.log_bodies {
-            op = op.log_bodies(enabled);
+        let mut op = operation_context(operation_id, &request);
+        if let Some(enabled) = self.logging_enable {
+            op = op.logging_enable(enabled);
         }
         if let Some(deadline) = self.deadline {
             op = op.deadline(deadline);
@@ -166,6 +218,8 @@ impl ClientHooks<HookState> for identity::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::MERGE_PATCH_JSON;
+    use reqwest::Method;
 
     #[test]
     fn a_plus_in_the_path_is_sent_percent_encoded_and_the_query_is_left_alone() {
@@ -180,5 +234,38 @@ mod tests {
         let mut plain = reqwest::Url::parse("https://l.test/app/ledgerUsers/5F:23%20x").unwrap();
         encode_plus_in_path(&mut plain);
         assert_eq!(plain.as_str(), "https://l.test/app/ledgerUsers/5F:23%20x");
+    }
+
+    #[test]
+    fn content_types_come_from_the_operation_tables() {
+        let with_body = |method: Method| {
+            let mut request = reqwest::Request::new(method, "https://l.test/".parse().unwrap());
+            *request.body_mut() = Some(reqwest::Body::from("{}"));
+            request
+        };
+        for id in [
+            "create_or_update_ledger_user",
+            "create_or_update_user",
+            "update_runtime_options",
+            "update_user_defined_role",
+        ] {
+            let op = operation_context(id, &with_body(Method::PATCH));
+            assert_eq!(op.content_type().unwrap(), MERGE_PATCH_JSON, "{id}");
+            assert!(!op.is_non_idempotent(&Method::PATCH));
+        }
+        // A PUT of the same resource takes plain JSON.
+        let op = operation_context("create_user_defined_role", &with_body(Method::PUT));
+        assert!(op.content_type().is_none());
+        // An operation the tables do not know keeps its content type, PATCH or not.
+        let op = operation_context("x", &with_body(Method::PATCH));
+        assert!(op.content_type().is_none());
+        // Without a body there is no content type to set.
+        let bare = reqwest::Request::new(Method::PATCH, "https://l.test/".parse().unwrap());
+        let op = operation_context("update_runtime_options", &bare);
+        assert!(op.content_type().is_none());
+        let op = operation_context("create_ledger_entry", &with_body(Method::POST));
+        assert!(op.content_type().is_none());
+        assert!(op.is_non_idempotent(&Method::POST));
+        assert!(!op.non_idempotent(false).is_non_idempotent(&Method::POST));
     }
 }

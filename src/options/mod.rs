@@ -2,14 +2,17 @@
 //! an [`IdentityServiceClient`](crate::IdentityServiceClient)) talks to the service, and
 //! [`CallOptions`], the settings of one call.
 
+mod write_mode;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::DEFAULT_SCOPE;
-use crate::client::exactly_once::{ExactlyOnceOptions, WriteMode};
 use crate::pipeline::{DEFAULT_CALL_TIMEOUT, PipelineOptions, ResponseLimits, RetryOptions};
 use crate::poller::PollingOptions;
+
+pub use write_mode::{ExactlyOnceOptions, WriteMode};
 
 /// The api-version the client speaks unless told otherwise: the ledger api-version the raw
 /// client is generated from, as `spec/manifest.json` names it (the build script reads it, so
@@ -54,7 +57,8 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use confidential_ledger::{ClientOptions, ProxyOptions};
+/// use confidential_ledger::ClientOptions;
+/// use confidential_ledger::options::ProxyOptions;
 /// use confidential_ledger::pipeline::RetryOptions;
 ///
 /// let mut options = ClientOptions::default();
@@ -63,7 +67,7 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// options.proxy = ProxyOptions::url("http://proxy.internal:3128");
 /// options.application_id = Some("inventory".into());
 /// options.logging_enable = true;
-/// assert_eq!(options.api_version, confidential_ledger::DEFAULT_API_VERSION);
+/// assert_eq!(options.api_version, confidential_ledger::options::DEFAULT_API_VERSION);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -118,7 +122,7 @@ pub struct ClientOptions {
     /// How a write whose outcome is ambiguous is treated:
     /// [`WriteMode::ExactlyOnce`] resolves it by a lookup (and writes a marker tag with every
     /// entry); see [`exactly_once`](crate::client::exactly_once). A call can say otherwise with
-    /// [`CreateLedgerEntryOptions::write_mode`](crate::CreateLedgerEntryOptions::write_mode).
+    /// [`CreateLedgerEntryOptions::write_mode`](crate::client::CreateLedgerEntryOptions::write_mode).
     pub write_mode: WriteMode,
     /// Settings of [`WriteMode::ExactlyOnce`].
     pub exactly_once: ExactlyOnceOptions,
@@ -159,7 +163,7 @@ impl ClientOptions {
         PipelineOptions {
             retry: self.retry.clone(),
             max_redirects: self.max_redirects,
-            log_bodies: self.logging_enable,
+            logging_enable: self.logging_enable,
             application_id: self.application_id.clone(),
             response_limits: self.response_limits,
             call_timeout: self.call_timeout,
@@ -173,7 +177,7 @@ impl ClientOptions {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::ProxyOptions;
+/// use confidential_ledger::options::ProxyOptions;
 ///
 /// let proxy = ProxyOptions::url("http://user:secret@proxy.internal:3128");
 /// assert!(!format!("{proxy:?}").contains("secret"));
@@ -227,7 +231,8 @@ impl fmt::Debug for ProxyOptions {
 ///
 /// ```
 /// use std::time::Duration;
-/// use confidential_ledger::{ClientOptions, HttpConfigurer};
+/// use confidential_ledger::ClientOptions;
+/// use confidential_ledger::options::HttpConfigurer;
 ///
 /// let mut options = ClientOptions::default();
 /// options.configure_http = Some(HttpConfigurer::new(|builder| {
@@ -263,7 +268,7 @@ impl fmt::Debug for HttpConfigurer {
 /// # Examples
 ///
 /// ```
-/// use confidential_ledger::GetCurrentLedgerEntryOptions;
+/// use confidential_ledger::client::GetCurrentLedgerEntryOptions;
 ///
 /// // Log this call's bodies at DEBUG, whatever the client says.
 /// let options = GetCurrentLedgerEntryOptions::new().logging_enable(true);
@@ -299,7 +304,7 @@ macro_rules! method_options {
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
             /// Settings of this call (body logging).
-            pub call: $crate::client::CallOptions,
+            pub call: $crate::options::CallOptions,
         }
 
         impl $name {

@@ -7,8 +7,10 @@ use reqwest::Url;
 use rustls::ClientConfig;
 use rustls_platform_verifier::BuilderVerifierExt;
 
-use crate::tls::{ALPN_PROTOCOLS, crypto_provider};
-use crate::{ClientOptions, Error, ErrorKind, ProxyOptions};
+use crate::crypto::crypto_provider;
+use crate::options::ProxyOptions;
+use crate::tls::ALPN_PROTOCOLS;
+use crate::{ClientOptions, Error, ErrorKind};
 
 /// A `reqwest::ClientBuilder` with the transport settings of `options` and the TLS
 /// configuration `tls` (which nothing can override).

@@ -3,20 +3,20 @@
 //! The generated methods always send `application/json`, do not page and ignore response
 //! headers. The build script reads the extensions the spec converter writes
 //! (`x-original-content-type`, `x-ms-pageable`, response `headers`) into one table per raw
-//! client, [`generated::ledger::OPERATIONS`](crate::generated::ledger::OPERATIONS) and
-//! [`generated::identity::OPERATIONS`](crate::generated::identity::OPERATIONS), keyed by the
+//! client, [`generated::ledger::OPERATIONS`](crate::raw::ledger::OPERATIONS) and
+//! [`generated::identity::OPERATIONS`](crate::raw::identity::OPERATIONS), keyed by the
 //! same id the client hooks see in `OperationInfo::operation_id`.
 //!
 //! # Examples
 //!
 //! ```
-//! use confidential_ledger::generated::ledger::OPERATIONS;
-//! use confidential_ledger::operation_facts::find;
+//! use confidential_ledger::raw::ledger::OPERATIONS;
+//! use confidential_ledger::raw::find_operation;
 //!
-//! let patch = find(OPERATIONS, "create_or_update_ledger_user").unwrap();
+//! let patch = find_operation(OPERATIONS, "create_or_update_ledger_user").unwrap();
 //! assert_eq!(patch.request_content_type, Some("application/merge-patch+json"));
 //!
-//! let list = find(OPERATIONS, "list_ledger_entries").unwrap();
+//! let list = find_operation(OPERATIONS, "list_ledger_entries").unwrap();
 //! assert_eq!(list.paging.unwrap().item_name, "entries");
 //! ```
 
