@@ -12,7 +12,7 @@
 //!
 //! Against a local sandbox ledger (the `confidential-ledger-sandbox` crate), authenticated as
 //! its administrator with a client certificate; a real ledger only needs its endpoint and a
-//! credential ([`StaticTokenCredential`], `AzureCredential` with the `azure-identity` feature,
+//! credential (any `azure_identity` credential as an `Arc<dyn azure_core::credentials::TokenCredential>`, [`StaticTokenCredential`],
 //! or a [`CertificateCredential`]):
 //!
 //! ```
@@ -93,6 +93,7 @@ pub mod poller;
 pub mod receipt;
 pub mod tls;
 mod transaction_id;
+mod transaction_id_arg;
 mod transport;
 
 pub use client::{
@@ -112,7 +113,7 @@ pub use client::{
     ProxyOptions, TransactionPollFuture, TransactionPoller, UpdateRuntimeOptionsOptions,
     UpdateUserDefinedRoleOptions, VerifiedReceipt, WaitForCommitOptions, WriteMode, is_marker,
 };
-#[cfg(feature = "azure-identity")]
+#[allow(deprecated)]
 pub use credential::AzureCredential;
 pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
@@ -130,3 +131,4 @@ pub use transaction_id::{
     IntoTransactionId, ParseTransactionIdError, TransactionId, TransactionIdErrorKind,
     TransactionIdPart,
 };
+pub use transaction_id_arg::TransactionIdArg;

@@ -18,7 +18,7 @@ use crate::models::{
 };
 use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
 use crate::poller::{PollStep, Poller, PollingOptions};
-use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
+use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId, TransactionIdArg};
 
 method_options! {
     /// Options of [`create_ledger_entry`](ConfidentialLedgerClient::create_ledger_entry) (and
@@ -260,22 +260,32 @@ method_options! {
     /// # Examples
     ///
     /// ```
-    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    /// use confidential_ledger::TransactionId;
+    /// use confidential_ledger::client::ListLedgerEntriesOptions;
     ///
-    /// let options = ListLedgerEntriesOptions::new()
+    /// let options = ListLedgerEntriesOptions {
+    ///     collection_id: Some("audit".into()),
+    ///     from_transaction_id: Some("2.100".into()),
+    ///     to_transaction_id: Some(TransactionId::new(2, 200).into()),
+    ///     ..Default::default()
+    /// };
+    /// // The same with setters.
+    /// let same = ListLedgerEntriesOptions::new()
     ///     .collection_id("audit")
-    ///     .from_transaction_id(TransactionId::new(2, 100))
+    ///     .from_transaction_id("2.100")
     ///     .to_transaction_id(TransactionId::new(2, 200))
     ///     .tag("login");
-    /// # let _ = options;
+    /// # let _ = (options, same);
     /// ```
     pub struct ListLedgerEntriesOptions {
         /// The collection (default: the ledger's default collection).
         pub collection_id: Option<String>,
-        /// The first transaction of the range (default: the collection's first entry).
-        pub from_transaction_id: Option<TransactionId>,
-        /// The last transaction of the range (default: the latest).
-        pub to_transaction_id: Option<TransactionId>,
+        /// The first transaction of the range (default: the collection's first entry); a
+        /// malformed id fails the list with [`InvalidInput`](ErrorKind::InvalidInput).
+        pub from_transaction_id: Option<TransactionIdArg>,
+        /// The last transaction of the range (default: the latest); a malformed id fails the
+        /// list with [`InvalidInput`](ErrorKind::InvalidInput).
+        pub to_transaction_id: Option<TransactionIdArg>,
         /// Only entries filed under this tag.
         pub tag: Option<String>,
     }
@@ -291,15 +301,15 @@ impl ListLedgerEntriesOptions {
 
     /// Starts at transaction `id`.
     #[must_use]
-    pub fn from_transaction_id(mut self, id: TransactionId) -> Self {
-        self.from_transaction_id = Some(id);
+    pub fn from_transaction_id(mut self, id: impl Into<TransactionIdArg>) -> Self {
+        self.from_transaction_id = Some(id.into());
         self
     }
 
     /// Ends at transaction `id` (included).
     #[must_use]
-    pub fn to_transaction_id(mut self, id: TransactionId) -> Self {
-        self.to_transaction_id = Some(id);
+    pub fn to_transaction_id(mut self, id: impl Into<TransactionIdArg>) -> Self {
+        self.to_transaction_id = Some(id.into());
         self
     }
 
@@ -893,7 +903,8 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// The stream yields [`InvalidInput`](ErrorKind::InvalidInput) first (and nothing is
-    /// sent) for a malformed collection id or tag, or a range whose start is after its end;
+    /// sent) for a malformed collection id, tag or transaction id, or a range whose start is
+    /// after its end;
     /// then the errors of the requests, and [`Timeout`](ErrorKind::Timeout) when a page stays
     /// `Loading` longer than the client's [`wait_timeout`](crate::ClientOptions::wait_timeout).
     ///
@@ -901,11 +912,13 @@ impl ConfidentialLedgerClient {
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
-    /// use confidential_ledger::{ListLedgerEntriesOptions, TransactionId};
+    /// use confidential_ledger::client::ListLedgerEntriesOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
-    /// let options = ListLedgerEntriesOptions::new()
-    ///     .from_transaction_id(TransactionId::new(2, 10))
-    ///     .to_transaction_id(TransactionId::new(2, 50));
+    /// let options = ListLedgerEntriesOptions {
+    ///     from_transaction_id: Some("2.10".into()),
+    ///     to_transaction_id: Some("2.50".into()),
+    ///     ..Default::default()
+    /// };
     /// let mut entries = client.list_ledger_entries(Some(options));
     /// while let Some(entry) = entries.try_next().await? {
     ///     println!("{}: {}", entry.transaction_id, entry.contents);
@@ -924,27 +937,37 @@ impl ConfidentialLedgerClient {
             if let Some(tag) = &options.tag {
                 validate::name("tag", tag)?;
             }
-            if let (Some(from), Some(to)) = (options.from_transaction_id, options.to_transaction_id)
+            let from = options
+                .from_transaction_id
+                .as_ref()
+                .map(TransactionIdArg::get)
+                .transpose()?;
+            let to = options
+                .to_transaction_id
+                .as_ref()
+                .map(TransactionIdArg::get)
+                .transpose()?;
+            if let (Some(from), Some(to)) = (from, to)
                 && from > to
             {
                 return Err(Error::invalid_input(format!(
                     "the range starts at {from}, after its end {to}"
                 )));
             }
-            Ok(())
+            Ok((from, to))
         })();
-        if let Err(err) = checked {
-            return Self::failed_pager(err.with_operation("list_ledger_entries"));
-        }
+        let (from, to) = match checked {
+            Ok(range) => range,
+            Err(err) => return Self::failed_pager(err.with_operation("list_ledger_entries")),
+        };
         let ListLedgerEntriesOptions {
             collection_id,
-            from_transaction_id,
-            to_transaction_id,
             tag,
             call,
+            ..
         } = options;
-        let from = from_transaction_id.map(|id| id.to_string());
-        let to = to_transaction_id.map(|id| id.to_string());
+        let from = from.map(|id: TransactionId| id.to_string());
+        let to = to.map(|id: TransactionId| id.to_string());
         self.pager(
             "list_ledger_entries",
             "entries",

@@ -24,6 +24,37 @@
 //! ([`ClientBuilder::service_certificate_pem`]) is never replaced: a mismatch is then an error.
 //! Verification is never switched off.
 //!
+//! # Options
+//!
+//! Every options struct ([`ClientOptions`], [`CallOptions`], each method's `XxxOptions`, and
+//! the [`pipeline`](crate::pipeline), [`poller`](crate::poller) and [`receipt`](crate::receipt)
+//! options they hold) has public fields and a `Default`, and is written as a struct literal
+//! ending in `..Default::default()`, the way the Azure SDK for Rust writes its options:
+//!
+//! ```
+//! use std::time::Duration;
+//! use confidential_ledger::client::{CallOptions, ClientOptions, ListLedgerEntriesOptions};
+//!
+//! let client_options = ClientOptions {
+//!     application_id: Some("inventory".into()),
+//!     call_timeout: Some(Duration::from_secs(30)),
+//!     ..Default::default()
+//! };
+//! let list = ListLedgerEntriesOptions {
+//!     collection_id: Some("orders".into()),
+//!     call: CallOptions { logging_enable: Some(true), ..Default::default() },
+//!     ..Default::default()
+//! };
+//! # let _ = (client_options, list);
+//! ```
+//!
+//! **Policy for adding fields.** A new field of an options struct always has a default that
+//! keeps the behaviour the struct had without it, and adding one is a minor (not a breaking)
+//! change: literals are to end with `..Default::default()` (as every example here does), and a
+//! literal that lists every field without it may stop compiling on a minor release. Removing or
+//! retyping a field is a breaking change. Structs the client returns (models, errors) stay
+//! `#[non_exhaustive]`: they are read, never built by users.
+//!
 //! # Logging
 //!
 //! Every method runs in an `INFO` span `ledger_call` (target `confidential_ledger::client`)

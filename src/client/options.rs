@@ -66,7 +66,6 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// assert_eq!(options.api_version, confidential_ledger::DEFAULT_API_VERSION);
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClientOptions {
     /// The ledger api-version sent with every call.
     pub api_version: String,
@@ -274,7 +273,6 @@ impl fmt::Debug for HttpConfigurer {
 /// assert_eq!(options.call.call_timeout, Some(std::time::Duration::from_secs(5)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CallOptions {
     /// Log this call's request and response bodies at `DEBUG` (`Some(true)`), or not
     /// (`Some(false)`), whatever [`ClientOptions::logging_enable`] says; `None` follows it.
@@ -295,7 +293,6 @@ macro_rules! method_options {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default)]
-        #[non_exhaustive]
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
             /// Settings of this call (body logging).

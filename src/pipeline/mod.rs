@@ -145,7 +145,6 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// options.log_bodies = true;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PipelineOptions {
     /// Retries of transient failures.
     pub retry: RetryOptions,

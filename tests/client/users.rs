@@ -186,8 +186,10 @@ async fn legacy_users_need_an_older_api_version() {
     assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
 
     // Recorded real ledgers redirect the legacy calls already at 2024-08-22-preview.
-    let mut options = ClientOptions::default();
-    options.api_version = "2022-05-13".into();
+    let options = ClientOptions {
+        api_version: "2022-05-13".into(),
+        ..Default::default()
+    };
     let legacy = within(
         builder(&sandbox)
             .certificate_credential(admin_certificate(&sandbox))
