@@ -3,6 +3,10 @@
 //! behaviour inside an async runtime, panics on the runtime thread, and a check that every
 //! async method has a twin with the same name and arguments.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};

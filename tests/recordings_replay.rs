@@ -20,6 +20,10 @@
 //!
 //! Without `../shared` the tests say they skipped.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};

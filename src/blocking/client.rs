@@ -475,6 +475,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use get_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn get_user(
         &self,
         user_id: &str,
@@ -490,6 +495,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use create_or_update_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn create_or_update_user(
         &self,
         user_id: &str,
@@ -506,6 +516,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use delete_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn delete_user(
         &self,
         user_id: &str,
@@ -517,6 +532,11 @@ impl ConfidentialLedgerClient {
 
     /// The ledger's users through the legacy calls; see
     /// [`crate::ConfidentialLedgerClient::list_users`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "use list_ledger_users: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn list_users(&self, options: Option<ListUsersOptions>) -> Pager<LegacyUser> {
         self.pager(self.inner.list_users(options))
     }

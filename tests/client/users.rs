@@ -1,6 +1,10 @@
 //! Users, roles and access: ledger users, legacy users, user-defined roles, and what a
 //! principal is told when it may not do something.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use confidential_ledger::models::{LedgerRole, UserDefinedRole};
 use confidential_ledger::{CertificateCredential, ClientOptions, ErrorKind};
 use confidential_ledger_sandbox::SandboxOptions;
