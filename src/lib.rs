@@ -120,7 +120,7 @@ pub use credential::{
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
 pub use error::{CARRIER_STATUS, Error, ErrorKind};
-pub use fingerprint::certificate_fingerprint;
+pub use fingerprint::{FingerprintError, certificate_fingerprint};
 pub use identity::{
     DEFAULT_IDENTITY_ENDPOINT, GetLedgerIdentityOptions, IdentityRoots, IdentityServiceClient,
     LedgerIdentity,

@@ -8,7 +8,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::{self, PemObject};
 
-use crate::certificate_fingerprint;
+use crate::fingerprint::der_fingerprint;
 
 /// The ledger's service certificate, pinned as the only trust anchor of TLS connections.
 ///
@@ -128,7 +128,7 @@ impl PinnedCertificate {
 
     /// The SHA-256 fingerprint of the certificate, upper-case hex pairs separated by colons.
     pub fn fingerprint(&self) -> String {
-        certificate_fingerprint(&self.der)
+        der_fingerprint(&self.der)
     }
 
     /// The certificate as the only root of a rustls trust store.

@@ -20,7 +20,7 @@ fn trailing_nuls_and_whitespace_are_ignored() {
     }
     assert_eq!(
         from_der.fingerprint(),
-        confidential_ledger::certificate_fingerprint(&service.cert)
+        confidential_ledger::certificate_fingerprint(&service.cert).unwrap()
     );
     assert!(format!("{from_der:?}").contains(&from_der.fingerprint()));
 }
