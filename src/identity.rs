@@ -184,9 +184,9 @@ impl IdentityServiceClient {
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for an endpoint that is not an `https`
     /// URL (or `http` on a loopback address), or invalid options;
     /// [`Tls`](crate::ErrorKind::Tls) when the platform has no trusted certificates.
-    pub fn new(endpoint: &str, options: Option<ClientOptions>) -> Result<Self, Error> {
+    pub fn new(endpoint: impl Into<String>, options: Option<ClientOptions>) -> Result<Self, Error> {
         let options = options.unwrap_or_default();
-        let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
+        let endpoint = parse_endpoint(&endpoint.into(), "identity endpoint", true)?;
         Self::from_parts(endpoint, &options, &IdentityRoots::default())
     }
 
@@ -211,12 +211,12 @@ impl IdentityServiceClient {
     /// # Ok(()) }
     /// ```
     pub fn with_roots(
-        endpoint: &str,
+        endpoint: impl Into<String>,
         options: Option<ClientOptions>,
         roots: &IdentityRoots,
     ) -> Result<Self, Error> {
         let options = options.unwrap_or_default();
-        let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
+        let endpoint = parse_endpoint(&endpoint.into(), "identity endpoint", true)?;
         Self::from_parts(endpoint, &options, roots)
     }
 

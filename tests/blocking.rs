@@ -193,7 +193,7 @@ fn operations_of_every_kind_forward_to_the_async_client() {
         .add_pem(ledger.sandbox().identity_ca_certificate_pem())
         .unwrap();
     let identity =
-        IdentityServiceClient::with_roots(&ledger.sandbox().identity_endpoint(), None, &roots)
+        IdentityServiceClient::with_roots(ledger.sandbox().identity_endpoint(), None, &roots)
             .unwrap();
     let published = identity.get_ledger_identity("sandbox", None).unwrap();
     assert_eq!(

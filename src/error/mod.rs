@@ -360,6 +360,12 @@ impl Error {
     }
 
     /// What went wrong.
+    ///
+    /// Returned by reference, not by value: [`ErrorKind`] is not `Copy`, because several
+    /// kinds carry what a program needs to act on them ([`PinMismatch`](ErrorKind::PinMismatch)
+    /// the two fingerprints, [`Service`](ErrorKind::Service) the code and message,
+    /// [`Decode`](ErrorKind::Decode) an excerpt of the body). Match on it directly
+    /// (`match err.kind() { ErrorKind::NotFound => .., _ => .. }`), or clone it to keep it.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
     }

@@ -38,7 +38,7 @@ async fn the_identity_service_client_works_alone() {
         .add_pem(sandbox.identity_ca_certificate_pem())
         .unwrap();
     let identity =
-        IdentityServiceClient::with_roots(&sandbox.identity_endpoint(), None, &roots).unwrap();
+        IdentityServiceClient::with_roots(sandbox.identity_endpoint(), None, &roots).unwrap();
     let found = within(identity.get_ledger_identity("sandbox", None))
         .await
         .unwrap();
