@@ -341,6 +341,9 @@ impl ConfidentialLedgerClient {
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
+        if let Some(id) = &call.client_request_id {
+            state = state.client_request_id(id.clone());
+        }
         ledger::Client::new_with_client(
             &self.inner.base_url,
             transport.pipeline.http_client().clone(),
@@ -359,8 +362,10 @@ impl ConfidentialLedgerClient {
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     {
-        // One deadline for the call, a second try after a pin refresh included.
+        // One deadline and one client request id for the call, a second try after a pin
+        // refresh included.
         let deadline = self.deadline_for(call);
+        let call = &with_request_id(call);
         self.with_transport(|transport| {
             let pending = op(self.raw_for(&transport, call, deadline));
             async move { pending.await.map_err(Error::from) }
@@ -403,19 +408,33 @@ impl ConfidentialLedgerClient {
         )
     }
 
-    /// The span of a call of `method`, about `transaction_id` when known.
+    /// The span of a call of `method`, about `transaction_id` when known. Its
+    /// `client_request_id` is recorded when the request is made (a poller's or pager's
+    /// requests are calls of their own, each with its id).
     fn span(method: &'static str, transaction_id: Option<TransactionId>) -> Span {
         let span = tracing::info_span!(
             target: "confidential_ledger::client",
             "ledger_call",
             method,
             transaction_id = tracing::field::Empty,
+            client_request_id = tracing::field::Empty,
         );
         if let Some(id) = transaction_id {
             span.record("transaction_id", tracing::field::display(id));
         }
         span
     }
+}
+
+/// `call` with its client request id decided: the caller's, or a fresh one, recorded on the
+/// current (`ledger_call`) span.
+fn with_request_id(call: &CallOptions) -> CallOptions {
+    let mut call = call.clone();
+    let id = call
+        .client_request_id
+        .get_or_insert_with(crate::pipeline::request_id::new_client_request_id);
+    Span::current().record("client_request_id", tracing::field::display(&*id));
+    call
 }
 
 #[cfg(test)]

@@ -280,6 +280,14 @@ pub struct CallOptions {
     /// The longest this call may take, everything included, instead of
     /// [`ClientOptions::call_timeout`]; `None` follows the client.
     pub call_timeout: Option<Duration>,
+    /// The `x-ms-client-request-id` to send with every request of this call (`None`: a fresh
+    /// random UUID per call). Either way it is the same on every retry, is recorded as
+    /// `client_request_id` on the call's tracing spans and is kept by its error
+    /// ([`Error::client_request_id`](crate::Error::client_request_id)). At most
+    /// [`MAX_CLIENT_REQUEST_ID_CHARS`](crate::pipeline::MAX_CLIENT_REQUEST_ID_CHARS) visible
+    /// ASCII characters; anything else fails the call with
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) before sending.
+    pub client_request_id: Option<String>,
 }
 
 /// Defines a method's options struct: the given fields, a `call: CallOptions` field, `Default`,
@@ -310,6 +318,14 @@ macro_rules! method_options {
             #[must_use]
             pub fn logging_enable(mut self, enabled: bool) -> Self {
                 self.call.logging_enable = Some(enabled);
+                self
+            }
+
+            /// Sends `id` as this call's `x-ms-client-request-id` instead of a fresh one; see
+            /// [`CallOptions::client_request_id`]($crate::client::CallOptions::client_request_id).
+            #[must_use]
+            pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
+                self.call.client_request_id = Some(id.into());
                 self
             }
 

@@ -14,5 +14,6 @@ mod logging;
 mod preview;
 mod programmability;
 mod receipts;
+mod request_id;
 mod support;
 mod users;
