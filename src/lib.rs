@@ -91,6 +91,7 @@ pub mod pager;
 pub mod pipeline;
 pub mod poller;
 pub mod receipt;
+mod response_meta;
 pub mod tls;
 mod transaction_id;
 mod transaction_id_arg;
@@ -127,6 +128,7 @@ pub use identity::{
 };
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};
+pub use response_meta::Response;
 pub use transaction_id::{
     IntoTransactionId, ParseTransactionIdError, TransactionId, TransactionIdErrorKind,
     TransactionIdPart,

@@ -423,8 +423,17 @@ fn errors_are_the_async_clients() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
 
+    // Building without a credential, unless asked for an anonymous client.
+    let err = ledger.builder().build().unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Credential, "{err}");
+
     // Building against a ledger id the identity service does not know.
-    let err = ledger.builder().ledger_id("unknown").build().unwrap_err();
+    let err = ledger
+        .builder()
+        .anonymous()
+        .ledger_id("unknown")
+        .build()
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
 

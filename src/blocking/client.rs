@@ -286,6 +286,21 @@ impl ConfidentialLedgerClient {
         self.call(move |c| async move { c.get_transaction_status(id, options).await })
     }
 
+    /// The commit state of a transaction with the metadata of the answer; see
+    /// [`crate::ConfidentialLedgerClient::get_transaction_status_with_response`].
+    ///
+    /// # Errors
+    ///
+    /// As for the async method.
+    pub fn get_transaction_status_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetTransactionStatusOptions>,
+    ) -> Result<crate::Response<TransactionStatus>, Error> {
+        let id = Parsed::new(transaction_id);
+        self.call(move |c| async move { c.get_transaction_status_with_response(id, options).await })
+    }
+
     /// How many status requests the client's commit watcher has sent; see
     /// [`crate::ConfidentialLedgerClient::commit_watcher_polls`].
     ///
@@ -331,6 +346,19 @@ impl ConfidentialLedgerClient {
         options: Option<GetCurrentLedgerEntryOptions>,
     ) -> Result<LedgerEntry, Error> {
         self.call(move |c| async move { c.get_current_ledger_entry(options).await })
+    }
+
+    /// The latest entry of a collection with the metadata of the answer; see
+    /// [`crate::ConfidentialLedgerClient::get_current_ledger_entry_with_response`].
+    ///
+    /// # Errors
+    ///
+    /// As for the async method.
+    pub fn get_current_ledger_entry_with_response(
+        &self,
+        options: Option<GetCurrentLedgerEntryOptions>,
+    ) -> Result<crate::Response<LedgerEntry>, Error> {
+        self.call(move |c| async move { c.get_current_ledger_entry_with_response(options).await })
     }
 
     /// The entries of a collection over a range of transactions; see

@@ -10,7 +10,7 @@ use super::exactly_once::{self, WriteMode};
 use super::options::{method_options, wait_setters};
 use super::paging::raw_page;
 use super::polling::ReadPolicy;
-use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller, validate};
+use super::{CallOptions, ConfidentialLedgerClient, Response, TransactionPoller, validate};
 use crate::generated::ledger::types;
 use crate::models::{
     LedgerEntry, LedgerWriteResult, QueryState, TransactionState, TransactionStatus,
@@ -722,14 +722,55 @@ impl ConfidentialLedgerClient {
         id: TransactionId,
         call: &CallOptions,
     ) -> Result<TransactionStatus, Error> {
+        self.status_once_with_response(id, call)
+            .await
+            .map(Response::into_inner)
+    }
+
+    async fn status_once_with_response(
+        &self,
+        id: TransactionId,
+        call: &CallOptions,
+    ) -> Result<Response<TransactionStatus>, Error> {
         let id_text = id.to_string();
         let (api, id_text) = (self.api_version(), id_text.as_str());
         let response = self
-            .run(call, |raw| async move {
+            .run_with_response(call, |raw| async move {
                 raw.get_transaction_status(id_text, api).await
             })
             .await?;
-        TransactionStatus::from_generated(response.into_inner())
+        response.try_map(TransactionStatus::from_generated)
+    }
+
+    /// [`get_transaction_status`](Self::get_transaction_status), with the metadata of the
+    /// ledger's answer: its status, headers, the transaction the answer reflects and the
+    /// call's client request id (see [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_transaction_status`](Self::get_transaction_status).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let response = client.get_transaction_status_with_response("2.15", None).await?;
+    /// println!("{} (request {})", response.state, response.client_request_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_transaction_status_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetTransactionStatusOptions>,
+    ) -> Result<Response<TransactionStatus>, Error> {
+        let options = options.unwrap_or_default();
+        let id = transaction_id
+            .into_transaction_id()
+            .map_err(|e| Error::from(e).with_operation("get_transaction_status"))?;
+        self.status_once_with_response(id, &options.call)
+            .instrument(Self::span("get_transaction_status", Some(id)))
+            .await
+            .map_err(|e| e.with_operation("get_transaction_status"))
     }
 
     /// Waits until a transaction is committed. Returns a [`TransactionPoller`]: await it for
@@ -873,6 +914,31 @@ impl ConfidentialLedgerClient {
         &self,
         options: Option<GetCurrentLedgerEntryOptions>,
     ) -> Result<LedgerEntry, Error> {
+        self.get_current_ledger_entry_with_response(options)
+            .await
+            .map(Response::into_inner)
+    }
+
+    /// [`get_current_ledger_entry`](Self::get_current_ledger_entry), with the metadata of the
+    /// ledger's answer: its status, headers, the transaction the answer reflects
+    /// (`x-ms-ccf-transaction-id`) and the call's client request id (see [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_current_ledger_entry`](Self::get_current_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let latest = client.get_current_ledger_entry_with_response(None).await?;
+    /// println!("{} as of {:?}", latest.contents, latest.transaction_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_current_ledger_entry_with_response(
+        &self,
+        options: Option<GetCurrentLedgerEntryOptions>,
+    ) -> Result<Response<LedgerEntry>, Error> {
         let options = options.unwrap_or_default();
         async {
             if let Some(collection) = &options.collection_id {
@@ -880,11 +946,12 @@ impl ConfidentialLedgerClient {
             }
             let (api, collection) = (self.api_version(), options.collection_id.as_deref());
             let response = self
-                .run(&options.call, |raw| async move {
+                .run_with_response(&options.call, |raw| async move {
                     raw.get_current_ledger_entry(api, collection).await
                 })
                 .await?;
-            let entry = LedgerEntry::from_generated(response.into_inner())
+            let entry = response
+                .try_map(LedgerEntry::from_generated)
                 .map_err(|e| e.with_operation("get_current_ledger_entry"))?;
             tracing::Span::current().record(
                 "transaction_id",

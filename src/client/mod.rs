@@ -93,6 +93,7 @@ use progenitor_client::ResponseValue;
 use reqwest::Url;
 use tracing::Span;
 
+pub use crate::response_meta::Response;
 pub use builder::ClientBuilder;
 pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use committed::PREVIEW_API_VERSION;
@@ -371,6 +372,24 @@ impl ConfidentialLedgerClient {
             async move { pending.await.map_err(Error::from) }
         })
         .await
+    }
+
+    /// [`run`](Self::run), keeping the metadata of the answer: `value` made from the
+    /// answer's body, in a [`Response`] with its status, headers and client request id.
+    async fn run_with_response<T, E, F, Fut>(
+        &self,
+        call: &CallOptions,
+        op: F,
+    ) -> Result<Response<T>, Error>
+    where
+        F: FnMut(ledger::Client) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    {
+        let call = with_request_id(call);
+        let id = call.client_request_id.clone().unwrap_or_default();
+        let response = self.run(&call, op).await?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        Ok(Response::new(response.into_inner(), status, headers, id))
     }
 
     /// Runs `attempt` over the current transport; after a pin mismatch, refreshes the pin (see

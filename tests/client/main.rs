@@ -15,5 +15,6 @@ mod preview;
 mod programmability;
 mod receipts;
 mod request_id;
+mod response_meta;
 mod support;
 mod users;
