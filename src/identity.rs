@@ -312,6 +312,9 @@ impl IdentityServiceClient {
         {
             state = state.deadline(deadline);
         }
+        if let Some(id) = &call.client_request_id {
+            state = state.client_request_id(id.clone());
+        }
         identity::Client::new_with_client(
             &self.base_url,
             self.pipeline.http_client().clone(),

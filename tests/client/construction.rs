@@ -53,6 +53,15 @@ async fn the_identity_service_client_works_alone() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
     assert_eq!(err.error_code(), Some("LedgerNotFound"));
+    assert_eq!(err.client_request_id().map(str::len), Some(36), "{err:?}");
+    // The caller's client request id, on the identity service too.
+    let err = within(identity.get_ledger_identity(
+        "another-ledger",
+        Some(confidential_ledger::GetLedgerIdentityOptions::new().client_request_id("id-lookup-1")),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(err.client_request_id(), Some("id-lookup-1"));
 
     let err = within(identity.get_ledger_identity("a/b", None))
         .await
