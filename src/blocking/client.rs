@@ -29,8 +29,8 @@ use crate::{
     GetUserDefinedEndpointsModuleOptions, GetUserDefinedFunctionOptions, GetUserDefinedRoleOptions,
     GetUserOptions, GetVerifiedReceiptOptions, IntoTransactionId, ListCollectionsOptions,
     ListConsortiumMembersOptions, ListLedgerEntriesOptions, ListLedgerUsersOptions,
-    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, ParseTransactionIdError,
-    TransactionId, UpdateRuntimeOptionsOptions, UpdateUserDefinedRoleOptions, VerifiedReceipt,
+    ListTagsOptions, ListUserDefinedFunctionsOptions, ListUsersOptions, TransactionIdArg,
+    UpdateRuntimeOptionsOptions, UpdateUserDefinedRoleOptions, VerifiedReceipt,
     WaitForCommitOptions,
 };
 
@@ -90,22 +90,6 @@ impl fmt::Debug for ConfidentialLedgerClient {
         f.debug_tuple("blocking::ConfidentialLedgerClient")
             .field(&self.inner)
             .finish()
-    }
-}
-
-/// A transaction id parsed on the caller's thread, handed to the async method as it is, so
-/// that a malformed id fails there exactly as it would in the async client.
-struct Parsed(Result<TransactionId, ParseTransactionIdError>);
-
-impl Parsed {
-    fn new(id: impl IntoTransactionId) -> Self {
-        Self(id.into_transaction_id())
-    }
-}
-
-impl IntoTransactionId for Parsed {
-    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
-        self.0
     }
 }
 
@@ -282,7 +266,7 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetTransactionStatusOptions>,
     ) -> Result<TransactionStatus, Error> {
-        let id = Parsed::new(transaction_id);
+        let id = TransactionIdArg::new(transaction_id);
         self.call(move |c| async move { c.get_transaction_status(id, options).await })
     }
 
@@ -297,7 +281,7 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetTransactionStatusOptions>,
     ) -> Result<crate::Response<TransactionStatus>, Error> {
-        let id = Parsed::new(transaction_id);
+        let id = TransactionIdArg::new(transaction_id);
         self.call(move |c| async move { c.get_transaction_status_with_response(id, options).await })
     }
 
@@ -393,7 +377,7 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetVerifiedReceiptOptions>,
     ) -> Result<VerifiedReceipt, Error> {
-        let id = Parsed::new(transaction_id);
+        let id = TransactionIdArg::new(transaction_id);
         self.call(move |c| async move { c.get_verified_receipt(id, options).await })
     }
 
