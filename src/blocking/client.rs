@@ -319,6 +319,19 @@ impl ConfidentialLedgerClient {
         self.poller(self.inner.get_ledger_entry(transaction_id, options))
     }
 
+    /// An entry with the metadata of the ledger's final answer; see
+    /// [`crate::ConfidentialLedgerClient::get_ledger_entry_with_response`].
+    pub fn get_ledger_entry_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+    ) -> TransactionPoller<crate::Response<LedgerEntry>, QueryState> {
+        self.poller(
+            self.inner
+                .get_ledger_entry_with_response(transaction_id, options),
+        )
+    }
+
     /// The latest entry of a collection; see
     /// [`crate::ConfidentialLedgerClient::get_current_ledger_entry`].
     ///

@@ -844,6 +844,42 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetLedgerEntryOptions>,
     ) -> TransactionPoller<LedgerEntry, QueryState> {
+        self.ledger_entry_poller(transaction_id, options, Response::into_inner)
+    }
+
+    /// [`get_ledger_entry`](Self::get_ledger_entry), with the metadata of the ledger's final
+    /// (`Ready`) answer: its status, headers, the transaction it reflects
+    /// (`x-ms-ccf-transaction-id`) and the client request id of that request (see
+    /// [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_ledger_entry`](Self::get_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let response = client.get_ledger_entry_with_response("2.15", None).await?;
+    /// println!("{} (request {})", response.contents, response.client_request_id());
+    /// # Ok(()) }
+    /// ```
+    pub fn get_ledger_entry_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+    ) -> TransactionPoller<Response<LedgerEntry>, QueryState> {
+        self.ledger_entry_poller(transaction_id, options, |response| response)
+    }
+
+    /// The poller of both `get_ledger_entry` forms: `finish` makes the result of the final
+    /// answer.
+    fn ledger_entry_poller<T: Send + 'static>(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+        finish: fn(Response<LedgerEntry>) -> T,
+    ) -> TransactionPoller<T, QueryState> {
         let options = options.unwrap_or_default();
         let id = match transaction_id.into_transaction_id() {
             Ok(id) => id,
@@ -864,24 +900,26 @@ impl ConfidentialLedgerClient {
                     collection.as_deref(),
                 );
                 let response = client
-                    .run(&call, |raw| async move {
+                    .run_with_response(&call, |raw| async move {
                         raw.get_ledger_entry(id_text, api, collection).await
                     })
                     .await?;
                 let retry_after = retry_after(response.headers(), SystemTime::now());
-                let result = response.into_inner();
-                match QueryState::from_generated(&result.state) {
-                    QueryState::Ready => match result.entry {
-                        Some(entry) => Ok(PollStep::Done(LedgerEntry::from_generated(entry)?)),
-                        None => Err(misfit("the entry is Ready but missing", &result)),
-                    },
+                match QueryState::from_generated(&response.state) {
+                    QueryState::Ready => {
+                        let ready = response.try_map(|result| match result.entry {
+                            Some(entry) => LedgerEntry::from_generated(entry),
+                            None => Err(misfit("the entry is Ready but missing", &result)),
+                        })?;
+                        Ok(PollStep::Done(finish(ready)))
+                    }
                     QueryState::Loading => Ok(PollStep::Pending {
                         status: QueryState::Loading,
                         retry_after,
                     }),
                     QueryState::Other(state) => Err(misfit(
                         format!("the entry's state {state:?} is neither Loading nor Ready"),
-                        &result,
+                        response.value(),
                     )),
                 }
             }

@@ -2,7 +2,7 @@
 //! headers, the transaction it reflects (`x-ms-ccf-transaction-id`) and the client request id.
 
 use confidential_ledger::client::{
-    CallOptions, GetCurrentLedgerEntryOptions, GetTransactionStatusOptions,
+    CallOptions, GetCurrentLedgerEntryOptions, GetLedgerEntryOptions, GetTransactionStatusOptions,
 };
 use confidential_ledger::models::TransactionState;
 use reqwest::StatusCode;
@@ -52,6 +52,31 @@ async fn reads_with_response_give_the_transaction_id_and_the_request_id() {
     assert_eq!(status.state, TransactionState::Committed);
     assert_eq!(status.client_request_id().len(), 36, "a fresh UUID");
     assert!(status.transaction_id().is_some());
+
+    // A historical read goes through `Loading`; the metadata is the final answer's.
+    let read = within(client.get_ledger_entry_with_response(
+        written.transaction_id,
+        Some(GetLedgerEntryOptions {
+            call: CallOptions {
+                client_request_id: Some("historical-1".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.client_request_id(), "historical-1");
+    assert_eq!(read.contents, "with metadata");
+    assert_eq!(
+        read.transaction_id, written.transaction_id,
+        "the entry's own id"
+    );
+    assert!(
+        read.transaction_id().is_some(),
+        "the answer's x-ms-ccf-transaction-id"
+    );
 
     // Errors stay errors, with the request id.
     let err = within(client.get_transaction_status_with_response("2.x", None))
