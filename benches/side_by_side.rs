@@ -501,8 +501,10 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     .await?;
     // The same writes in exactly-once mode: a marker tag each, and (on this happy path) no
     // other request.
-    let mut options = ClientOptions::default();
-    options.write_mode = WriteMode::ExactlyOnce;
+    let options = ClientOptions {
+        write_mode: WriteMode::ExactlyOnce,
+        ..Default::default()
+    };
     let exactly_once = sandbox.client(options).await?;
     let seconds: f64 = args.parse_value("seconds")?;
     let mut rates = serde_json::Map::new();
@@ -603,9 +605,10 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     let half_second = Duration::from_millis(500);
 
     let client_with = |polling: PollingOptions| {
-        let mut options = ClientOptions::default();
-        options.polling = polling;
-        sandbox.client(options)
+        sandbox.client(ClientOptions {
+            polling,
+            ..Default::default()
+        })
     };
     let default_client = client_with(PollingOptions::default()).await?;
     let fixed_client = client_with(PollingOptions::fixed(half_second)).await?;

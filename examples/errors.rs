@@ -72,7 +72,9 @@ async fn main() -> common::Result {
     let err = failed(client.get_ledger_entry("not-a-transaction-id", None).await)?;
     show("Reading transaction \"not-a-transaction-id\"", &err);
 
-    // The legacy single-role user calls on current api-versions.
+    // The legacy single-role user calls on current api-versions (deprecated for that reason:
+    // the compiler names the replacement, create_or_update_ledger_user).
+    #[allow(deprecated)]
     let err = failed(
         client
             .create_or_update_user(

@@ -45,8 +45,10 @@ async fn main() -> common::Result {
     ledger.close().await;
 
     println!("\n--- A client that logs every body (ClientOptions::logging_enable) ---");
-    let mut options = ClientOptions::default();
-    options.logging_enable = true;
+    let options = ClientOptions {
+        logging_enable: true,
+        ..Default::default()
+    };
     let verbose = common::connect_with(options).await?;
     verbose
         .client

@@ -36,8 +36,8 @@ async fn main() -> common::Result {
     let proof = client.get_verified_receipt(id, None).await?;
     assert_eq!(proof.verified.root, verified.root);
 
-    // Keep it: a receipt serialises to the ledger's own JSON...
-    let stored = serde_json::to_string(&receipt.to_response())?;
+    // Keep it: a receipt saves as the ledger's own JSON...
+    let stored = receipt.to_json()?;
     let service_certificate = client.service_certificate();
     println!(
         "Stored the receipt ({} bytes of JSON) and the service certificate {}.",
@@ -51,7 +51,10 @@ async fn main() -> common::Result {
     let response = ReceiptResponse::from_json(&stored)?;
     let again = verifier.verify_response(
         &response,
-        &VerifyOptions::new().transaction_id(id.to_string()),
+        &VerifyOptions {
+            transaction_id: Some(id.into()),
+            ..Default::default()
+        },
     )?;
     println!(
         "Verified offline: still under root {}.",

@@ -187,9 +187,9 @@ impl IdentityServiceClient {
     /// [`InvalidInput`](crate::ErrorKind::InvalidInput) for an endpoint that is not an `https`
     /// URL (or `http` on a loopback address), or invalid options;
     /// [`Tls`](crate::ErrorKind::Tls) when the platform has no trusted certificates.
-    pub fn new(endpoint: &str, options: Option<ClientOptions>) -> Result<Self, Error> {
+    pub fn new(endpoint: impl Into<String>, options: Option<ClientOptions>) -> Result<Self, Error> {
         let options = options.unwrap_or_default();
-        let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
+        let endpoint = parse_endpoint(&endpoint.into(), "identity endpoint", true)?;
         Self::from_parts(endpoint, &options, &IdentityRoots::default())
     }
 
@@ -215,12 +215,12 @@ impl IdentityServiceClient {
     /// # Ok(()) }
     /// ```
     pub fn with_roots(
-        endpoint: &str,
+        endpoint: impl Into<String>,
         options: Option<ClientOptions>,
         roots: &IdentityRoots,
     ) -> Result<Self, Error> {
         let options = options.unwrap_or_default();
-        let endpoint = parse_endpoint(endpoint, "identity endpoint", true)?;
+        let endpoint = parse_endpoint(&endpoint.into(), "identity endpoint", true)?;
         Self::from_parts(endpoint, &options, roots)
     }
 
@@ -315,6 +315,9 @@ impl IdentityServiceClient {
             .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout))
         {
             state = state.deadline(deadline);
+        }
+        if let Some(id) = &call.client_request_id {
+            state = state.client_request_id(id.clone());
         }
         identity::Client::new_with_client(
             &self.base_url,

@@ -12,7 +12,7 @@
 //!
 //! Against a local sandbox ledger (the `confidential-ledger-sandbox` crate), authenticated as
 //! its administrator with a client certificate; a real ledger only needs its endpoint and a
-//! credential ([`StaticTokenCredential`], `AzureCredential` with the `azure-identity` feature,
+//! credential (any `azure_identity` credential as an `Arc<dyn azure_core::credentials::TokenCredential>`, [`StaticTokenCredential`],
 //! or a [`CertificateCredential`]):
 //!
 //! ```
@@ -105,8 +105,10 @@ pub mod pipeline;
 pub mod poller;
 pub mod raw;
 pub mod receipt;
+mod response_meta;
 pub mod tls;
 mod transaction_id;
+mod transaction_id_arg;
 mod validate;
 
 /// The former name of [`raw`], kept so that existing code still compiles (without a warning:
@@ -151,19 +153,21 @@ pub use client::{
     ClientBuilder, ConfidentialLedgerClient, TransactionPollFuture, TransactionPoller,
     VerifiedReceipt,
 };
-#[cfg(feature = "azure-identity")]
+#[allow(deprecated)]
 pub use credential::AzureCredential;
 pub use credential::{
     AccessToken, CachedTokenCredential, CertificateCredential, CertificateCredentialError,
     CredentialError, DEFAULT_SCOPE, Secret, StaticTokenCredential, TokenCredential,
 };
 pub use error::{Error, ErrorKind};
-pub use fingerprint::certificate_fingerprint;
+pub use fingerprint::{FingerprintError, certificate_fingerprint};
 pub use identity::{IdentityServiceClient, LedgerIdentity};
 pub use options::{CallOptions, ClientOptions};
 pub use pager::{Page, Pager, Pages};
 pub use poller::{PollError, Poller, PollingOptions};
+pub use response_meta::Response;
 pub use transaction_id::{
     IntoTransactionId, ParseTransactionIdError, TransactionId, TransactionIdErrorKind,
     TransactionIdPart,
 };
+pub use transaction_id_arg::TransactionIdArg;

@@ -3,6 +3,10 @@
 //! behaviour inside an async runtime, panics on the runtime thread, and a check that every
 //! async method has a twin with the same name and arguments.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -191,7 +195,7 @@ fn operations_of_every_kind_forward_to_the_async_client() {
         .add_pem(ledger.sandbox().identity_ca_certificate_pem())
         .unwrap();
     let identity =
-        IdentityServiceClient::with_roots(&ledger.sandbox().identity_endpoint(), None, &roots)
+        IdentityServiceClient::with_roots(ledger.sandbox().identity_endpoint(), None, &roots)
             .unwrap();
     let published = identity.get_ledger_identity("sandbox", None).unwrap();
     assert_eq!(
@@ -421,8 +425,17 @@ fn errors_are_the_async_clients() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
 
+    // Building without a credential, unless asked for an anonymous client.
+    let err = ledger.builder().build().unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Credential, "{err}");
+
     // Building against a ledger id the identity service does not know.
-    let err = ledger.builder().ledger_id("unknown").build().unwrap_err();
+    let err = ledger
+        .builder()
+        .anonymous()
+        .ledger_id("unknown")
+        .build()
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
 

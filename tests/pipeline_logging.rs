@@ -73,7 +73,8 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
     // Declared idempotent, so that the 503 is retried (a write is not) and the retry logged.
     let request = post(&write, r#"{"contents":"request-body-marker"}"#);
     let op = confidential_ledger::raw::operation_context("create_ledger_entry", &request)
-        .non_idempotent(false);
+        .non_idempotent(false)
+        .with_client_request_id("call-1");
     within(harness.pipeline.send(request, &op)).await.unwrap();
     let err = harness
         .get(&server.url_for_host(LEDGER, "/app/users/me"))
@@ -84,12 +85,14 @@ async fn debug_logs_show_operations_and_bodies_but_never_a_secret() {
 
     // What should be there.
     for expected in [
-        "ledger_operation{operation_id=create_ledger_entry method=POST}:ledger_attempt{attempt=1}: \
-         confidential_ledger::pipeline: request",
-        "ledger_operation{operation_id=create_ledger_entry method=POST}:ledger_attempt{attempt=2}: \
-         confidential_ledger::pipeline: following redirect",
-        "ledger_operation{operation_id=create_ledger_entry method=POST transaction_id=2.15}: \
-         confidential_ledger::pipeline: operation succeeded status=200 attempts=2",
+        "ledger_operation{operation_id=create_ledger_entry method=POST client_request_id=call-1}:\
+         ledger_attempt{attempt=1}: confidential_ledger::pipeline: request",
+        "ledger_operation{operation_id=create_ledger_entry method=POST client_request_id=call-1}:\
+         ledger_attempt{attempt=2}: confidential_ledger::pipeline: following redirect",
+        "ledger_operation{operation_id=create_ledger_entry method=POST client_request_id=call-1 \
+         transaction_id=2.15}: confidential_ledger::pipeline: operation succeeded status=200 \
+         attempts=2",
+        "x-ms-client-request-id: call-1",
         "request-body-marker",
         "response-body-marker",
         "retrying",

@@ -20,6 +20,10 @@
 //!
 //! Without `../shared` the tests say they skipped.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -575,7 +579,7 @@ impl Replay {
     /// usable certificate.
     async fn identities(&self) -> Vec<PinnedCertificate> {
         let identity =
-            IdentityServiceClient::new(&self.identity_server.url(""), Some(self.options()))
+            IdentityServiceClient::new(self.identity_server.url(""), Some(self.options()))
                 .expect("the identity client builds");
         let mut certificates = Vec::new();
         for exchange in self.exchanges.iter().filter(|e| e.is_identity()) {
@@ -1578,7 +1582,7 @@ async fn python_identity_retried_after_a_504_then_governance_reads() {
     options.retry.max_retries = 1;
     options.retry.initial_delay = Duration::from_millis(1);
     options.retry.max_delay = Duration::from_millis(1);
-    let identity = IdentityServiceClient::new(&replay.identity_server.url(""), Some(options))
+    let identity = IdentityServiceClient::new(replay.identity_server.url(""), Some(options))
         .expect("the identity client builds");
     let published = identity.get_ledger_identity("fake", None).await.unwrap();
     assert_eq!(published.ledger_id, "fake");

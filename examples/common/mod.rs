@@ -160,8 +160,9 @@ pub fn builder(settings: &Settings) -> Result<ClientBuilder> {
         Credential::Token(token) => builder.credential(StaticTokenCredential::new(token.clone())),
         #[cfg(feature = "azure-identity")]
         Credential::DeveloperTools => {
-            let entra = azure_identity::DeveloperToolsCredential::new(None)?;
-            builder.credential(confidential_ledger::AzureCredential::new(entra))
+            let entra: std::sync::Arc<dyn azure_core::credentials::TokenCredential> =
+                azure_identity::DeveloperToolsCredential::new(None)?;
+            builder.credential(entra)
         }
     })
 }

@@ -54,11 +54,19 @@ impl ClientBuilder {
         }
     }
 
-    /// Authenticates with bearer tokens from `credential`; see
+    /// Authenticates with bearer tokens from `credential` (an `Arc<dyn
+    /// azure_core::credentials::TokenCredential>` as it is, or any [`TokenCredential`]); see
     /// [`crate::ClientBuilder::credential`].
     pub fn credential(self, credential: impl TokenCredential + 'static) -> Self {
         Self {
             inner: self.inner.credential(credential),
+        }
+    }
+
+    /// Builds a client that sends no credential; see [`crate::ClientBuilder::anonymous`].
+    pub fn anonymous(self) -> Self {
+        Self {
+            inner: self.inner.anonymous(),
         }
     }
 

@@ -32,10 +32,7 @@ use crate::models::{
 };
 use crate::receipt::{ReceiptVerifier, Verified, VerifyOptions};
 use crate::tls::PinnedCertificate;
-use crate::{
-    ClientOptions, Error, IntoTransactionId, ParseTransactionIdError, TransactionId,
-    VerifiedReceipt,
-};
+use crate::{ClientOptions, Error, IntoTransactionId, TransactionIdArg, VerifiedReceipt};
 
 /// A blocking client of one Azure Confidential Ledger: the [async
 /// client](crate::ConfidentialLedgerClient)'s methods, with the same names, arguments and
@@ -93,22 +90,6 @@ impl fmt::Debug for ConfidentialLedgerClient {
         f.debug_tuple("blocking::ConfidentialLedgerClient")
             .field(&self.inner)
             .finish()
-    }
-}
-
-/// A transaction id parsed on the caller's thread, handed to the async method as it is, so
-/// that a malformed id fails there exactly as it would in the async client.
-struct Parsed(Result<TransactionId, ParseTransactionIdError>);
-
-impl Parsed {
-    fn new(id: impl IntoTransactionId) -> Self {
-        Self(id.into_transaction_id())
-    }
-}
-
-impl IntoTransactionId for Parsed {
-    fn into_transaction_id(self) -> Result<TransactionId, ParseTransactionIdError> {
-        self.0
     }
 }
 
@@ -285,8 +266,23 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetTransactionStatusOptions>,
     ) -> Result<TransactionStatus, Error> {
-        let id = Parsed::new(transaction_id);
+        let id = TransactionIdArg::new(transaction_id);
         self.call(move |c| async move { c.get_transaction_status(id, options).await })
+    }
+
+    /// The commit state of a transaction with the metadata of the answer; see
+    /// [`crate::ConfidentialLedgerClient::get_transaction_status_with_response`].
+    ///
+    /// # Errors
+    ///
+    /// As for the async method.
+    pub fn get_transaction_status_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetTransactionStatusOptions>,
+    ) -> Result<crate::Response<TransactionStatus>, Error> {
+        let id = TransactionIdArg::new(transaction_id);
+        self.call(move |c| async move { c.get_transaction_status_with_response(id, options).await })
     }
 
     /// How many status requests the client's commit watcher has sent; see
@@ -323,6 +319,19 @@ impl ConfidentialLedgerClient {
         self.poller(self.inner.get_ledger_entry(transaction_id, options))
     }
 
+    /// An entry with the metadata of the ledger's final answer; see
+    /// [`crate::ConfidentialLedgerClient::get_ledger_entry_with_response`].
+    pub fn get_ledger_entry_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+    ) -> TransactionPoller<crate::Response<LedgerEntry>, QueryState> {
+        self.poller(
+            self.inner
+                .get_ledger_entry_with_response(transaction_id, options),
+        )
+    }
+
     /// The latest entry of a collection; see
     /// [`crate::ConfidentialLedgerClient::get_current_ledger_entry`].
     ///
@@ -334,6 +343,19 @@ impl ConfidentialLedgerClient {
         options: Option<GetCurrentLedgerEntryOptions>,
     ) -> Result<LedgerEntry, Error> {
         self.call(move |c| async move { c.get_current_ledger_entry(options).await })
+    }
+
+    /// The latest entry of a collection with the metadata of the answer; see
+    /// [`crate::ConfidentialLedgerClient::get_current_ledger_entry_with_response`].
+    ///
+    /// # Errors
+    ///
+    /// As for the async method.
+    pub fn get_current_ledger_entry_with_response(
+        &self,
+        options: Option<GetCurrentLedgerEntryOptions>,
+    ) -> Result<crate::Response<LedgerEntry>, Error> {
+        self.call(move |c| async move { c.get_current_ledger_entry_with_response(options).await })
     }
 
     /// The entries of a collection over a range of transactions; see
@@ -368,7 +390,7 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetVerifiedReceiptOptions>,
     ) -> Result<VerifiedReceipt, Error> {
-        let id = Parsed::new(transaction_id);
+        let id = TransactionIdArg::new(transaction_id);
         self.call(move |c| async move { c.get_verified_receipt(id, options).await })
     }
 
@@ -478,6 +500,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use get_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn get_user(
         &self,
         user_id: &str,
@@ -493,6 +520,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use create_or_update_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn create_or_update_user(
         &self,
         user_id: &str,
@@ -509,6 +541,11 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// As for the async method.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use delete_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn delete_user(
         &self,
         user_id: &str,
@@ -520,6 +557,11 @@ impl ConfidentialLedgerClient {
 
     /// The ledger's users through the legacy calls; see
     /// [`crate::ConfidentialLedgerClient::list_users`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "use list_ledger_users: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
+    #[allow(deprecated)]
     pub fn list_users(&self, options: Option<ListUsersOptions>) -> Pager<LegacyUser> {
         self.pager(self.inner.list_users(options))
     }

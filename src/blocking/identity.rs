@@ -49,11 +49,11 @@ impl IdentityServiceClient {
     /// # Panics
     ///
     /// Inside an async execution context; see [the module documentation](super#async-contexts).
-    pub fn new(endpoint: &str, options: Option<ClientOptions>) -> Result<Self, Error> {
+    pub fn new(endpoint: impl Into<String>, options: Option<ClientOptions>) -> Result<Self, Error> {
         let runtime = Runtime::start()?;
-        let endpoint = endpoint.to_owned();
+        let endpoint: String = endpoint.into();
         let inner = runtime
-            .block_on(async move { crate::IdentityServiceClient::new(&endpoint, options) })?;
+            .block_on(async move { crate::IdentityServiceClient::new(endpoint, options) })?;
         Ok(Self { inner, runtime })
     }
 
@@ -68,15 +68,15 @@ impl IdentityServiceClient {
     ///
     /// Inside an async execution context; see [the module documentation](super#async-contexts).
     pub fn with_roots(
-        endpoint: &str,
+        endpoint: impl Into<String>,
         options: Option<ClientOptions>,
         roots: &IdentityRoots,
     ) -> Result<Self, Error> {
         let runtime = Runtime::start()?;
-        let endpoint = endpoint.to_owned();
+        let endpoint: String = endpoint.into();
         let roots = roots.clone();
         let inner = runtime.block_on(async move {
-            crate::IdentityServiceClient::with_roots(&endpoint, options, &roots)
+            crate::IdentityServiceClient::with_roots(endpoint, options, &roots)
         })?;
         Ok(Self { inner, runtime })
     }

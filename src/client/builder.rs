@@ -50,17 +50,22 @@ enum CertificateSource {
 ///
 /// # Examples
 ///
-/// With an Entra ID credential (feature `azure-identity`, or any [`TokenCredential`]):
+/// With an Entra ID credential: any `azure_core` credential (every `azure_identity`
+/// credential) as an `Arc<dyn TokenCredential>`:
 ///
 /// ```no_run
-/// use confidential_ledger::{ClientOptions, ConfidentialLedgerClient, StaticTokenCredential};
+/// use std::sync::Arc;
+/// use azure_core::credentials::TokenCredential;
+/// use confidential_ledger::{ClientOptions, ConfidentialLedgerClient};
 ///
-/// # async fn run() -> Result<(), confidential_ledger::Error> {
-/// let mut options = ClientOptions::default();
-/// options.application_id = Some("inventory".into());
+/// # async fn run(credential: Arc<dyn TokenCredential>) -> Result<(), confidential_ledger::Error> {
+/// // let credential: Arc<dyn TokenCredential> = azure_identity::DeveloperToolsCredential::new(None)?;
 /// let client = ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
-///     .credential(StaticTokenCredential::new("<token>"))
-///     .options(options)
+///     .credential(credential)
+///     .options(ClientOptions {
+///         application_id: Some("inventory".into()),
+///         ..Default::default()
+///     })
 ///     .build()
 ///     .await?;
 /// # Ok(()) }
@@ -88,13 +93,16 @@ pub struct ClientBuilder {
     ledger_id: Option<String>,
     identity_roots: Vec<Vec<u8>>,
     options: ClientOptions,
+    anonymous: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let credential = match &self.credential {
+            None if self.anonymous => "anonymous".to_owned(),
             None => "none".to_owned(),
-            Some(Credential::Token(token)) => format!("token {token:?}"),
+            // A credential's own `Debug` is not ours to trust with secrets.
+            Some(Credential::Token(_)) => "token credential".to_owned(),
             Some(Credential::Certificate(cert)) => format!("certificate {}", cert.user_id()),
         };
         let certificate = match &self.certificate {
@@ -124,13 +132,61 @@ impl ClientBuilder {
             ledger_id: None,
             identity_roots: Vec::new(),
             options: ClientOptions::default(),
+            anonymous: false,
         }
     }
 
     /// Authenticates with bearer tokens from `credential` (an Entra ID principal; the scope
     /// is [`ClientOptions::credential_scopes`]). Replaces a certificate credential.
+    ///
+    /// Takes what every `azure_identity` credential is, an `Arc<dyn
+    /// azure_core::credentials::TokenCredential>`, as it is, as well as any [`TokenCredential`]
+    /// of this crate ([`StaticTokenCredential`](crate::StaticTokenCredential),
+    /// [`CachedTokenCredential`](crate::CachedTokenCredential), your own).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use confidential_ledger::ConfidentialLedgerClient;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let credential: Arc<dyn azure_core::credentials::TokenCredential> =
+    ///     azure_identity::DeveloperToolsCredential::new(None)?;
+    /// let client = ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
+    ///     .credential(credential)
+    ///     .build()
+    ///     .await?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     pub fn credential(mut self, credential: impl TokenCredential + 'static) -> Self {
         self.credential = Some(Credential::Token(Arc::new(credential)));
+        self.anonymous = false;
+        self
+    }
+
+    /// Builds a client that sends no credential at all. Ledgers refuse anonymous calls to
+    /// everything but a few public endpoints, so [`build`](Self::build) refuses a builder
+    /// with no credential unless this was asked for. A credential set later replaces it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use confidential_ledger::ConfidentialLedgerClient;
+    ///
+    /// # async fn run() -> Result<(), confidential_ledger::Error> {
+    /// let client = ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
+    ///     .anonymous()
+    ///     .build()
+    ///     .await?;
+    /// let quotes = client.get_enclave_quotes(None).await?;
+    /// # let _ = quotes;
+    /// # Ok(()) }
+    /// ```
+    pub fn anonymous(mut self) -> Self {
+        self.credential = None;
+        self.anonymous = true;
         self
     }
 
@@ -139,6 +195,7 @@ impl ClientBuilder {
     /// credential.
     pub fn certificate_credential(mut self, credential: CertificateCredential) -> Self {
         self.credential = Some(Credential::Certificate(credential));
+        self.anonymous = false;
         self
     }
 
@@ -218,6 +275,9 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
+    /// - [`Credential`](crate::ErrorKind::Credential): no credential was set and
+    ///   [`anonymous`](Self::anonymous) was not asked for (checked after the endpoint and the
+    ///   options, before anything is sent).
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput): the endpoint is not an `https` URL,
     ///   the ledger id cannot be derived or is malformed, a given service certificate is not
     ///   one PEM certificate, or the options are invalid.
@@ -233,6 +293,14 @@ impl ClientBuilder {
         };
         validate::ledger_id(&ledger_id)?;
         validate::options(&options)?;
+        if self.credential.is_none() && !self.anonymous {
+            return Err(Error::new(
+                crate::ErrorKind::Credential,
+                "the client has no credential: give one with credential() (an Entra ID token \
+                 credential) or certificate_credential(), or call anonymous() for a client that \
+                 sends none",
+            ));
+        }
 
         let mut identity = None;
         let pinned = match self.certificate {

@@ -9,7 +9,7 @@ use tracing::Instrument;
 use super::exactly_once::{self, WriteMode};
 use super::paging::raw_page;
 use super::polling::ReadPolicy;
-use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
+use super::{CallOptions, ConfidentialLedgerClient, Response, TransactionPoller};
 use crate::models::{
     LedgerEntry, LedgerWriteResult, QueryState, TransactionState, TransactionStatus,
     UserDefinedFunctionHook, misfit,
@@ -19,7 +19,7 @@ use crate::pipeline::{TRANSACTION_ID_HEADER, retry_after};
 use crate::poller::{PollStep, Poller, PollingOptions};
 use crate::raw::ledger::types;
 use crate::validate;
-use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId};
+use crate::{Error, ErrorKind, IntoTransactionId, Pager, TransactionId, TransactionIdArg};
 
 method_options! {
     /// Options of [`create_ledger_entry`](ConfidentialLedgerClient::create_ledger_entry) (and
@@ -265,20 +265,29 @@ method_options! {
     /// use confidential_ledger::TransactionId;
     /// use confidential_ledger::client::ListLedgerEntriesOptions;
     ///
-    /// let options = ListLedgerEntriesOptions::new()
+    /// let options = ListLedgerEntriesOptions {
+    ///     collection_id: Some("audit".into()),
+    ///     from_transaction_id: Some("2.100".into()),
+    ///     to_transaction_id: Some(TransactionId::new(2, 200).into()),
+    ///     ..Default::default()
+    /// };
+    /// // The same with setters.
+    /// let same = ListLedgerEntriesOptions::new()
     ///     .collection_id("audit")
-    ///     .from_transaction_id(TransactionId::new(2, 100))
+    ///     .from_transaction_id("2.100")
     ///     .to_transaction_id(TransactionId::new(2, 200))
     ///     .tag("login");
-    /// # let _ = options;
+    /// # let _ = (options, same);
     /// ```
     pub struct ListLedgerEntriesOptions {
         /// The collection (default: the ledger's default collection).
         pub collection_id: Option<String>,
-        /// The first transaction of the range (default: the collection's first entry).
-        pub from_transaction_id: Option<TransactionId>,
-        /// The last transaction of the range (default: the latest).
-        pub to_transaction_id: Option<TransactionId>,
+        /// The first transaction of the range (default: the collection's first entry); a
+        /// malformed id fails the list with [`InvalidInput`](ErrorKind::InvalidInput).
+        pub from_transaction_id: Option<TransactionIdArg>,
+        /// The last transaction of the range (default: the latest); a malformed id fails the
+        /// list with [`InvalidInput`](ErrorKind::InvalidInput).
+        pub to_transaction_id: Option<TransactionIdArg>,
         /// Only entries filed under this tag.
         pub tag: Option<String>,
     }
@@ -294,15 +303,15 @@ impl ListLedgerEntriesOptions {
 
     /// Starts at transaction `id`.
     #[must_use]
-    pub fn from_transaction_id(mut self, id: TransactionId) -> Self {
-        self.from_transaction_id = Some(id);
+    pub fn from_transaction_id(mut self, id: impl Into<TransactionIdArg>) -> Self {
+        self.from_transaction_id = Some(id.into());
         self
     }
 
     /// Ends at transaction `id` (included).
     #[must_use]
-    pub fn to_transaction_id(mut self, id: TransactionId) -> Self {
-        self.to_transaction_id = Some(id);
+    pub fn to_transaction_id(mut self, id: impl Into<TransactionIdArg>) -> Self {
+        self.to_transaction_id = Some(id.into());
         self
     }
 
@@ -715,14 +724,55 @@ impl ConfidentialLedgerClient {
         id: TransactionId,
         call: &CallOptions,
     ) -> Result<TransactionStatus, Error> {
+        self.status_once_with_response(id, call)
+            .await
+            .map(Response::into_inner)
+    }
+
+    async fn status_once_with_response(
+        &self,
+        id: TransactionId,
+        call: &CallOptions,
+    ) -> Result<Response<TransactionStatus>, Error> {
         let id_text = id.to_string();
         let (api, id_text) = (self.api_version(), id_text.as_str());
         let response = self
-            .run(call, |raw| async move {
+            .run_with_response(call, |raw| async move {
                 raw.get_transaction_status(id_text, api).await
             })
             .await?;
-        TransactionStatus::from_generated(response.into_inner())
+        response.try_map(TransactionStatus::from_generated)
+    }
+
+    /// [`get_transaction_status`](Self::get_transaction_status), with the metadata of the
+    /// ledger's answer: its status, headers, the transaction the answer reflects and the
+    /// call's client request id (see [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_transaction_status`](Self::get_transaction_status).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let response = client.get_transaction_status_with_response("2.15", None).await?;
+    /// println!("{} (request {})", response.state, response.client_request_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_transaction_status_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetTransactionStatusOptions>,
+    ) -> Result<Response<TransactionStatus>, Error> {
+        let options = options.unwrap_or_default();
+        let id = transaction_id
+            .into_transaction_id()
+            .map_err(|e| Error::from(e).with_operation("get_transaction_status"))?;
+        self.status_once_with_response(id, &options.call)
+            .instrument(Self::span("get_transaction_status", Some(id)))
+            .await
+            .map_err(|e| e.with_operation("get_transaction_status"))
     }
 
     /// Waits until a transaction is committed. Returns a [`TransactionPoller`]: await it for
@@ -796,6 +846,42 @@ impl ConfidentialLedgerClient {
         transaction_id: impl IntoTransactionId,
         options: Option<GetLedgerEntryOptions>,
     ) -> TransactionPoller<LedgerEntry, QueryState> {
+        self.ledger_entry_poller(transaction_id, options, Response::into_inner)
+    }
+
+    /// [`get_ledger_entry`](Self::get_ledger_entry), with the metadata of the ledger's final
+    /// (`Ready`) answer: its status, headers, the transaction it reflects
+    /// (`x-ms-ccf-transaction-id`) and the client request id of that request (see
+    /// [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_ledger_entry`](Self::get_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let response = client.get_ledger_entry_with_response("2.15", None).await?;
+    /// println!("{} (request {})", response.contents, response.client_request_id());
+    /// # Ok(()) }
+    /// ```
+    pub fn get_ledger_entry_with_response(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+    ) -> TransactionPoller<Response<LedgerEntry>, QueryState> {
+        self.ledger_entry_poller(transaction_id, options, |response| response)
+    }
+
+    /// The poller of both `get_ledger_entry` forms: `finish` makes the result of the final
+    /// answer.
+    fn ledger_entry_poller<T: Send + 'static>(
+        &self,
+        transaction_id: impl IntoTransactionId,
+        options: Option<GetLedgerEntryOptions>,
+        finish: fn(Response<LedgerEntry>) -> T,
+    ) -> TransactionPoller<T, QueryState> {
         let options = options.unwrap_or_default();
         let id = match transaction_id.into_transaction_id() {
             Ok(id) => id,
@@ -816,24 +902,26 @@ impl ConfidentialLedgerClient {
                     collection.as_deref(),
                 );
                 let response = client
-                    .run(&call, |raw| async move {
+                    .run_with_response(&call, |raw| async move {
                         raw.get_ledger_entry(id_text, api, collection).await
                     })
                     .await?;
                 let retry_after = retry_after(response.headers(), SystemTime::now());
-                let result = response.into_inner();
-                match QueryState::from_generated(&result.state) {
-                    QueryState::Ready => match result.entry {
-                        Some(entry) => Ok(PollStep::Done(LedgerEntry::from_generated(entry)?)),
-                        None => Err(misfit("the entry is Ready but missing", &result)),
-                    },
+                match QueryState::from_generated(&response.state) {
+                    QueryState::Ready => {
+                        let ready = response.try_map(|result| match result.entry {
+                            Some(entry) => LedgerEntry::from_generated(entry),
+                            None => Err(misfit("the entry is Ready but missing", &result)),
+                        })?;
+                        Ok(PollStep::Done(finish(ready)))
+                    }
                     QueryState::Loading => Ok(PollStep::Pending {
                         status: QueryState::Loading,
                         retry_after,
                     }),
                     QueryState::Other(state) => Err(misfit(
                         format!("the entry's state {state:?} is neither Loading nor Ready"),
-                        &result,
+                        response.value(),
                     )),
                 }
             }
@@ -866,6 +954,31 @@ impl ConfidentialLedgerClient {
         &self,
         options: Option<GetCurrentLedgerEntryOptions>,
     ) -> Result<LedgerEntry, Error> {
+        self.get_current_ledger_entry_with_response(options)
+            .await
+            .map(Response::into_inner)
+    }
+
+    /// [`get_current_ledger_entry`](Self::get_current_ledger_entry), with the metadata of the
+    /// ledger's answer: its status, headers, the transaction the answer reflects
+    /// (`x-ms-ccf-transaction-id`) and the call's client request id (see [`Response`]).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`get_current_ledger_entry`](Self::get_current_ledger_entry).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
+    /// let latest = client.get_current_ledger_entry_with_response(None).await?;
+    /// println!("{} as of {:?}", latest.contents, latest.transaction_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_current_ledger_entry_with_response(
+        &self,
+        options: Option<GetCurrentLedgerEntryOptions>,
+    ) -> Result<Response<LedgerEntry>, Error> {
         let options = options.unwrap_or_default();
         async {
             if let Some(collection) = &options.collection_id {
@@ -873,11 +986,12 @@ impl ConfidentialLedgerClient {
             }
             let (api, collection) = (self.api_version(), options.collection_id.as_deref());
             let response = self
-                .run(&options.call, |raw| async move {
+                .run_with_response(&options.call, |raw| async move {
                     raw.get_current_ledger_entry(api, collection).await
                 })
                 .await?;
-            let entry = LedgerEntry::from_generated(response.into_inner())
+            let entry = response
+                .try_map(LedgerEntry::from_generated)
                 .map_err(|e| e.with_operation("get_current_ledger_entry"))?;
             tracing::Span::current().record(
                 "transaction_id",
@@ -896,7 +1010,8 @@ impl ConfidentialLedgerClient {
     /// # Errors
     ///
     /// The stream yields [`InvalidInput`](ErrorKind::InvalidInput) first (and nothing is
-    /// sent) for a malformed collection id or tag, or a range whose start is after its end;
+    /// sent) for a malformed collection id, tag or transaction id, or a range whose start is
+    /// after its end;
     /// then the errors of the requests, and [`Timeout`](ErrorKind::Timeout) when a page stays
     /// `Loading` longer than the client's [`wait_timeout`](crate::ClientOptions::wait_timeout).
     ///
@@ -904,12 +1019,13 @@ impl ConfidentialLedgerClient {
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
-    /// use confidential_ledger::TransactionId;
     /// use confidential_ledger::client::ListLedgerEntriesOptions;
     /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), confidential_ledger::Error> {
-    /// let options = ListLedgerEntriesOptions::new()
-    ///     .from_transaction_id(TransactionId::new(2, 10))
-    ///     .to_transaction_id(TransactionId::new(2, 50));
+    /// let options = ListLedgerEntriesOptions {
+    ///     from_transaction_id: Some("2.10".into()),
+    ///     to_transaction_id: Some("2.50".into()),
+    ///     ..Default::default()
+    /// };
     /// let mut entries = client.list_ledger_entries(Some(options));
     /// while let Some(entry) = entries.try_next().await? {
     ///     println!("{}: {}", entry.transaction_id, entry.contents);
@@ -928,27 +1044,37 @@ impl ConfidentialLedgerClient {
             if let Some(tag) = &options.tag {
                 validate::name("tag", tag)?;
             }
-            if let (Some(from), Some(to)) = (options.from_transaction_id, options.to_transaction_id)
+            let from = options
+                .from_transaction_id
+                .as_ref()
+                .map(TransactionIdArg::get)
+                .transpose()?;
+            let to = options
+                .to_transaction_id
+                .as_ref()
+                .map(TransactionIdArg::get)
+                .transpose()?;
+            if let (Some(from), Some(to)) = (from, to)
                 && from > to
             {
                 return Err(Error::invalid_input(format!(
                     "the range starts at {from}, after its end {to}"
                 )));
             }
-            Ok(())
+            Ok((from, to))
         })();
-        if let Err(err) = checked {
-            return Self::failed_pager(err.with_operation("list_ledger_entries"));
-        }
+        let (from, to) = match checked {
+            Ok(range) => range,
+            Err(err) => return Self::failed_pager(err.with_operation("list_ledger_entries")),
+        };
         let ListLedgerEntriesOptions {
             collection_id,
-            from_transaction_id,
-            to_transaction_id,
             tag,
             call,
+            ..
         } = options;
-        let from = from_transaction_id.map(|id| id.to_string());
-        let to = to_transaction_id.map(|id| id.to_string());
+        let from = from.map(|id: TransactionId| id.to_string());
+        let to = to.map(|id: TransactionId| id.to_string());
         self.pager(
             "list_ledger_entries",
             "entries",

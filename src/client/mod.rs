@@ -32,6 +32,37 @@
 //! ([`ClientBuilder::service_certificate_pem`]) is never replaced: a mismatch is then an error.
 //! Verification is never switched off.
 //!
+//! # Options
+//!
+//! Every options struct ([`ClientOptions`], [`CallOptions`], each method's `XxxOptions`, and
+//! the [`pipeline`](crate::pipeline), [`poller`](crate::poller) and [`receipt`](crate::receipt)
+//! options they hold) has public fields and a `Default`, and is written as a struct literal
+//! ending in `..Default::default()`, the way the Azure SDK for Rust writes its options:
+//!
+//! ```
+//! use std::time::Duration;
+//! use confidential_ledger::client::{CallOptions, ClientOptions, ListLedgerEntriesOptions};
+//!
+//! let client_options = ClientOptions {
+//!     application_id: Some("inventory".into()),
+//!     call_timeout: Some(Duration::from_secs(30)),
+//!     ..Default::default()
+//! };
+//! let list = ListLedgerEntriesOptions {
+//!     collection_id: Some("orders".into()),
+//!     call: CallOptions { logging_enable: Some(true), ..Default::default() },
+//!     ..Default::default()
+//! };
+//! # let _ = (client_options, list);
+//! ```
+//!
+//! **Policy for adding fields.** A new field of an options struct always has a default that
+//! keeps the behaviour the struct had without it, and adding one is a minor (not a breaking)
+//! change: literals are to end with `..Default::default()` (as every example here does), and a
+//! literal that lists every field without it may stop compiling on a minor release. Removing or
+//! retyping a field is a breaking change. Structs the client returns (models, errors) stay
+//! `#[non_exhaustive]`: they are read, never built by users.
+//!
 //! # Logging
 //!
 //! Every method runs in an `INFO` span `ledger_call` (target `confidential_ledger::client`)
@@ -72,6 +103,7 @@ pub use crate::options::{
     CallOptions, ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_ENTRY_BYTES, HttpConfigurer,
     ProxyOptions,
 };
+pub use crate::response_meta::Response;
 pub use builder::ClientBuilder;
 pub use collections::{ListCollectionsOptions, ListTagsOptions};
 pub use committed::PREVIEW_API_VERSION;
@@ -128,7 +160,7 @@ use pinning::PinnedConnections;
 /// | receipts | [`get_receipt`](Self::get_receipt), [`verify_receipt`](Self::verify_receipt), [`get_verified_receipt`](Self::get_verified_receipt) |
 /// | collections | [`list_collections`](Self::list_collections), [`list_tags`](Self::list_tags) |
 /// | governance | [`get_constitution`](Self::get_constitution), [`list_consortium_members`](Self::list_consortium_members), [`get_enclave_quotes`](Self::get_enclave_quotes) |
-/// | users | [`get_ledger_user`](Self::get_ledger_user), [`create_or_update_ledger_user`](Self::create_or_update_ledger_user), [`delete_ledger_user`](Self::delete_ledger_user), [`list_ledger_users`](Self::list_ledger_users); legacy [`get_user`](Self::get_user), [`create_or_update_user`](Self::create_or_update_user), [`delete_user`](Self::delete_user), [`list_users`](Self::list_users) |
+/// | users | [`get_ledger_user`](Self::get_ledger_user), [`create_or_update_ledger_user`](Self::create_or_update_ledger_user), [`delete_ledger_user`](Self::delete_ledger_user), [`list_ledger_users`](Self::list_ledger_users); deprecated legacy calls (older api-versions only) [`get_user`](Self::get_user), [`create_or_update_user`](Self::create_or_update_user), [`delete_user`](Self::delete_user), [`list_users`](Self::list_users) |
 /// | roles | [`create_user_defined_role`](Self::create_user_defined_role), [`get_user_defined_role`](Self::get_user_defined_role), [`update_user_defined_role`](Self::update_user_defined_role), [`delete_user_defined_role`](Self::delete_user_defined_role) |
 /// | endpoints | [`get_user_defined_endpoint`](Self::get_user_defined_endpoint), [`create_user_defined_endpoint`](Self::create_user_defined_endpoint), [`get_user_defined_endpoints_module`](Self::get_user_defined_endpoints_module), [`get_runtime_options`](Self::get_runtime_options), [`update_runtime_options`](Self::update_runtime_options) |
 /// | functions | [`list_user_defined_functions`](Self::list_user_defined_functions), [`get_user_defined_function`](Self::get_user_defined_function), [`create_user_defined_function`](Self::create_user_defined_function), [`delete_user_defined_function`](Self::delete_user_defined_function), [`execute_user_defined_function`](Self::execute_user_defined_function) |
@@ -316,6 +348,9 @@ impl ConfidentialLedgerClient {
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
+        if let Some(id) = &call.client_request_id {
+            state = state.client_request_id(id.clone());
+        }
         ledger::Client::new_with_client(
             &self.inner.base_url,
             connections.pipeline.http_client().clone(),
@@ -334,13 +369,33 @@ impl ConfidentialLedgerClient {
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     {
-        // One deadline for the call, a second try after a pin refresh included.
+        // One deadline and one client request id for the call, a second try after a pin
+        // refresh included.
         let deadline = self.deadline_for(call);
+        let call = &with_request_id(call);
         self.with_pinned_connections(|connections| {
             let pending = op(self.raw_for(&connections, call, deadline));
             async move { pending.await.map_err(Error::from) }
         })
         .await
+    }
+
+    /// [`run`](Self::run), keeping the metadata of the answer: `value` made from the
+    /// answer's body, in a [`Response`] with its status, headers and client request id.
+    async fn run_with_response<T, E, F, Fut>(
+        &self,
+        call: &CallOptions,
+        op: F,
+    ) -> Result<Response<T>, Error>
+    where
+        F: FnMut(ledger::Client) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    {
+        let call = with_request_id(call);
+        let id = call.client_request_id.clone().unwrap_or_default();
+        let response = self.run(&call, op).await?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        Ok(Response::new(response.into_inner(), status, headers, id))
     }
 
     /// Runs `attempt` over the current connections; after a pin mismatch, refreshes the pin (see
@@ -378,19 +433,33 @@ impl ConfidentialLedgerClient {
         )
     }
 
-    /// The span of a call of `method`, about `transaction_id` when known.
+    /// The span of a call of `method`, about `transaction_id` when known. Its
+    /// `client_request_id` is recorded when the request is made (a poller's or pager's
+    /// requests are calls of their own, each with its id).
     fn span(method: &'static str, transaction_id: Option<TransactionId>) -> Span {
         let span = tracing::info_span!(
             target: "confidential_ledger::client",
             "ledger_call",
             method,
             transaction_id = tracing::field::Empty,
+            client_request_id = tracing::field::Empty,
         );
         if let Some(id) = transaction_id {
             span.record("transaction_id", tracing::field::display(id));
         }
         span
     }
+}
+
+/// `call` with its client request id decided: the caller's, or a fresh one, recorded on the
+/// current (`ledger_call`) span.
+fn with_request_id(call: &CallOptions) -> CallOptions {
+    let mut call = call.clone();
+    let id = call
+        .client_request_id
+        .get_or_insert_with(crate::pipeline::request_id::new_client_request_id);
+    Span::current().record("client_request_id", tracing::field::display(&*id));
+    call
 }
 
 #[cfg(test)]

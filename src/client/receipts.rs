@@ -248,7 +248,7 @@ impl ConfidentialLedgerClient {
         let receipt = self.get_receipt(id, Some(fetch)).await?;
         let mut verify = options.verify;
         if verify.transaction_id.is_none() {
-            verify.transaction_id = Some(id.to_string());
+            verify.transaction_id = Some(id.into());
         }
         async {
             let verified = self.verify_pinned(&receipt, verify).await?;
@@ -346,7 +346,7 @@ fn verify_with(
     mut options: VerifyOptions,
 ) -> Result<Verified, Error> {
     if options.transaction_id.is_none() && receipt.receipt.leaf_components().is_some() {
-        options.transaction_id = Some(receipt.transaction_id.to_string());
+        options.transaction_id = Some(receipt.transaction_id.into());
     }
     if options.application_claims.is_none() {
         options

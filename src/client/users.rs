@@ -315,6 +315,10 @@ impl ConfidentialLedgerClient {
     /// println!("{}", user.assigned_role);
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "use get_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
     pub async fn get_user(
         &self,
         user_id: &str,
@@ -351,6 +355,10 @@ impl ConfidentialLedgerClient {
     /// client.create_or_update_user("0f6b1e29-0000-4000-8000-000000000000", LedgerRole::Reader, None).await?;
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "use create_or_update_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
     pub async fn create_or_update_user(
         &self,
         user_id: &str,
@@ -390,6 +398,10 @@ impl ConfidentialLedgerClient {
     /// client.delete_user("0f6b1e29-0000-4000-8000-000000000000", None).await?;
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "use delete_ledger_user: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
     pub async fn delete_user(
         &self,
         user_id: &str,
@@ -425,6 +437,10 @@ impl ConfidentialLedgerClient {
     /// let users: Vec<_> = client.list_users(None).try_collect().await?;
     /// # Ok(()) }
     /// ```
+    #[deprecated(
+        since = "0.1.0",
+        note = "use list_ledger_users: the legacy /app/users calls fail with ApiVersionRedirect on the default api-version"
+    )]
     pub fn list_users(&self, options: Option<ListUsersOptions>) -> Pager<LegacyUser, Error> {
         let options = options.unwrap_or_default();
         self.pager(

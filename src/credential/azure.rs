@@ -1,4 +1,7 @@
-//! [`AzureCredential`]: any `azure_core` token credential (feature `azure-identity`).
+//! `azure_core` credentials as this crate's [`TokenCredential`]: an
+//! `Arc<dyn azure_core::credentials::TokenCredential>` (what every `azure_identity` credential
+//! is) is accepted as it is by [`ClientBuilder::credential`](crate::ClientBuilder::credential);
+//! [`AzureCredential`], the wrapper once needed for it, is deprecated.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,36 +13,82 @@ use azure_core::time::OffsetDateTime;
 
 use super::{AccessToken, CredentialError, TokenCredential};
 
-/// Uses any [`azure_core::credentials::TokenCredential`], such as the credentials of the
-/// `azure_identity` crate (`DeveloperToolsCredential`, `ManagedIdentityCredential`,
-/// `ClientSecretCredential`, ...), as a [`TokenCredential`].
-///
-/// `azure_identity` credentials cache their tokens themselves. Errors keep the `azure_core`
-/// error as their [`source`](std::error::Error::source). `Debug` shows nothing of the wrapped
-/// credential.
+/// Every `azure_core` credential is a [`TokenCredential`], so that an
+/// `Arc<dyn azure_core::credentials::TokenCredential>` can be passed to
+/// [`ClientBuilder::credential`](crate::ClientBuilder::credential) as it is. `azure_identity`
+/// credentials cache their tokens themselves; errors keep the `azure_core` error as their
+/// [`source`](std::error::Error::source).
 ///
 /// # Examples
 ///
 /// ```
 /// use std::sync::Arc;
-/// use confidential_ledger::{AzureCredential, TokenCredential, DEFAULT_SCOPE};
+/// use confidential_ledger::{TokenCredential, DEFAULT_SCOPE};
 ///
 /// // `entra` is any azure_core credential, for example
 /// // `azure_identity::DeveloperToolsCredential::new(None)?`.
 /// async fn ledger_token(
 ///     entra: Arc<dyn azure_core::credentials::TokenCredential>,
 /// ) -> Result<(), confidential_ledger::CredentialError> {
-///     let credential = AzureCredential::new(entra);
-///     let token = credential.get_token(&[DEFAULT_SCOPE]).await?;
+///     let token = entra.get_token(&[DEFAULT_SCOPE]).await?;
 ///     println!("token valid until {:?}", token.expires_on);
 ///     Ok(())
 /// }
 /// ```
+#[async_trait]
+impl TokenCredential for dyn AzureTokenCredential {
+    async fn get_token(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
+        azure_token(self, scopes).await
+    }
+}
+
+/// A token from an `azure_core` credential, converted.
+async fn azure_token(
+    credential: &dyn AzureTokenCredential,
+    scopes: &[&str],
+) -> Result<AccessToken, CredentialError> {
+    let token = AzureTokenCredential::get_token(credential, scopes, None)
+        .await
+        .map_err(|e| {
+            CredentialError::with_source("the Azure credential could not get a token", e)
+        })?;
+    Ok(AccessToken::new(
+        token.token.secret(),
+        to_system_time(token.expires_on),
+    ))
+}
+
+/// Uses any [`azure_core::credentials::TokenCredential`] as a [`TokenCredential`].
+///
+/// Deprecated: `azure_core` credentials are [`TokenCredential`]s themselves, so an
+/// `Arc<dyn azure_core::credentials::TokenCredential>` goes to
+/// [`ClientBuilder::credential`](crate::ClientBuilder::credential) without a wrapper. `Debug`
+/// shows nothing of the wrapped credential.
+///
+/// # Examples
+///
+/// ```
+/// # #![allow(deprecated)]
+/// use std::sync::Arc;
+/// use confidential_ledger::{AzureCredential, ConfidentialLedgerClient};
+///
+/// fn builder(entra: Arc<dyn azure_core::credentials::TokenCredential>) {
+///     // Before: .credential(AzureCredential::new(entra)); now: .credential(entra).
+///     let builder = ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
+///         .credential(AzureCredential::new(entra));
+///     # let _ = builder;
+/// }
+/// ```
+#[deprecated(
+    since = "0.1.0",
+    note = "pass the Arc<dyn azure_core::credentials::TokenCredential> to ClientBuilder::credential directly"
+)]
 #[derive(Clone)]
 pub struct AzureCredential {
     inner: Arc<dyn AzureTokenCredential>,
 }
 
+#[allow(deprecated)]
 impl AzureCredential {
     /// Wraps an `azure_core` credential (`azure_identity` constructors return them in an
     /// `Arc`).
@@ -48,6 +97,7 @@ impl AzureCredential {
     }
 }
 
+#[allow(deprecated)]
 impl fmt::Debug for AzureCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The wrapped credential's own `Debug` is not ours to trust with secrets.
@@ -69,20 +119,16 @@ fn to_system_time(at: OffsetDateTime) -> SystemTime {
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
+#[allow(deprecated)]
 #[async_trait]
 impl TokenCredential for AzureCredential {
     async fn get_token(&self, scopes: &[&str]) -> Result<AccessToken, CredentialError> {
-        let token = self.inner.get_token(scopes, None).await.map_err(|e| {
-            CredentialError::with_source("the Azure credential could not get a token", e)
-        })?;
-        Ok(AccessToken::new(
-            token.token.secret(),
-            to_system_time(token.expires_on),
-        ))
+        azure_token(self.inner.as_ref(), scopes).await
     }
 }
 
 #[cfg(test)]
+#[allow(deprecated)]
 mod tests {
     use std::error::Error as _;
 
@@ -125,6 +171,30 @@ mod tests {
             SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)
         );
         assert!(!format!("{credential:?}").contains("aad-token"));
+    }
+
+    #[tokio::test]
+    async fn an_arc_dyn_azure_credential_is_a_token_credential() {
+        let entra: Arc<dyn AzureTokenCredential> = Arc::new(Fake(Some("aad-token")));
+        let token = TokenCredential::get_token(&entra, &[crate::DEFAULT_SCOPE])
+            .await
+            .unwrap();
+        assert_eq!(token.token.expose(), "aad-token");
+        assert_eq!(
+            token.expires_on,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)
+        );
+        let failing: Arc<dyn AzureTokenCredential> = Arc::new(Fake(None));
+        let err = TokenCredential::get_token(&failing, &[crate::DEFAULT_SCOPE])
+            .await
+            .unwrap_err();
+        assert!(
+            err.source()
+                .unwrap()
+                .to_string()
+                .contains("no account signed in"),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

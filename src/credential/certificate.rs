@@ -11,7 +11,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{Error as TlsError, InconsistentKeys};
 use zeroize::Zeroizing;
 
-use crate::certificate_fingerprint;
+use crate::fingerprint::der_fingerprint;
 
 /// A client certificate (with any intermediates) and its private key, for principals that
 /// authenticate with mutual TLS instead of a bearer token.
@@ -157,7 +157,7 @@ impl CertificateCredential {
             .ok_or(CertificateCredentialError::NoCertificate)?;
         ParsedCertificate::try_from(end_entity)
             .map_err(CertificateCredentialError::InvalidCertificate)?;
-        let user_id = certificate_fingerprint(end_entity);
+        let user_id = der_fingerprint(end_entity);
         let signing_key = crate::crypto::crypto_provider()
             .key_provider
             .load_private_key(key)

@@ -3,16 +3,16 @@
 //! The ledger accepts two kinds of principals:
 //!
 //! - **Entra ID principals**, with a bearer token for the scope [`DEFAULT_SCOPE`]. Tokens come
-//!   from a [`TokenCredential`]: [`StaticTokenCredential`] for a token you already have (tests,
-//!   the sandbox), `AzureCredential` (feature `azure-identity`) for any
-//!   `azure_identity` credential, or your own implementation. Wrap a credential that does not
+//!   from a [`TokenCredential`]: any `azure_core` credential as an
+//!   `Arc<dyn azure_core::credentials::TokenCredential>` (every `azure_identity` credential:
+//!   `DeveloperToolsCredential`, `ManagedIdentityCredential`, ...), [`StaticTokenCredential`]
+//!   for a token you already have (tests, the sandbox), or your own implementation. Wrap a credential that does not
 //!   cache in [`CachedTokenCredential`] to reuse tokens until shortly before they expire.
 //! - **Certificate principals**, with mutual TLS and no bearer token: [`CertificateCredential`]
 //!   holds the client certificate and its private key.
 //!
 //! Secrets are kept in [`Secret`], whose `Debug` and `Display` never show the value.
 
-#[cfg(feature = "azure-identity")]
 mod azure;
 mod cache;
 mod certificate;
@@ -24,7 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-#[cfg(feature = "azure-identity")]
+#[allow(deprecated)]
 pub use azure::AzureCredential;
 pub use cache::{CachedTokenCredential, DEFAULT_REFRESH_MARGIN, DEFAULT_REFRESH_TIMEOUT};
 pub use certificate::{CertificateCredential, CertificateCredentialError};
@@ -69,7 +69,18 @@ impl AccessToken {
     }
 }
 
-/// A source of bearer tokens.
+/// A source of bearer tokens: what [`ClientBuilder::credential`](crate::ClientBuilder::credential)
+/// takes.
+///
+/// Every `azure_core` credential already is one: `Arc<dyn
+/// azure_core::credentials::TokenCredential>` (what `azure_identity` constructors return)
+/// implements this trait, so Azure SDK credentials are passed as they are. This trait stays
+/// beside `azure_core`'s because it is the one the client's pipeline and
+/// [`CachedTokenCredential`] work with: its tokens are [`Secret`]s (zeroed on drop, never
+/// shown by `Debug`) with a `SystemTime` expiry, and its [`CredentialError`] is cloneable (one
+/// failed refresh reported to every waiting caller) and tells a timeout apart, which the client
+/// reports as [`Timeout`](crate::ErrorKind::Timeout). Implement it for a token source of your
+/// own that is not an `azure_core` credential (a fixed token: [`StaticTokenCredential`]).
 ///
 /// Object safe: the client holds an `Arc<dyn TokenCredential>`. Implementations are called for
 /// every request unless wrapped in a [`CachedTokenCredential`]; they should not cache errors.

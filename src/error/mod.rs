@@ -218,6 +218,8 @@ struct Inner {
     connect: bool,
     /// Said last, after everything else (such as "the write was not applied").
     note: Option<String>,
+    /// The `x-ms-client-request-id` the failed call was sent with.
+    client_request_id: Option<String>,
 }
 
 impl Error {
@@ -235,6 +237,7 @@ impl Error {
                 response,
                 connect: false,
                 note: None,
+                client_request_id: None,
             }),
             source: None,
         }
@@ -310,6 +313,7 @@ impl Error {
                 response: self.inner.response.clone(),
                 connect: self.inner.connect,
                 note: self.inner.note.clone(),
+                client_request_id: self.inner.client_request_id.clone(),
             }),
             source: self
                 .source
@@ -325,6 +329,31 @@ impl Error {
     }
 
     /// Names the operation that failed (kept if one is already named).
+    /// Records the `x-ms-client-request-id` of the call, if none is recorded yet.
+    pub(crate) fn with_client_request_id(mut self, id: &str) -> Self {
+        if self.inner.client_request_id.is_none() {
+            self.inner.client_request_id = Some(id.to_owned());
+        }
+        self
+    }
+
+    /// The `x-ms-client-request-id` the failed call was sent with (the same on each of its
+    /// attempts): give it to Azure support to find the call in the service's logs. `None`
+    /// when the call failed before anything was sent (a refused argument).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) {
+    /// if let Err(err) = client.get_ledger_entry("2.15", None).await {
+    ///     eprintln!("{err} (client request id {:?})", err.client_request_id());
+    /// }
+    /// # }
+    /// ```
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.inner.client_request_id.as_deref()
+    }
+
     pub(crate) fn with_operation(mut self, operation: &str) -> Self {
         if self.inner.operation.is_none() {
             self.inner.operation = Some(operation.to_owned());
@@ -360,6 +389,12 @@ impl Error {
     }
 
     /// What went wrong.
+    ///
+    /// Returned by reference, not by value: [`ErrorKind`] is not `Copy`, because several
+    /// kinds carry what a program needs to act on them ([`PinMismatch`](ErrorKind::PinMismatch)
+    /// the two fingerprints, [`Service`](ErrorKind::Service) the code and message,
+    /// [`Decode`](ErrorKind::Decode) an excerpt of the body). Match on it directly
+    /// (`match err.kind() { ErrorKind::NotFound => .., _ => .. }`), or clone it to keep it.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
     }
@@ -662,6 +697,12 @@ impl From<crate::CertificateCredentialError> for Error {
             format!("cannot load the client certificate: {err}"),
         )
         .with_source(err)
+    }
+}
+
+impl From<crate::FingerprintError> for Error {
+    fn from(err: crate::FingerprintError) -> Self {
+        Error::invalid_input(err.to_string()).with_source(err)
     }
 }
 

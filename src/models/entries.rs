@@ -239,17 +239,20 @@ impl TransactionStatus {
 ///
 /// Returned by [`get_receipt`](crate::ConfidentialLedgerClient::get_receipt) once the ledger
 /// has it; verify it with
-/// [`verify_receipt`](crate::ConfidentialLedgerClient::verify_receipt), or keep it (it
-/// serialises to the ledger's own JSON shape through [`to_response`](Self::to_response)) and
+/// [`verify_receipt`](crate::ConfidentialLedgerClient::verify_receipt), or keep it (in the
+/// ledger's own JSON shape: [`to_json`](Self::to_json), [`from_json`](Self::from_json)) and
 /// verify it later, offline, with a [`ReceiptVerifier`](crate::receipt::ReceiptVerifier).
 ///
 /// # Examples
 ///
 /// ```no_run
+/// use confidential_ledger::models::TransactionReceipt;
 /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> Result<(), Box<dyn std::error::Error>> {
 /// let receipt = client.get_receipt("2.15", None).await?;
-/// let stored = serde_json::to_string(&receipt.to_response())?;
-/// # let _ = stored;
+/// // Save it, as the service's receipt response JSON, and read it back later.
+/// std::fs::write("receipt-2.15.json", receipt.to_json()?)?;
+/// let saved = TransactionReceipt::from_json(&std::fs::read_to_string("receipt-2.15.json")?)?;
+/// assert_eq!(saved, receipt);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -307,6 +310,34 @@ impl TransactionReceipt {
                 &response,
             )),
         }
+    }
+
+    /// The receipt as the service's receipt response JSON (`state: Ready`): save it, and read
+    /// it back with [`from_json`](Self::from_json) (or verify it elsewhere, as any receipt
+    /// response).
+    ///
+    /// # Errors
+    ///
+    /// [`Decode`](crate::ErrorKind::Decode) if serialisation fails (it does not for a
+    /// received receipt).
+    pub fn to_json(&self) -> Result<String, Error> {
+        self.to_response()
+            .to_json()
+            .map_err(|e| Error::decode(format!("the receipt cannot be written as JSON: {e}"), b""))
+    }
+
+    /// A receipt saved with [`to_json`](Self::to_json) (or any `Ready` receipt response of
+    /// the service).
+    ///
+    /// # Errors
+    ///
+    /// [`Decode`](crate::ErrorKind::Decode) when the text is not a receipt response, is not
+    /// `Ready`, or names no well-formed transaction id.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        let response = ReceiptResponse::from_json(json).map_err(|e| {
+            Error::decode(format!("not a receipt response: {e}"), json.as_bytes()).with_source(e)
+        })?;
+        Self::from_response(response)
     }
 
     /// The receipt response this was read from (`state: Ready`), to store or to verify later

@@ -45,7 +45,7 @@ impl Constitution {
     /// ```
     pub fn digest_matches(&self) -> bool {
         let computed = Sha256::digest(self.script.as_bytes());
-        let hex: String = computed.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = base16ct::lower::encode_string(&computed);
         hex.eq_ignore_ascii_case(self.digest.trim())
     }
 

@@ -70,7 +70,6 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// assert_eq!(options.api_version, confidential_ledger::options::DEFAULT_API_VERSION);
 /// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClientOptions {
     /// The ledger api-version sent with every call.
     pub api_version: String,
@@ -279,7 +278,6 @@ impl fmt::Debug for HttpConfigurer {
 /// assert_eq!(options.call.call_timeout, Some(std::time::Duration::from_secs(5)));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CallOptions {
     /// Log this call's request and response bodies at `DEBUG` (`Some(true)`), or not
     /// (`Some(false)`), whatever [`ClientOptions::logging_enable`] says; `None` follows it.
@@ -287,6 +285,14 @@ pub struct CallOptions {
     /// The longest this call may take, everything included, instead of
     /// [`ClientOptions::call_timeout`]; `None` follows the client.
     pub call_timeout: Option<Duration>,
+    /// The `x-ms-client-request-id` to send with every request of this call (`None`: a fresh
+    /// random UUID per call). Either way it is the same on every retry, is recorded as
+    /// `client_request_id` on the call's tracing spans and is kept by its error
+    /// ([`Error::client_request_id`](crate::Error::client_request_id)). At most
+    /// [`MAX_CLIENT_REQUEST_ID_CHARS`](crate::pipeline::MAX_CLIENT_REQUEST_ID_CHARS) visible
+    /// ASCII characters; anything else fails the call with
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) before sending.
+    pub client_request_id: Option<String>,
 }
 
 /// Defines a method's options struct: the given fields, a `call: CallOptions` field, `Default`,
@@ -300,7 +306,6 @@ macro_rules! method_options {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default)]
-        #[non_exhaustive]
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
             /// Settings of this call (body logging).
@@ -318,6 +323,14 @@ macro_rules! method_options {
             #[must_use]
             pub fn logging_enable(mut self, enabled: bool) -> Self {
                 self.call.logging_enable = Some(enabled);
+                self
+            }
+
+            /// Sends `id` as this call's `x-ms-client-request-id` instead of a fresh one; see
+            /// [`CallOptions::client_request_id`]($crate::client::CallOptions::client_request_id).
+            #[must_use]
+            pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
+                self.call.client_request_id = Some(id.into());
                 self
             }
 

@@ -55,7 +55,6 @@ pub enum WriteMode {
 /// assert_eq!(ExactlyOnceOptions::default().max_settle_delay, Duration::from_secs(30));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ExactlyOnceOptions {
     /// How long after an ambiguous attempt ended the client waits before it looks the write
     /// up: the time a request still queued inside the service has to be applied or dropped.

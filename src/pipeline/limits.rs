@@ -36,7 +36,6 @@ const MIB: u64 = 1024 * 1024;
 /// assert_eq!(ResponseLimits::default().entry_bytes, 8 * 1024 * 1024);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ResponseLimits {
     /// The largest answer of an entry read or write.
     pub entry_bytes: u64,

@@ -88,12 +88,17 @@ impl fmt::Display for RedactedHeaders<'_> {
 }
 
 /// The span of one operation.
-pub(crate) fn operation_span(op: &OperationContext, method: &reqwest::Method) -> Span {
+pub(crate) fn operation_span(
+    op: &OperationContext,
+    method: &reqwest::Method,
+    client_request_id: &str,
+) -> Span {
     tracing::info_span!(
         target: "confidential_ledger::pipeline",
         "ledger_operation",
         operation_id = %op.operation_id(),
         method = %method,
+        client_request_id = %client_request_id,
         transaction_id = tracing::field::Empty,
     )
 }

@@ -95,6 +95,7 @@ mod deadline;
 pub mod limits;
 pub mod logging;
 pub mod redirect;
+pub(crate) mod request_id;
 pub mod retry;
 mod user_agent;
 
@@ -109,6 +110,7 @@ use tracing::Instrument;
 
 pub(crate) use crate::headers::retry_after;
 pub use limits::ResponseLimits;
+pub use request_id::{CLIENT_REQUEST_ID_HEADER, MAX_CLIENT_REQUEST_ID_CHARS};
 pub use retry::{FullJitter, Jitter, RetryOptions, Timer, TokioTimer};
 pub use user_agent::{MAX_APPLICATION_ID_CHARS, USER_AGENT, user_agent};
 
@@ -140,7 +142,6 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// options.logging_enable = true;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PipelineOptions {
     /// Retries of transient failures.
     pub retry: RetryOptions,
@@ -199,6 +200,7 @@ pub struct OperationContext {
     content_type: Option<HeaderValue>,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
+    client_request_id: Option<String>,
 }
 
 impl OperationContext {
@@ -212,6 +214,7 @@ impl OperationContext {
             content_type: None,
             logging_enable: None,
             deadline: None,
+            client_request_id: None,
         }
     }
 
@@ -273,6 +276,30 @@ impl OperationContext {
     pub fn deadline(mut self, deadline: tokio::time::Instant) -> Self {
         self.deadline = Some(deadline);
         self
+    }
+
+    /// Sends `id` as the call's `x-ms-client-request-id` ([`CLIENT_REQUEST_ID_HEADER`]) instead
+    /// of a fresh one. Several requests that make up one logical call can share an id this
+    /// way. An id that is not 1 to [`MAX_CLIENT_REQUEST_ID_CHARS`] visible ASCII characters
+    /// fails the call with [`InvalidInput`](crate::ErrorKind::InvalidInput) before sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use confidential_ledger::pipeline::OperationContext;
+    ///
+    /// let op = OperationContext::new("get_constitution").with_client_request_id("case-42");
+    /// assert_eq!(op.client_request_id(), Some("case-42"));
+    /// ```
+    #[must_use]
+    pub fn with_client_request_id(mut self, id: impl Into<String>) -> Self {
+        self.client_request_id = Some(id.into());
+        self
+    }
+
+    /// The id set with [`with_client_request_id`](Self::with_client_request_id), if any.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.client_request_id.as_deref()
     }
 
     /// The call's own deadline, if one was set with [`deadline`](Self::deadline).
@@ -581,10 +608,23 @@ impl Pipeline {
     /// The error names the operation.
     pub async fn send(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
-        let span = logging::operation_span(op, request.method());
+        // One id for the call: every attempt and redirect carries it, and so does its error.
+        let request_id = match &op.client_request_id {
+            Some(id) => id.clone(),
+            None => request_id::new_client_request_id(),
+        };
+        match request_id::header_value(&request_id) {
+            Ok(value) => {
+                request
+                    .headers_mut()
+                    .insert(CLIENT_REQUEST_ID_HEADER, value);
+            }
+            Err(err) => return Err(err.with_operation(op.operation_id())),
+        }
+        let span = logging::operation_span(op, request.method(), &request_id);
         let non_idempotent = op.is_non_idempotent(request.method());
         let deadline = deadline::Deadline::of(op.deadline, self.shared.options.call_timeout);
         let sent = deadline::Sent::default();
@@ -599,7 +639,10 @@ impl Pipeline {
         deadline
             .bound(run, non_idempotent, &sent)
             .await
-            .map_err(|err| err.with_operation(op.operation_id()))
+            .map_err(|err| {
+                err.with_operation(op.operation_id())
+                    .with_client_request_id(&request_id)
+            })
     }
 }
 

@@ -59,7 +59,6 @@ use crate::{Error, ErrorKind};
 /// assert!(!RetryOptions::disabled().is_enabled());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct RetryOptions {
     /// How many times a request is tried again after its first attempt (0: never).
     pub max_retries: u32,

@@ -112,6 +112,7 @@ pub struct HookState {
     pipeline: Pipeline,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
+    client_request_id: Option<String>,
 }
 
 impl HookState {
@@ -121,7 +122,16 @@ impl HookState {
             pipeline,
             logging_enable: None,
             deadline: None,
+            client_request_id: None,
         }
+    }
+
+    /// Sends every request made with this state with `id` as its `x-ms-client-request-id`
+    /// (see [`OperationContext::with_client_request_id`]) instead of a fresh one each.
+    #[must_use]
+    pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
+        self.client_request_id = Some(id.into());
+        self
     }
 
     /// Ends every request made with this state at `deadline` (see
@@ -178,6 +188,9 @@ impl HookState {
         }
         if let Some(deadline) = self.deadline {
             op = op.deadline(deadline);
+        }
+        if let Some(id) = &self.client_request_id {
+            op = op.with_client_request_id(id.clone());
         }
         self.pipeline
             .send(request, &op)

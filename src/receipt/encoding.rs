@@ -10,29 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 const PEM_END: &str = "-----END CERTIFICATE-----";
-/// Base64 characters per PEM line (RFC 7468).
-const PEM_LINE: usize = 64;
-
-/// Value of each byte as a lowercase hex digit, or 0xff.
-const HEX_VALUE: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
 
 /// Decodes exactly `N` bytes from lowercase hex.
 pub(crate) fn hex_array<const N: usize>(text: &str) -> Result<[u8; N], String> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 2 * N {
+    if text.len() != 2 * N {
         return Err(format!(
             "expected {} lowercase hex digits, found {} characters",
             2 * N,
@@ -40,52 +21,25 @@ pub(crate) fn hex_array<const N: usize>(text: &str) -> Result<[u8; N], String> {
         ));
     }
     let mut out = [0u8; N];
-    // Invalid digits map to 0xff: OR-ing every value shows whether one was seen.
-    let mut seen = 0u8;
-    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let hi = HEX_VALUE[usize::from(pair[0])];
-        let lo = HEX_VALUE[usize::from(pair[1])];
-        seen |= hi | lo;
-        *o = (hi << 4) | (lo & 0x0f);
-    }
-    if seen > 0x0f {
-        return Err(not_hex_at(bytes));
-    }
+    base16ct::lower::decode(text, &mut out).map_err(hex_error)?;
     Ok(out)
 }
 
 /// Decodes lowercase hex of any even length.
 pub(crate) fn hex_vec(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return Err("odd number of hex digits".to_owned());
-    }
-    if bytes.iter().any(|&b| HEX_VALUE[usize::from(b)] > 0x0f) {
-        return Err(not_hex_at(bytes));
-    }
-    Ok(bytes
-        .chunks_exact(2)
-        .map(|pair| (HEX_VALUE[usize::from(pair[0])] << 4) | HEX_VALUE[usize::from(pair[1])])
-        .collect())
+    base16ct::lower::decode_vec(text).map_err(hex_error)
 }
 
-fn not_hex_at(bytes: &[u8]) -> String {
-    let offset = bytes
-        .iter()
-        .position(|&b| HEX_VALUE[usize::from(b)] > 0x0f)
-        .unwrap_or_default();
-    format!("not lowercase hex at offset {offset}")
+fn hex_error(err: base16ct::Error) -> String {
+    match err {
+        base16ct::Error::InvalidLength => "odd number of hex digits".to_owned(),
+        _ => "not lowercase hex".to_owned(),
+    }
 }
 
 /// Lowercase hex of `bytes`.
 pub(crate) fn hex_string(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }
 
 /// Decodes standard, padded, canonical base64 (no whitespace, zero trailing bits).
@@ -98,47 +52,29 @@ pub(crate) fn base64_string(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Decodes one PEM certificate in the exact form ledgers write it: the `BEGIN CERTIFICATE`
-/// line, base64 lines of 64 characters (the last one shorter or equal), the `END CERTIFICATE`
-/// line, each line ended by `\n` or `\r\n` (the end line may be unterminated), nothing before
-/// or after.
+/// Decodes one PEM certificate in the exact form ledgers write it: RFC 7468's strict
+/// textual encoding (decoded by `pem-rfc7468`): the `BEGIN CERTIFICATE` line, base64 lines of
+/// 64 characters (the last one shorter or equal), the `END CERTIFICATE` line, each line ended
+/// by `\n` or `\r\n` (the end line may be unterminated), nothing before or after.
 pub(crate) fn pem_certificate_strict(pem: &str) -> Result<Vec<u8>, String> {
-    let mut lines = pem
-        .split_inclusive('\n')
-        .map(|line| match line.strip_suffix('\n') {
-            Some(line) => line.strip_suffix('\r').unwrap_or(line),
-            None => line,
-        });
-    if lines.next() != Some(PEM_BEGIN) {
-        return Err(format!(
-            "does not start with `{PEM_BEGIN}` on a line of its own"
-        ));
+    // RFC 7468 also ends lines with a lone `\r`; ledgers never do, and a receipt field has one
+    // spelling.
+    let bytes = pem.as_bytes();
+    if bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    {
+        return Err("a line ended by a lone carriage return".to_owned());
     }
-    let mut body = String::with_capacity(pem.len());
-    let mut last_len = PEM_LINE;
-    loop {
-        let Some(line) = lines.next() else {
-            return Err(format!("no `{PEM_END}` line"));
-        };
-        if line == PEM_END {
-            break;
-        }
-        if last_len != PEM_LINE {
-            return Err("a base64 line other than the last is not 64 characters long".to_owned());
-        }
-        if line.is_empty() || line.len() > PEM_LINE {
-            return Err(format!("base64 line of {} characters", line.len()));
-        }
-        last_len = line.len();
-        body.push_str(line);
+    let (label, der) = pem_rfc7468::decode_vec(pem.as_bytes()).map_err(|e| e.to_string())?;
+    if label != "CERTIFICATE" {
+        return Err(format!("a PEM {label:?} block, not a CERTIFICATE"));
     }
-    if lines.next().is_some() {
-        return Err(format!("text after `{PEM_END}`"));
-    }
-    if body.is_empty() {
+    if der.is_empty() {
         return Err("empty certificate".to_owned());
     }
-    base64_strict(&body).map_err(|e| format!("invalid base64: {e}"))
+    Ok(der)
 }
 
 /// Decodes one PEM certificate leniently: surrounding whitespace and trailing NUL characters
@@ -148,6 +84,11 @@ pub(crate) fn pem_certificate_lenient(pem: &[u8]) -> Result<Vec<u8>, String> {
     let text =
         std::str::from_utf8(pem).map_err(|_| "the PEM text is not valid UTF-8".to_owned())?;
     let text = text.trim_matches(|c: char| c == '\0' || c.is_ascii_whitespace());
+    // RFC 7468 PEM, as ledgers and most tools write it.
+    if let Ok(der) = pem_certificate_strict(text) {
+        return Ok(der);
+    }
+    // A copy whose lines were re-wrapped or re-indented on the way: one block, any layout.
     let rest = text
         .strip_prefix(PEM_BEGIN)
         .ok_or_else(|| format!("does not start with `{PEM_BEGIN}`"))?;

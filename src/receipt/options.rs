@@ -23,15 +23,23 @@ use super::{ApplicationClaim, Sha256Digest};
 ///     .transaction_id("2.15")
 ///     .application_claims(vec![ApplicationClaim::ledger_entry("subledger:0", "hello", b"key")])
 ///     .check_validity_at(SystemTime::now());
-/// assert_eq!(options.transaction_id.as_deref(), Some("2.15"));
+/// assert_eq!(options.transaction_id.unwrap().get()?.to_string(), "2.15");
+///
+/// // As a struct literal: the transaction id as text or as a `TransactionId`.
+/// let options = VerifyOptions {
+///     transaction_id: Some("2.15".into()),
+///     ..Default::default()
+/// };
+/// # let _ = options;
+/// # Ok::<(), confidential_ledger::ParseTransactionIdError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct VerifyOptions {
-    /// The transaction the receipt must be for (`<view>.<seqno>`), compared with the id in the
-    /// commit evidence. A signature-transaction receipt names no transaction and fails this
-    /// check.
-    pub transaction_id: Option<String>,
+    /// The transaction the receipt must be for (`<view>.<seqno>`, as text or a
+    /// [`TransactionId`](crate::TransactionId)), compared with the id in the commit evidence.
+    /// A signature-transaction receipt names no transaction and fails this check; a malformed
+    /// id fails with [`ReceiptError::InvalidTransactionId`](super::ReceiptError::InvalidTransactionId).
+    pub transaction_id: Option<crate::TransactionIdArg>,
     /// The transaction's application claims; their digest must be the receipt's
     /// `claimsDigest`. An empty list means "no claims": the receipt must state 32 zero bytes
     /// (or, for very old receipts, no claims digest at all).
@@ -49,7 +57,7 @@ impl VerifyOptions {
 
     /// Requires the receipt to be for transaction `id` (`<view>.<seqno>`).
     #[must_use]
-    pub fn transaction_id(mut self, id: impl Into<String>) -> Self {
+    pub fn transaction_id(mut self, id: impl Into<crate::TransactionIdArg>) -> Self {
         self.transaction_id = Some(id.into());
         self
     }

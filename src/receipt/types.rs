@@ -292,6 +292,16 @@ impl Receipt {
         Ok(serde_json::from_str(json)?)
     }
 
+    /// The receipt as JSON, in the service's spelling, which [`from_json`](Self::from_json)
+    /// reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiptError::Json`] if serialisation fails (it does not for a parsed receipt).
+    pub fn to_json(&self) -> Result<String, ReceiptError> {
+        Ok(serde_json::to_string(self)?)
+    }
+
     /// The leaf components, unless this is a signature-transaction (or very old) receipt.
     pub fn leaf_components(&self) -> Option<&LeafComponents> {
         match &self.leaf {
@@ -425,5 +435,15 @@ impl ReceiptResponse {
     /// `Loading` and its receipt does not parse.
     pub fn from_json(json: &str) -> Result<Self, ReceiptError> {
         Ok(serde_json::from_str(json)?)
+    }
+
+    /// The response as JSON, in the service's spelling, which [`from_json`](Self::from_json)
+    /// reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiptError::Json`] if serialisation fails (it does not for a parsed response).
+    pub fn to_json(&self) -> Result<String, ReceiptError> {
+        Ok(serde_json::to_string(self)?)
     }
 }

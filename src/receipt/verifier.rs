@@ -40,7 +40,6 @@ pub const MAX_CACHED_CHAIN_TEXT: usize = 16 * 1024;
 /// assert_eq!(options.signature_cache_capacity, 0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct VerifierOptions {
     /// How many verified certificate chains (node certificate + endorsements) to keep.
     pub chain_cache_capacity: usize,
@@ -252,9 +251,10 @@ impl ReceiptVerifier {
         receipt: &Receipt,
         options: &VerifyOptions,
     ) -> Result<Verified, ReceiptError> {
+        let expected = expected_transaction_id(options)?;
         self.verify_parts(
             receipt,
-            options.transaction_id.as_deref(),
+            expected.as_deref(),
             options.application_claims.as_deref(),
             options.validity_time,
         )
@@ -283,7 +283,8 @@ impl ReceiptVerifier {
             })?;
         let own_id = Some(response.transaction_id.as_str())
             .filter(|id| !id.is_empty() && receipt.leaf_components().is_some());
-        let transaction_id = options.transaction_id.as_deref().or(own_id);
+        let expected = expected_transaction_id(options)?;
+        let transaction_id = expected.as_deref().or(own_id);
         let claims = options
             .application_claims
             .as_deref()
@@ -585,4 +586,17 @@ pub fn verify(
         .chain_cache_capacity(0)
         .signature_cache_capacity(0);
     ReceiptVerifier::with_options(service_certificate_pem, uncached)?.verify(receipt, options)
+}
+
+/// The transaction id [`VerifyOptions`] asks for, as text, or why it is not one.
+fn expected_transaction_id(options: &VerifyOptions) -> Result<Option<String>, ReceiptError> {
+    options
+        .transaction_id
+        .as_ref()
+        .map(|id| {
+            id.get()
+                .map(|id| id.to_string())
+                .map_err(|e| ReceiptError::InvalidTransactionId(e.input().to_owned()))
+        })
+        .transpose()
 }

@@ -8,7 +8,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::{self, PemObject};
 
-use crate::certificate_fingerprint;
+use crate::fingerprint::der_fingerprint;
 
 /// The ledger's service certificate, pinned as the only trust anchor of TLS connections.
 ///
@@ -126,9 +126,29 @@ impl PinnedCertificate {
         &self.der
     }
 
+    /// The certificate as PEM text (one `CERTIFICATE` block, 64-character lines, `\n` line
+    /// ends), as [`from_pem`](Self::from_pem) and
+    /// [`ClientBuilder::service_certificate_pem`](crate::ClientBuilder::service_certificate_pem)
+    /// read it: save it to pin the same certificate later.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(client: confidential_ledger::ConfidentialLedgerClient) -> std::io::Result<()> {
+    /// let pinned = client.service_certificate();
+    /// std::fs::write("ledger_certificate.pem", pinned.to_pem())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn to_pem(&self) -> String {
+        // Encoding cannot fail for a label of ASCII letters; an empty string is never returned
+        // for a certificate (its DER is never empty).
+        pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &self.der)
+            .unwrap_or_default()
+    }
+
     /// The SHA-256 fingerprint of the certificate, upper-case hex pairs separated by colons.
     pub fn fingerprint(&self) -> String {
-        certificate_fingerprint(&self.der)
+        der_fingerprint(&self.der)
     }
 
     /// The certificate as the only root of a rustls trust store.

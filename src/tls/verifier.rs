@@ -8,7 +8,7 @@ use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 
 use super::{PinMismatch, PinnedCertificate};
-use crate::certificate_fingerprint;
+use crate::fingerprint::der_fingerprint;
 
 /// A rustls server certificate verifier that trusts exactly one certificate: the ledger's
 /// service certificate.
@@ -94,7 +94,7 @@ impl ServerCertVerifier for PinnedServerVerifier {
             Err(Error::InvalidCertificate(reason)) if is_pin_mismatch(&reason) => {
                 return Err(PinMismatch::new(
                     self.pinned.fingerprint(),
-                    certificate_fingerprint(end_entity),
+                    der_fingerprint(end_entity),
                     reason,
                 )
                 .into());

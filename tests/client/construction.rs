@@ -38,7 +38,7 @@ async fn the_identity_service_client_works_alone() {
         .add_pem(sandbox.identity_ca_certificate_pem())
         .unwrap();
     let identity =
-        IdentityServiceClient::with_roots(&sandbox.identity_endpoint(), None, &roots).unwrap();
+        IdentityServiceClient::with_roots(sandbox.identity_endpoint(), None, &roots).unwrap();
     let found = within(identity.get_ledger_identity("sandbox", None))
         .await
         .unwrap();
@@ -53,6 +53,20 @@ async fn the_identity_service_client_works_alone() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
     assert_eq!(err.error_code(), Some("LedgerNotFound"));
+    assert_eq!(err.client_request_id().map(str::len), Some(36), "{err:?}");
+    // The caller's client request id, on the identity service too.
+    let err = within(
+        identity.get_ledger_identity(
+            "another-ledger",
+            Some(
+                confidential_ledger::identity::GetLedgerIdentityOptions::new()
+                    .client_request_id("id-lookup-1"),
+            ),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.client_request_id(), Some("id-lookup-1"));
 
     let err = within(identity.get_ledger_identity("a/b", None))
         .await
@@ -86,15 +100,20 @@ async fn endpoints_are_checked_before_anything_is_sent() {
         ("https://127.0.0.1:8443", "ledger_id()"),
         ("not a url", "not a URL"),
     ] {
-        let err = within(ConfidentialLedgerClient::builder(endpoint).build())
-            .await
-            .unwrap_err();
+        let err = within(
+            ConfidentialLedgerClient::builder(endpoint)
+                .anonymous()
+                .build(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{endpoint}: {err}");
         assert!(err.to_string().contains(expected), "{endpoint}: {err}");
     }
     let err = within(
         ConfidentialLedgerClient::builder("https://my-ledger.confidential-ledger.azure.com")
             .service_certificate_pem("not a certificate")
+            .anonymous()
             .build(),
     )
     .await
@@ -266,4 +285,32 @@ async fn refreshing_by_hand_says_whether_the_pin_changed() {
         client.service_certificate(),
         pin_of(&sandbox.service_certificate_pem())
     );
+}
+
+#[tokio::test]
+async fn a_client_without_a_credential_is_refused_unless_asked_to_be_anonymous() {
+    let sandbox = sandbox().await;
+    let err = within(builder(&sandbox).build()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Credential, "{err}");
+    assert!(err.to_string().contains("anonymous()"), "{err}");
+
+    // Asked for: it builds, and the ledger refuses what it sends.
+    let anonymous = within(builder(&sandbox).anonymous().build()).await.unwrap();
+    let err = within(anonymous.get_current_ledger_entry(None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err}");
+    assert!(format!("{:?}", builder(&sandbox).anonymous()).contains("anonymous"));
+
+    // A credential given after anonymous() wins.
+    let client = within(
+        builder(&sandbox)
+            .anonymous()
+            .certificate_credential(admin_certificate(&sandbox))
+            .build(),
+    )
+    .await
+    .unwrap();
+    within(client.get_constitution(None)).await.unwrap();
+    sandbox.shutdown().await;
 }

@@ -299,6 +299,17 @@ async fn input_is_checked_before_anything_is_sent() {
         "after its end",
     );
     assert!(within(pager.next()).await.is_none());
+    // A malformed range bound, given as text in a struct literal.
+    let malformed = ListLedgerEntriesOptions {
+        from_transaction_id: Some("2.x".into()),
+        ..Default::default()
+    };
+    let mut pager = client.list_ledger_entries(Some(malformed));
+    refused(
+        within(pager.next()).await.unwrap().unwrap_err(),
+        "invalid transaction id \"2.x\"",
+    );
+    assert!(within(pager.next()).await.is_none());
     refused(
         within(client.get_ledger_user("", None)).await.unwrap_err(),
         "user id is empty",

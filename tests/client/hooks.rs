@@ -16,8 +16,10 @@ fn raw_client(server: &Server, state: impl Fn(Pipeline) -> HookState) -> ledger:
             .unwrap()
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth();
-    let mut options = PipelineOptions::default();
-    options.retry = RetryOptions::disabled();
+    let options = PipelineOptions {
+        retry: RetryOptions::disabled(),
+        ..Default::default()
+    };
     let pipeline = Pipeline::builder(
         server.url("").parse().unwrap(),
         reqwest::Client::builder().use_preconfigured_tls(tls),

@@ -51,10 +51,9 @@ async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
     assert!(!lines.is_empty(), "{output}");
     assert!(!output.contains("quiet-body-marker"), "{output}");
     assert!(
-        lines.iter().any(
-            |l| l.contains("ledger_call{method=\"create_ledger_entry\"}")
-                && l.contains(&format!("transaction_id={}", quiet.transaction_id))
-        ),
+        lines.iter().any(|l| l
+            .contains("ledger_call{method=\"create_ledger_entry\" client_request_id=")
+            && l.contains(&format!("transaction_id={}", quiet.transaction_id))),
         "{output}"
     );
 
@@ -83,7 +82,7 @@ async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
         .unwrap();
     let output = capture.take();
     let span = format!(
-        "ledger_call{{method=\"get_ledger_entry\" transaction_id={}}}",
+        "ledger_call{{method=\"get_ledger_entry\" transaction_id={} client_request_id=",
         loud.transaction_id
     );
     let lines = client_lines(&output);

@@ -14,5 +14,7 @@ mod logging;
 mod preview;
 mod programmability;
 mod receipts;
+mod request_id;
+mod response_meta;
 mod support;
 mod users;

@@ -3,9 +3,9 @@
 
 use confidential_ledger::ErrorKind;
 use confidential_ledger::client::GetVerifiedReceiptOptions;
-use confidential_ledger::models::QueryState;
+use confidential_ledger::models::{QueryState, TransactionReceipt};
 use confidential_ledger::receipt::{
-    ApplicationClaim, ReceiptError, ReceiptResponse, VerifyOptions,
+    ApplicationClaim, Receipt, ReceiptError, ReceiptResponse, VerifyOptions,
 };
 use confidential_ledger_sandbox::FaultAction;
 use futures::StreamExt;
@@ -34,8 +34,24 @@ async fn a_receipt_is_fetched_through_loading_and_verifies_against_the_pin() {
     );
 
     // Kept as JSON and verified later, offline, with the client's verifier.
-    let stored = serde_json::to_string(&receipt.to_response()).unwrap();
+    let stored = receipt.to_json().unwrap();
+    assert_eq!(TransactionReceipt::from_json(&stored).unwrap(), receipt);
     let reread = ReceiptResponse::from_json(&stored).unwrap();
+    assert_eq!(reread.to_json().unwrap(), stored);
+    let inner = receipt.receipt.to_json().unwrap();
+    assert_eq!(Receipt::from_json(&inner).unwrap(), receipt.receipt);
+    // Not a receipt, or not a ready one: a Decode error, not a panic.
+    for bad in [
+        "",
+        "{}",
+        r#"{"receipt": null, "state": "Loading", "transactionId": ""}"#,
+    ] {
+        let err = TransactionReceipt::from_json(bad).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode { .. }),
+            "{bad}: {err}"
+        );
+    }
     let verifier = client.receipt_verifier().unwrap();
     let again = verifier
         .verify_response(

@@ -1,6 +1,10 @@
 //! Users, roles and access: ledger users, legacy users, user-defined roles, and what a
 //! principal is told when it may not do something.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use confidential_ledger::models::{LedgerRole, UserDefinedRole};
 use confidential_ledger::{CertificateCredential, ClientOptions, ErrorKind};
 use confidential_ledger_sandbox::SandboxOptions;
@@ -186,8 +190,10 @@ async fn legacy_users_need_an_older_api_version() {
     assert_eq!(err.kind(), &ErrorKind::ApiVersionRedirect, "{err}");
 
     // Recorded real ledgers redirect the legacy calls already at 2024-08-22-preview.
-    let mut options = ClientOptions::default();
-    options.api_version = "2022-05-13".into();
+    let options = ClientOptions {
+        api_version: "2022-05-13".into(),
+        ..Default::default()
+    };
     let legacy = within(
         builder(&sandbox)
             .certificate_credential(admin_certificate(&sandbox))

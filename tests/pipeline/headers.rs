@@ -244,3 +244,67 @@ fn every_patch_of_the_ledger_api_takes_a_merge_patch() {
         assert_eq!(tabled, patches);
     }
 }
+
+#[tokio::test]
+async fn every_request_carries_one_client_request_id_per_call_kept_across_retries() {
+    let server = Server::scripted([
+        Reply::status(503),
+        Reply::json(200, "{}"),
+        Reply::json(200, "{}"),
+        Reply::json(404, r#"{"error":{"code":"NotFound","message":"no"}}"#),
+    ])
+    .await;
+    let harness = Harness::new(&server.url(""), options(3));
+    harness.get(&server.url("/app/x")).await.unwrap();
+    harness.get(&server.url("/app/x")).await.unwrap();
+    let err = harness.get(&server.url("/app/x")).await.unwrap_err();
+    let ids: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header("x-ms-client-request-id")
+                .expect("every request has an id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(ids[0], ids[1], "a retry keeps the call's id");
+    assert_ne!(ids[1], ids[2], "another call, another id");
+    assert_ne!(ids[2], ids[3]);
+    assert_eq!(ids[0].len(), 36, "a hyphenated UUID: {}", ids[0]);
+    // The failed call's error keeps the id it was sent with.
+    assert_eq!(err.client_request_id(), Some(ids[3].as_str()));
+}
+
+#[tokio::test]
+async fn a_client_request_id_given_by_the_caller_is_sent_and_a_bad_one_refused_before_sending() {
+    let server = Server::scripted([Reply::status(503), Reply::json(200, "{}")]).await;
+    let harness = Harness::new(&server.url(""), options(3));
+    let op = OperationContext::new("get_ledger_entry").with_client_request_id("support-case-42");
+    within(
+        harness
+            .pipeline
+            .send(crate::support::get(&server.url("/app/x")), &op),
+    )
+    .await
+    .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(
+            request.header("x-ms-client-request-id"),
+            Some("support-case-42")
+        );
+    }
+
+    let bad = OperationContext::new("get_ledger_entry").with_client_request_id("two words");
+    let err = within(
+        harness
+            .pipeline
+            .send(crate::support::get(&server.url("/app/x")), &bad),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{err}");
+    assert_eq!(server.requests().len(), 2, "nothing more was sent");
+}

@@ -443,11 +443,9 @@ async fn an_identity_answer_for_another_ledger_is_refused() {
     let body = format!(r#"{{"ledgerId":"someone-else","ledgerTlsCertificate":"{pem}"}}"#);
     let identity = Hostile::start_plain(move |_, _| Answer::json(200, &body)).await;
 
-    let lookup = confidential_ledger::IdentityServiceClient::new(
-        &identity.plain_endpoint(),
-        Some(options()),
-    )
-    .expect("an identity client");
+    let lookup =
+        confidential_ledger::IdentityServiceClient::new(identity.plain_endpoint(), Some(options()))
+            .expect("an identity client");
     let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
         .await
         .expect_err("an answer about another ledger");
@@ -481,11 +479,9 @@ async fn a_huge_identity_answer_is_refused() {
         )
     })
     .await;
-    let lookup = confidential_ledger::IdentityServiceClient::new(
-        &identity.plain_endpoint(),
-        Some(options()),
-    )
-    .expect("an identity client");
+    let lookup =
+        confidential_ledger::IdentityServiceClient::new(identity.plain_endpoint(), Some(options()))
+            .expect("an identity client");
     let err = within_for(STEP, lookup.get_ledger_identity("mine", None))
         .await
         .expect_err("64 MiB is no certificate");

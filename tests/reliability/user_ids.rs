@@ -13,6 +13,10 @@
 //! Checks of the sandbox's decoding alone are in `sandbox/tests/api.rs`; the client's input
 //! checks in `src/validate.rs`.
 
+// The deprecated legacy user calls (`get_user`, `create_or_update_user`, ...) are exercised on
+// purpose: they must keep working on the api-versions that serve them.
+#![allow(deprecated)]
+
 use confidential_ledger::models::LedgerRole;
 use confidential_ledger::{
     CertificateCredential, ConfidentialLedgerClient, ErrorKind, StaticTokenCredential,

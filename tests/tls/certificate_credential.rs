@@ -66,7 +66,7 @@ fn reads_der() {
         CertificateCredential::from_der(vec![user.cert.clone()], user.key_der()).unwrap();
     assert_eq!(
         credential.user_id(),
-        confidential_ledger::certificate_fingerprint(&user.cert)
+        confidential_ledger::certificate_fingerprint(&user.cert).unwrap()
     );
 }
 

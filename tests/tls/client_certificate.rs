@@ -43,7 +43,7 @@ async fn the_client_certificate_is_presented_and_identifies_the_user() {
     assert_eq!(body, format!("HTTP/2.0 client={}", credential.user_id()));
     assert_eq!(
         credential.user_id(),
-        confidential_ledger::certificate_fingerprint(&user.cert)
+        confidential_ledger::certificate_fingerprint(&user.cert).unwrap()
     );
 }
 

@@ -20,9 +20,25 @@ fn trailing_nuls_and_whitespace_are_ignored() {
     }
     assert_eq!(
         from_der.fingerprint(),
-        confidential_ledger::certificate_fingerprint(&service.cert)
+        confidential_ledger::certificate_fingerprint(&service.cert).unwrap()
     );
     assert!(format!("{from_der:?}").contains(&from_der.fingerprint()));
+}
+
+#[test]
+fn the_pinned_certificate_exports_as_the_pem_it_was_read_from() {
+    let service = Authority::service("CCF Service");
+    let pinned = PinnedCertificate::from_der(service.cert.clone()).unwrap();
+    let pem = pinned.to_pem();
+    // rcgen writes the canonical layout too: 64-character lines, LF line ends.
+    assert_eq!(pem, service.pem);
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+    assert!(pem.lines().all(|line| line.len() <= 64), "{pem}");
+    assert_eq!(PinnedCertificate::from_pem(&pem).unwrap(), pinned);
+    assert_eq!(
+        confidential_ledger::certificate_fingerprint(&pem).unwrap(),
+        pinned.fingerprint()
+    );
 }
 
 #[test]

@@ -78,11 +78,11 @@ async fn another_service_certificate_is_a_pin_mismatch() {
     assert_eq!(mismatch.reason(), &CertificateError::UnknownIssuer);
     assert_eq!(
         mismatch.pinned_fingerprint(),
-        confidential_ledger::certificate_fingerprint(&pinned.cert)
+        confidential_ledger::certificate_fingerprint(&pinned.cert).unwrap()
     );
     assert_eq!(
         mismatch.presented_fingerprint(),
-        confidential_ledger::certificate_fingerprint(&node.cert)
+        confidential_ledger::certificate_fingerprint(&node.cert).unwrap()
     );
 }
 

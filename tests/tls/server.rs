@@ -104,7 +104,7 @@ impl Server {
                         client_fingerprint: connection
                             .peer_certificates()
                             .and_then(|c| c.first())
-                            .map(|c| confidential_ledger::certificate_fingerprint(c)),
+                            .and_then(|c| confidential_ledger::certificate_fingerprint(c).ok()),
                         alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
                     };
                     let client = handshake

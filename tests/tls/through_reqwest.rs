@@ -92,7 +92,7 @@ async fn a_pin_mismatch_is_recognisable_in_reqwests_error() {
     assert_eq!(mismatch.reason(), &CertificateError::BadSignature);
     assert_eq!(
         mismatch.pinned_fingerprint(),
-        confidential_ledger::certificate_fingerprint(&pinned.cert)
+        confidential_ledger::certificate_fingerprint(&pinned.cert).unwrap()
     );
 }
 
