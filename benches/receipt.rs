@@ -20,6 +20,12 @@
 //! rates as `rust.json`, for `benches/receipt.sh` to time the official Python verifier on the
 //! same files. `--batch-only` measures `fresh`, `batch` and `batch_parsed` only.
 //!
+//! `--fresh-count N` times nothing: it verifies N receipts fresh (as `fresh` does) and exits,
+//! for an instruction count that machine load cannot move:
+//! `valgrind --tool=callgrind` of `--fresh-count 0` and `--fresh-count 200`, the difference
+//! divided by 200 is the instructions of one fresh verification (`benches/receipt.sh
+//! --callgrind` does this).
+//!
 //! With `--receipts DIR` it measures receipts read from DIR instead of the made-up ledger:
 //! `DIR/service_cert.pem` and `DIR/batch/*.json` (receipts fetched from a ledger, the layout
 //! `--out` writes; `benches/side_by_side.sh` uses it for a sandbox's receipts). `fresh`
@@ -110,6 +116,7 @@ fn main() {
     let mut seconds = 2.0;
     let mut batch_only = false;
     let mut given: Option<PathBuf> = None;
+    let mut fresh_count: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -117,6 +124,7 @@ fn main() {
             "--receipts" => given = args.next().map(PathBuf::from),
             "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
             "--batch-only" => batch_only = true,
+            "--fresh-count" => fresh_count = args.next().and_then(|s| s.parse().ok()),
             _ => {} // `cargo bench` passes `--bench`.
         }
     }
@@ -157,6 +165,15 @@ fn main() {
         }
     };
     let options = &VerifyOptions::new();
+
+    if let Some(n) = fresh_count {
+        for i in 0..n {
+            let r: Receipt =
+                serde_json::from_str(&distinct_texts[i % distinct_texts.len()]).expect("parses");
+            black_box(verify(&r, &distinct_pem, options).expect("verifies"));
+        }
+        return;
+    }
 
     // Raw ECDSA P-256 verification: the floor.
     let signing = p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("key");

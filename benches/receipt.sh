@@ -2,6 +2,7 @@
 # Receipt verification benchmark: the Rust verifier (release build) against raw ECDSA in the
 # same process, and against the official Python verifier on the same receipt files.
 # Usage: benches/receipt.sh [SECONDS]   (time per measurement, default 2)
+#        benches/receipt.sh --callgrind   (instructions per fresh verification, under valgrind)
 #
 # The Python and Rust batch measurements alternate three times and each ratio is the median of
 # the three pairs, so a change in machine load affects both sides of a ratio alike.
@@ -11,6 +12,22 @@ cd "$root"
 seconds=${1:-2}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+
+if [ "$seconds" = "--callgrind" ]; then
+  # Instruction counts do not move with machine load: the bench binary verifies N receipts
+  # fresh and exits; the difference between N = 200 and N = 0 is 200 fresh verifications.
+  command -v valgrind >/dev/null || { echo "valgrind not found" >&2; exit 1; }
+  bin=$(cargo bench --bench receipt --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -1)
+  count() {
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.$1" "$bin" --fresh-count "$1" \
+      > /dev/null 2>&1
+    sed -n 's/^summary: //p; s/^totals: //p' "$dir/cg.$1" | head -1
+  }
+  base=$(count 0)
+  total=$(count 200)
+  echo "fresh verify: $(( (total - base) / 200 )) instructions per receipt (callgrind, Rust)"
+  exit 0
+fi
 
 .ci/python-env
 python=${CARGO_TARGET_DIR:-$root/target}/python-env/bin/python
