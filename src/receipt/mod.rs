@@ -89,6 +89,7 @@ mod encoding;
 mod error;
 mod merkle;
 mod options;
+mod root_signature;
 mod types;
 mod verifier;
 
