@@ -87,6 +87,7 @@ mod commit_evidence;
 mod digest;
 mod encoding;
 mod error;
+mod generator_multiples;
 mod merkle;
 mod options;
 mod root_signature;

@@ -16,8 +16,8 @@
 //! so ring's verification of `(r, s)` over `m` under `Q'` computes the very same point `R` and
 //! makes the very same decision. `r` is never 0 (the DER decoding rejects it, as ring would),
 //! so `1/r` exists. The shift costs one variable-time multiplication of the (public) scalar by
-//! the generator, from RustCrypto's precomputed table of multiples of `G`: about as much as a
-//! third of a portable verification. When `Q'` happens to be the point at infinity (it cannot
+//! the generator from a table of its multiples ([`super::generator_multiples`] for P-256,
+//! RustCrypto's table for P-384), a few percent of a portable verification. When `Q'` happens to be the point at infinity (it cannot
 //! be encoded as a key), the portable verification decides instead.
 //!
 //! Everything here is public (key, root, signature): nothing is secret, so variable time is
@@ -30,6 +30,7 @@ use p256::elliptic_curve::sec1::ToSec1Point as _;
 use ring::signature::{self, EcdsaVerificationAlgorithm, UnparsedPublicKey};
 
 use super::certificate::PublicKey;
+use super::generator_multiples;
 
 /// Verifies the DER ECDSA signature `der_signature` under `key` with `root` as the digest
 /// (through ring, see the module documentation). `None` when the signature is not a DER ECDSA
@@ -76,18 +77,13 @@ fn ring_verifies(
         .is_ok()
 }
 
-/// The shifted key `Q' = Q + ((e − e')/r)·G` for verifying over the message `root` with ring,
-/// as an uncompressed SEC1 point, or `None` when it is the point at infinity (the portable
-/// verification then decides).
+/// The shift `k = (e − e')/r` for verifying over the message `root` with ring (`None` only if
+/// `r` had no inverse, which the DER decoding already excluded).
 ///
 /// The same function for both curves (the types differ, the steps do not).
-macro_rules! shifted_key {
+macro_rules! shift_scalar {
     ($name:ident, $curve:ident, $digest:ty) => {
-        fn $name(
-            q: &$curve::ecdsa::VerifyingKey,
-            root: &[u8; 32],
-            sig: &$curve::ecdsa::Signature,
-        ) -> Option<Vec<u8>> {
+        fn $name(root: &[u8; 32], sig: &$curve::ecdsa::Signature) -> Option<$curve::Scalar> {
             use sha2::Digest as _;
             // The digest as the portable verification takes it: the root as a big-endian
             // integer (left-padded to the field size), reduced modulo n.
@@ -101,21 +97,41 @@ macro_rules! shifted_key {
             let e_ring = <$curve::Scalar as Reduce<$curve::FieldBytes>>::reduce(
                 &$curve::FieldBytes::try_from(hashed.as_slice()).ok()?,
             );
-            // r is not zero (the DER decoding checked it), so this is never `None`.
             let r_inverse: $curve::Scalar = Option::from(sig.r().invert_vartime())?;
-            let k = (e - e_ring) * r_inverse;
-            let shifted = $curve::ProjectivePoint::from(*q.as_affine())
-                + <$curve::ProjectivePoint as MulByGeneratorVartime>::mul_by_generator_vartime(&k);
-            if bool::from(shifted.is_identity()) {
-                return None;
-            }
-            Some(shifted.to_affine().to_sec1_point(false).as_bytes().to_vec())
+            Some((e - e_ring) * r_inverse)
         }
     };
 }
 
-shifted_key!(p256_shifted_key, p256, sha2::Sha256);
-shifted_key!(p384_shifted_key, p384, sha2::Sha384);
+shift_scalar!(p256_shift, p256, sha2::Sha256);
+shift_scalar!(p384_shift, p384, sha2::Sha384);
+
+/// The shifted P-256 key `Q' = Q + k·G` as an uncompressed SEC1 point, or `None` when it is
+/// the point at infinity (the portable verification then decides).
+fn p256_shifted_key(
+    q: &p256::ecdsa::VerifyingKey,
+    root: &[u8; 32],
+    sig: &p256::ecdsa::Signature,
+) -> Option<Vec<u8>> {
+    let k = p256_shift(root, sig)?;
+    generator_multiples::add_multiple_of_generator(q.as_affine(), &k).map(Vec::from)
+}
+
+/// The shifted P-384 key, as [`p256_shifted_key`] (with RustCrypto's table of multiples of
+/// the generator).
+fn p384_shifted_key(
+    q: &p384::ecdsa::VerifyingKey,
+    root: &[u8; 32],
+    sig: &p384::ecdsa::Signature,
+) -> Option<Vec<u8>> {
+    let k = p384_shift(root, sig)?;
+    let shifted = p384::ProjectivePoint::from(*q.as_affine())
+        + <p384::ProjectivePoint as MulByGeneratorVartime>::mul_by_generator_vartime(&k);
+    if bool::from(shifted.is_identity()) {
+        return None;
+    }
+    Some(shifted.to_affine().to_sec1_point(false).as_bytes().to_vec())
+}
 
 #[cfg(test)]
 mod tests {
