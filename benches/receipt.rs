@@ -25,9 +25,9 @@
 //!
 //! `--fresh-count N` times nothing: it verifies N receipts fresh (as `fresh` does) and exits,
 //! for an instruction count that machine load cannot move:
-//! `valgrind --tool=callgrind` of `--fresh-count 0` and `--fresh-count 200`, the difference
-//! divided by 200 is the instructions of one fresh verification (`benches/receipt.sh
-//! --callgrind` does this).
+//! `valgrind --tool=callgrind` of `--fresh-count 1` and `--fresh-count 201`, the difference
+//! divided by 200 is the instructions of one fresh verification, one-time initialisation left
+//! out (`benches/receipt.sh --callgrind` does this).
 //!
 //! With `--receipts DIR` it measures receipts read from DIR instead of the made-up ledger:
 //! `DIR/service_cert.pem` and `DIR/batch/*.json` (receipts fetched from a ledger, the layout
