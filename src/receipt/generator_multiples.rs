@@ -3,11 +3,12 @@
 //!
 //! `k` is written in 43 signed digits of 6 bits (`k = Σ dᵢ·2⁶ⁱ`, `dᵢ ∈ [−31, 32]`) and
 //! `±|dᵢ|·2⁶ⁱ·G` is added from a table of affine multiples of the generator: at most 44 mixed
-//! additions (the last one adds `Q`) and one inversion, no doubling. The field arithmetic is
-//! fiat-crypto's (formally verified, generated Rust; already in the tree through `p384`), about
-//! three times faster than the portable field arithmetic of the `p256` crate; the points use
-//! Jacobian coordinates with the textbook mixed addition (8M + 3S), whose exceptional cases
-//! (an operand at infinity, equal or opposite points) are handled explicitly. Everything is
+//! additions (the last one adds `Q`) and one inversion, no doubling (unless two equal points
+//! meet). The field arithmetic is fiat-crypto's (formally verified, generated Rust; already in
+//! the tree through `p384`); a mixed addition here takes about two thirds of the instructions
+//! of the `p256` crate's (callgrind: 4.2k against 6.4k). The points use Jacobian coordinates
+//! with the textbook mixed addition (8M + 3S), whose exceptional cases (an operand at
+//! infinity, equal or opposite points) are handled explicitly. Everything is
 //! public, so variable time is fine. ring parses the result as a public key, which checks that
 //! it is on the curve, and the tests compare every step with the `p256` crate.
 //!

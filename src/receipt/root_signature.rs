@@ -13,11 +13,12 @@
 //! (e'/s)·G + (r/s)·Q' = (e'/s)·G + (r/s)·Q + ((e − e')/s)·G = (e/s)·G + (r/s)·Q = R
 //! ```
 //!
-//! so ring's verification of `(r, s)` over `m` under `Q'` computes the very same point `R` and
-//! makes the very same decision. `r` is never 0 (the DER decoding rejects it, as ring would),
-//! so `1/r` exists. The shift costs one variable-time multiplication of the (public) scalar by
-//! the generator from a table of its multiples ([`super::generator_multiples`] for P-256,
-//! RustCrypto's table for P-384), a few percent of a portable verification. When `Q'` happens to be the point at infinity (it cannot
+//! so ring's verification of `(r, s)` over `m` (here the root itself, as a message) under `Q'`
+//! computes the very same point `R` and makes the very same decision. `r` is never 0 (the DER
+//! decoding rejects it, as ring would), so `1/r` exists. The shift costs one variable-time
+//! multiplication of the (public) scalar by the generator from a table of its multiples
+//! ([`super::generator_multiples`] for P-256, RustCrypto's table for P-384): for P-256 about an
+//! eighth of a portable verification. When `Q'` happens to be the point at infinity (it cannot
 //! be encoded as a key), the portable verification decides instead.
 //!
 //! Everything here is public (key, root, signature): nothing is secret, so variable time is
