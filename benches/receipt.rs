@@ -4,7 +4,10 @@
 //! `cargo bench --bench receipt -- [--out DIR] [--seconds S] [--batch-only]`
 //!
 //! Measures receipts per second for:
-//! - `ecdsa_p256`: one raw P-256 ECDSA verification (DER signature, 32-byte prehash);
+//! - `ecdsa_p256`: one raw P-256 ECDSA verification (DER signature, 32-byte prehash) with the
+//!   portable RustCrypto arithmetic;
+//! - `ecdsa_p256_ring`: one raw P-256 ECDSA verification (DER signature over a 32-byte message)
+//!   with ring's assembly: the floor of a verification on this machine;
 //! - `fresh`: parse the receipt JSON and verify it with [`verify`] (no cache: the service
 //!   certificate and the node certificate are decoded, two ECDSA verifications);
 //! - `chain_cached`: parse and verify with a verifier that already checked the node
@@ -19,6 +22,12 @@
 //! With `--out DIR` it also writes the receipts and the service certificate there, and the
 //! rates as `rust.json`, for `benches/receipt.sh` to time the official Python verifier on the
 //! same files. `--batch-only` measures `fresh`, `batch` and `batch_parsed` only.
+//!
+//! `--fresh-count N` times nothing: it verifies N receipts fresh (as `fresh` does) and exits,
+//! for an instruction count that machine load cannot move:
+//! `valgrind --tool=callgrind` of `--fresh-count 1` and `--fresh-count 201`, the difference
+//! divided by 200 is the instructions of one fresh verification, one-time initialisation left
+//! out (`benches/receipt.sh --callgrind` does this).
 //!
 //! With `--receipts DIR` it measures receipts read from DIR instead of the made-up ledger:
 //! `DIR/service_cert.pem` and `DIR/batch/*.json` (receipts fetched from a ledger, the layout
@@ -110,6 +119,7 @@ fn main() {
     let mut seconds = 2.0;
     let mut batch_only = false;
     let mut given: Option<PathBuf> = None;
+    let mut fresh_count: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -117,6 +127,7 @@ fn main() {
             "--receipts" => given = args.next().map(PathBuf::from),
             "--seconds" => seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds),
             "--batch-only" => batch_only = true,
+            "--fresh-count" => fresh_count = args.next().and_then(|s| s.parse().ok()),
             _ => {} // `cargo bench` passes `--bench`.
         }
     }
@@ -158,6 +169,15 @@ fn main() {
     };
     let options = &VerifyOptions::new();
 
+    if let Some(n) = fresh_count {
+        for i in 0..n {
+            let r: Receipt =
+                serde_json::from_str(&distinct_texts[i % distinct_texts.len()]).expect("parses");
+            black_box(verify(&r, &distinct_pem, options).expect("verifies"));
+        }
+        return;
+    }
+
     // Raw ECDSA P-256 verification: the floor.
     let signing = p256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("key");
     let key = *signing.verifying_key();
@@ -166,6 +186,10 @@ fn main() {
         p256::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&signing, &digest)
             .expect("sign");
     let der = sig.to_der();
+    let sec1 = key.to_sec1_point(false);
+    let message = [9u8; 32];
+    let ring_sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&signing, &message);
+    let ring_der = ring_sig.to_der();
 
     let chain_only = ReceiptVerifier::with_options(
         &distinct_pem,
@@ -185,6 +209,14 @@ fn main() {
             let s = p256::ecdsa::DerSignature::from_bytes(black_box(der.as_bytes())).expect("der");
             key.verify_prehash(black_box(&digest), &s)
                 .expect("verifies");
+        }));
+        measures.push(Measure::new("ecdsa_p256_ring", 1, || {
+            ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_ASN1,
+                black_box(sec1.as_bytes()),
+            )
+            .verify(black_box(&message), black_box(ring_der.as_bytes()))
+            .expect("verifies");
         }));
         let texts = distinct_texts.clone();
         let chain_only = &chain_only;
@@ -229,7 +261,7 @@ fn main() {
     let mut rates = serde_json::Map::new();
     for m in &measures {
         let r = m.median();
-        println!("{:<14} {r:>12.0} /s  {:>9.2} us", m.name, 1e6 / r);
+        println!("{:<16} {r:>12.0} /s  {:>9.2} us", m.name, 1e6 / r);
         rates.insert(m.name.to_owned(), r.into());
     }
     let find = |name: &str| measures.iter().find(|m| m.name == name);
@@ -240,6 +272,11 @@ fn main() {
         let c = ratio(cached, ecdsa, 1.0);
         println!("fresh        = {f:.2} x two ECDSA verifications (per-round median)");
         println!("chain_cached = {c:.2} x one ECDSA verification (per-round median)");
+        if let Some(ring) = find("ecdsa_p256_ring") {
+            let fr = ratio(fresh, ring, 2.0);
+            println!("fresh        = {fr:.2} x two ring ECDSA verifications (per-round median)");
+            rates.insert("fresh_vs_two_ring_ecdsa".into(), fr.into());
+        }
         rates.insert("fresh_vs_two_ecdsa".into(), f.into());
         rates.insert("chain_cached_vs_one_ecdsa".into(), c.into());
     }

@@ -87,8 +87,10 @@ mod commit_evidence;
 mod digest;
 mod encoding;
 mod error;
+mod generator_multiples;
 mod merkle;
 mod options;
+mod root_signature;
 mod types;
 mod verifier;
 

@@ -10,6 +10,7 @@ use super::Receipt;
 use super::cache::BoundedCache;
 use super::certificate::{Certificate, PublicKey};
 use super::commit_evidence::{self, TxId};
+use super::root_signature;
 use super::{
     ApplicationClaim, CertificateRole, ReceiptError, ReceiptLeaf, ReceiptResponse, Sha256Digest,
     Verified, VerifyOptions, claims_digest, encoding, merkle,
@@ -501,7 +502,7 @@ fn check_signature(
 ) -> Result<(), ReceiptError> {
     let der = encoding::base64_strict(signature)
         .map_err(|e| ReceiptError::malformed("signature", format!("invalid base64: {e}")))?;
-    match key.verify_prehash(root.as_bytes(), &der) {
+    match root_signature::verify(key, root.as_bytes(), &der) {
         Some(true) => Ok(()),
         Some(false) => Err(ReceiptError::Signature { root }),
         None => Err(ReceiptError::malformed(
