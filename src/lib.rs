@@ -65,6 +65,7 @@
 //! | | `blocking` | (feature `blocking`) the same client without an async runtime |
 //! | | [`identity`] | [`IdentityServiceClient`]: where a ledger's certificate is published |
 //! | | [`models`] | what the methods take and return (converted from the raw types) |
+//! | | [`Response`] | a call's value with the answer's metadata (status, headers, transaction id, client request id) |
 //! | generated | [`raw`] | the clients generated from `spec/` at build time, the hooks that send their requests through the pipeline, and the operation tables; an escape hatch |
 //! | sending | [`pipeline`] | one request: authentication, retries, redirects, limits, deadline, logging |
 //! | | [`options`] | [`ClientOptions`] and [`CallOptions`]: settings shared by both clients |
@@ -73,7 +74,7 @@
 //! | | [`credential`] | bearer tokens and client certificates |
 //! | foundations | [`poller`], [`pager`] | waiting and paging, independent of HTTP |
 //! | | [`receipt`] | offline receipt verification, independent of the client |
-//! | | [`TransactionId`], [`certificate_fingerprint`] | values every layer passes around |
+//! | | [`TransactionId`], [`TransactionIdArg`], [`certificate_fingerprint`] | values every layer passes around |
 //!
 //! Private helpers sit beside the layer that needs them: `http_client` builds the HTTP clients
 //! (timeouts, proxy, TLS), `validate` checks input before a request, `headers` reads the

@@ -106,7 +106,7 @@ fn the_client_crate_has_no_cycle_and_keeps_the_layers_of_its_module_map() {
     let layers: &[&[&str]] = &[
         // The deprecated aliases of the former raw-client paths, then the user API.
         &["generated", "hooks", "operation_facts"],
-        &["client", "blocking", "identity", "models"],
+        &["client", "blocking", "identity", "models", "response_meta"],
         &["raw"],
         &["pipeline", "options", "http_client", "validate"],
         &["error"],
@@ -116,6 +116,7 @@ fn the_client_crate_has_no_cycle_and_keeps_the_layers_of_its_module_map() {
             "pager",
             "receipt",
             "transaction_id",
+            "transaction_id_arg",
             "fingerprint",
             "headers",
             "crypto",
