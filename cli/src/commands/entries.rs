@@ -48,8 +48,8 @@ pub async fn write(client: &ConfidentialLedgerClient, args: &WriteArgs, out: Out
 }
 
 /// `write --each-line`: every non-empty line is an entry, `--concurrency` in flight, in input
-/// order on stdout; with `--wait`, waits for the commit of the last (commits are in order, so
-/// every earlier write is then committed too).
+/// order on stdout; with `--wait`, waits for the commit of the highest transaction id (commits
+/// are in order, so every other write is then committed too).
 async fn write_lines(
     client: &ConfidentialLedgerClient,
     args: &WriteArgs,
@@ -84,7 +84,7 @@ async fn write_lines(
                 )
             },
         )?;
-        last = Some(written.transaction_id);
+        last = last.max(Some(written.transaction_id));
     }
     if let (true, Some(last)) = (args.wait, last) {
         output::flush()?;
