@@ -193,7 +193,8 @@ pub struct WriteArgs {
     /// Wait until the ledger has committed the write (the last one with --each-line).
     #[arg(long)]
     pub wait: bool,
-    /// Writes in flight at once with --each-line.
+    /// Writes in flight at once with --each-line (above 1, lines may land in the ledger in
+    /// another order than the input's).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
