@@ -66,13 +66,11 @@ fn verify(
     receipt: &Receipt,
     claims: Option<&[ApplicationClaim]>,
 ) -> Outcome {
-    if let Some(claims) = claims {
-        if let Err(error) = claim_matches(entry, claims) {
-            return Outcome::Failed {
-                step: "claim",
-                error,
-            };
-        }
+    if let Some(Err(error)) = claims.map(|claims| claim_matches(entry, claims)) {
+        return Outcome::Failed {
+            step: "claim",
+            error,
+        };
     }
     let mut options = VerifyOptions::new().transaction_id(entry.transaction_id.to_string());
     if let Some(claims) = claims {

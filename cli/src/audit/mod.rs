@@ -124,12 +124,14 @@ pub async fn run(client: &ConfidentialLedgerClient, args: &AuditArgs, out: Outpu
                     }
                     this_run += 1;
                     progress.advance(id, report.entries, report.failed);
-                    if let Some(path) = &args.checkpoint {
-                        if saved.elapsed() >= CHECKPOINT_EVERY {
-                            report.wall_seconds = wall_before + started.elapsed().as_secs_f64();
-                            checkpoint::save(path, &report)?;
-                            saved = Instant::now();
-                        }
+                    if let Some(path) = args
+                        .checkpoint
+                        .as_ref()
+                        .filter(|_| saved.elapsed() >= CHECKPOINT_EVERY)
+                    {
+                        report.wall_seconds = wall_before + started.elapsed().as_secs_f64();
+                        checkpoint::save(path, &report)?;
+                        saved = Instant::now();
                     }
                 }
             }

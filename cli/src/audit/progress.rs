@@ -50,7 +50,7 @@ impl Progress {
         }
         let start = self.start.unwrap_or(id.seqno);
         self.bar.set_position(id.seqno.saturating_sub(start) + 1);
-        if entries % 64 == 0 || failed > 0 {
+        if entries.is_multiple_of(64) || failed > 0 {
             self.bar
                 .set_message(format!("{entries} entries, {failed} failed"));
         }

@@ -111,7 +111,7 @@ pub async fn roles(
         RolesCommand::Create { name, actions } => {
             let role = UserDefinedRole::new(name.as_str(), actions.iter().map(String::as_str));
             client
-                .create_user_defined_role(&[role.clone()], None)
+                .create_user_defined_role(std::slice::from_ref(&role), None)
                 .await
                 .map_err(CliError::ledger(format!("cannot create the role {name}")))?;
             show_role(&role, out)
@@ -119,7 +119,7 @@ pub async fn roles(
         RolesCommand::Update { name, actions } => {
             let role = UserDefinedRole::new(name.as_str(), actions.iter().map(String::as_str));
             client
-                .update_user_defined_role(&[role.clone()], None)
+                .update_user_defined_role(std::slice::from_ref(&role), None)
                 .await
                 .map_err(CliError::ledger(format!("cannot update the role {name}")))?;
             show_role(&role, out)

@@ -142,7 +142,7 @@ pub async fn list(client: &ConfidentialLedgerClient, args: &ListArgs, out: Outpu
     {
         count += 1;
         out.item(&entry, || text_line(&entry))?;
-        if count % 1000 == 0 {
+        if count.is_multiple_of(1000) {
             output::flush()?;
         }
     }

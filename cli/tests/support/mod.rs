@@ -54,7 +54,7 @@ impl Ledger {
         self.cledger_via(&self.sandbox.ledger_endpoint())
     }
 
-    /// `cledger` connected through `endpoint` (a proxy in front of the sandbox).
+    /// `cledger` connected through `endpoint` as the administrator, with a client certificate.
     pub fn cledger_via(&self, endpoint: &str) -> Command {
         let mut command = self.anonymous_via(endpoint);
         command
@@ -66,6 +66,18 @@ impl Ledger {
                 "CONFIDENTIALLEDGER_KEY",
                 self.sandbox.admin_private_key_path(),
             );
+        command
+    }
+
+    /// `cledger` connected through `endpoint` (a proxy in front of the sandbox, which ends TLS
+    /// and so cannot pass a client certificate on) as an administrator with a bearer token.
+    pub async fn cledger_with_token_via(&self, endpoint: &str) -> Command {
+        let oid = "5e5e5e5e-aaaa-4bbb-8ccc-dddddddddddd";
+        if let Err(e) = self.sandbox.add_user(oid, &["Administrator"]).await {
+            panic!("cannot add the token's user: {e}");
+        }
+        let mut command = self.anonymous_via(endpoint);
+        command.env("CONFIDENTIALLEDGER_TOKEN", self.sandbox.mint_token(oid));
         command
     }
 
