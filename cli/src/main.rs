@@ -9,6 +9,7 @@ mod error;
 mod options;
 mod output;
 mod sandbox;
+mod signal;
 
 use std::process::ExitCode;
 
@@ -45,9 +46,7 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!(
-        "confidential_ledger={level},confidential_ledger_cli={level}"
-    ));
+    let filter = tracing_subscriber::EnvFilter::new(format!("confidential_ledger={level}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

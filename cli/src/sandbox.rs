@@ -6,6 +6,7 @@ use crate::args::SandboxArgs;
 use crate::connect;
 use crate::error::{CliError, CliResult};
 use crate::output;
+use crate::signal;
 
 /// Runs a sandbox until Ctrl-C. Prints `export` lines for a POSIX shell on stdout (so that
 /// `cledger sandbox > env &` then `. ./env` connects every later command to it), and a human
@@ -20,6 +21,9 @@ pub async fn run(args: &SandboxArgs) -> CliResult {
         .signature_interval(std::time::Duration::from_millis(
             args.signature_interval_ms.max(1),
         ));
+    // Listen for Ctrl-C before saying how to connect, so that a caller who got the lines can
+    // stop the sandbox at once.
+    let stop = signal::ctrl_c().map_err(|e| CliError::Output(std::io::Error::other(e)))?;
     let sandbox = Sandbox::start(options).await.map_err(CliError::Sandbox)?;
     let exports = [
         ("CONFIDENTIALLEDGER_ENDPOINT", sandbox.ledger_endpoint()),
@@ -59,9 +63,8 @@ pub async fn run(args: &SandboxArgs) -> CliResult {
         report.transactions,
         sandbox.data_dir().display()
     );
-    let stopped = tokio::signal::ctrl_c().await;
+    stop.await;
     sandbox.shutdown().await;
-    stopped.map_err(|e| CliError::Output(std::io::Error::other(e)))?;
     eprintln!("sandbox stopped");
     Ok(())
 }

@@ -453,3 +453,67 @@ async fn usage_errors_help_completions_and_the_embedded_sandbox() {
     let read = run(bare(), &["--sandbox-dir", &dir, "read", "--current"]).await;
     assert_eq!(read.ok().trim(), "kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_prints_how_to_connect_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("ledger");
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
+    for name in support::ENV {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .arg("sandbox")
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let exports = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .take(6)
+            .map(|line| line.unwrap_or_else(|e| panic!("{e}")))
+            .collect::<Vec<String>>()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    // `export NAME='value'` lines, for every variable a connection needs.
+    let mut session = bare();
+    for line in &exports {
+        let Some((name, value)) = line
+            .strip_prefix("export ")
+            .and_then(|assignment| assignment.split_once('='))
+        else {
+            panic!("not an export line: {line}");
+        };
+        session.env(name, value.trim_matches('\''));
+    }
+    assert_eq!(exports.len(), 6, "{exports:?}");
+    let written = run(session, &["--json", "write", "via the exports", "--wait"])
+        .await
+        .json();
+    assert_eq!(written["state"], "Committed");
+
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(interrupt.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("sandbox stopped"), "{stderr}");
+
+    // The ledger persisted in the directory.
+    let dir_arg = data.to_string_lossy().into_owned();
+    let read = run(bare(), &["--sandbox-dir", &dir_arg, "read", "--current"]).await;
+    assert_eq!(read.ok().trim(), "via the exports");
+}

@@ -96,7 +96,7 @@ pub async fn run(client: &ConfidentialLedgerClient, args: &AuditArgs, out: Outpu
                 Ok::<_, confidential_ledger::Error>((entry.transaction_id, outcome, spent))
             })
             .buffered(usize::from(args.concurrency));
-        let interrupted = interrupted();
+        let interrupted = crate::signal::ctrl_c().map_err(CliError::Output)?;
         tokio::pin!(interrupted);
         let mut this_run = 0u64;
         let mut saved = Instant::now();
@@ -250,11 +250,4 @@ async fn latest(
 
 fn parse(text: Option<&str>, what: &str) -> CliResult<Option<TransactionId>> {
     text.map(|t| options::transaction_id(t, what)).transpose()
-}
-
-/// Resolves on Ctrl-C (never, if the handler cannot be installed).
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
 }
