@@ -49,7 +49,7 @@ pub struct Cli {
 /// Where the ledger is and who we are.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConnectionArgs {
-    /// The ledger endpoint, https://<name>.confidential-ledger.azure.com.
+    /// The ledger endpoint (`https://NAME.confidential-ledger.azure.com`).
     #[arg(long, env = "CONFIDENTIALLEDGER_ENDPOINT", global = true)]
     pub endpoint: Option<String>,
     /// The identity service publishing the ledger's certificate (default: Azure's).
