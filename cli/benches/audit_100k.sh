@@ -8,13 +8,17 @@
 # entries with `cledger write --each-line`, then measures with /usr/bin/time -v (wall time,
 # peak RSS, CPU) the listing and the audit, and the sandbox's CPU time during each (from
 # /proc). The audit's own report gives the time spent verifying receipts. Prints a summary;
-# the raw files stay in $KEEP if set.
+# the raw files stay in $KEEP if set. CLEDGER=path uses that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENTRIES=${1:-100000}
 CONCURRENCY=${2:-32}
-cargo build --release -p confidential-ledger-cli
-BIN=${CARGO_TARGET_DIR:-target}/release/cledger
+if [ -n "${CLEDGER:-}" ]; then
+    BIN=$CLEDGER # a cledger built elsewhere (checking this script with a debug build)
+else
+    cargo build --release -p confidential-ledger-cli
+    BIN=${CARGO_TARGET_DIR:-target}/release/cledger
+fi
 WORK=${KEEP:-$(mktemp -d)}
 mkdir -p "$WORK"
 SANDBOX_PID=
