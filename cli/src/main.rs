@@ -65,7 +65,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Verify(args) => {
             return commands::receipts::verify(connection.service_cert.as_deref(), args, out);
         }
-        Command::Sandbox(args) => return sandbox::run(args).await,
+        Command::Sandbox(args) => return sandbox::run(args, cli.json).await,
         _ => {}
     }
     let connected = connect::connect(connection).await?;

@@ -9,10 +9,10 @@ use crate::output;
 use crate::signal;
 
 /// Runs a sandbox until Ctrl-C. Prints `export` lines for a POSIX shell on stdout (so that
-/// `cledger sandbox > env &` then `. ./env` connects every later command to it), and a human
-/// description on stderr. The administrator's key stays in the sandbox's directory: only its
+/// `cledger sandbox > env &` then `. ./env` connects every later command to it), or with
+/// `--json` one object of the same variables, and a human description on stderr. The administrator's key stays in the sandbox's directory: only its
 /// path is printed.
-pub async fn run(args: &SandboxArgs) -> CliResult {
+pub async fn run(args: &SandboxArgs, json: bool) -> CliResult {
     if let Some(dir) = &args.data_dir {
         std::fs::create_dir_all(dir).map_err(CliError::write(dir))?;
     }
@@ -48,8 +48,16 @@ pub async fn run(args: &SandboxArgs) -> CliResult {
             sandbox.admin_private_key_path().display().to_string(),
         ),
     ];
-    for (name, value) in &exports {
-        output::line(&format!("export {name}={}", shell_quote(value)))?;
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> = exports
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone().into()))
+            .collect();
+        output::json_line(&object)?;
+    } else {
+        for (name, value) in &exports {
+            output::line(&format!("export {name}={}", shell_quote(value)))?;
+        }
     }
     output::flush()?;
     let report = sandbox.startup_report();

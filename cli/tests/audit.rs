@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use faultproxy::{Fault, FaultPlan, FaultProxy, ProxyConfig, RequestFilter, Rule, TlsIdentity};
-use support::{Ledger, run};
+use faultproxy::{Fault, FaultPlan, RequestFilter, Rule};
+use support::{Ledger, proxy, run};
 
 /// Appends `count` entries to `collection`; returns their transaction ids.
 async fn fill(ledger: &Ledger, collection: &str, count: usize) -> Vec<String> {
@@ -27,20 +27,6 @@ async fn fill(ledger: &Ledger, collection: &str, count: usize) -> Vec<String> {
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-async fn proxy(ledger: &Ledger, plan: FaultPlan) -> FaultProxy {
-    let node = ledger.sandbox.node_tls_identity();
-    let config = ProxyConfig::new(
-        ledger.sandbox.ledger_endpoint(),
-        TlsIdentity::new(node.certificate_chain_pem, node.private_key_pem),
-        ledger.sandbox.service_certificate_pem(),
-    )
-    .plan(plan);
-    match FaultProxy::start(config).await {
-        Ok(proxy) => proxy,
-        Err(e) => panic!("the proxy does not start: {e}"),
-    }
 }
 
 fn receipt_of(id: &str) -> RequestFilter {
@@ -357,6 +343,78 @@ async fn ctrl_c_saves_the_checkpoint_and_exits_130() {
         resumed["lastTransaction"].as_str(),
         ids.last().map(String::as_str)
     );
+    proxy.shutdown().await;
+    ledger.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_audit_resumes_from_its_last_checkpoint_without_counting_twice() {
+    let ledger = Ledger::start().await;
+    let ids = fill(&ledger, "audited", 120).await;
+    let plan = FaultPlan::seeded(9)
+        .matching(RequestFilter::any().path_prefix("/app/transactions/"))
+        .with(1.0, Fault::Delay(Duration::from_millis(40)));
+    let proxy = proxy(&ledger, plan).await;
+    let checkpoint = ledger.path("audit.ckpt");
+    let checkpoint_path = checkpoint.to_string_lossy().into_owned();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
+    for name in support::ENV {
+        command.env_remove(name);
+    }
+    let configured = ledger.cledger_with_token_via(&proxy.endpoint()).await;
+    for (name, value) in configured.get_envs() {
+        if let (Some(value), Some(name)) = (value, name.to_str()) {
+            command.env(name, value);
+        }
+    }
+    command
+        .args([
+            "audit",
+            "--collection",
+            "audited",
+            "--concurrency",
+            "1",
+            "--checkpoint",
+            &checkpoint_path,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut waited = 0;
+    while !checkpoint.exists() {
+        assert!(waited < 600, "no checkpoint after 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // A crash: no chance to save anything more.
+    child.kill().unwrap_or_else(|e| panic!("{e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), None, "killed by a signal");
+    let saved = read_json(&checkpoint);
+    let done = saved["report"]["entries"].as_u64().unwrap_or_default();
+    assert!(done > 0 && done < 120, "{saved}");
+
+    let resumed = run(
+        ledger.cledger(),
+        &[
+            "--json",
+            "audit",
+            "--collection",
+            "audited",
+            "--checkpoint",
+            &checkpoint_path,
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(resumed["entries"], 120, "every entry once: {resumed}");
+    assert_eq!(resumed["verified"], 120);
+    assert_eq!(resumed["runs"], 2);
+    assert_eq!(
+        resumed["lastTransaction"].as_str(),
+        ids.last().map(String::as_str)
+    );
+    assert!(!checkpoint.exists());
     proxy.shutdown().await;
     ledger.sandbox.shutdown().await;
 }

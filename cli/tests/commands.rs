@@ -3,7 +3,8 @@
 mod support;
 
 use confidential_ledger::tls::PinnedCertificate;
-use support::{Ledger, bare, run, run_with_stdin};
+use faultproxy::{Fault, FaultPlan, RequestFilter, Rule};
+use support::{Ledger, bare, proxy, run, run_with_stdin};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_are_written_read_listed_proved_and_verified_offline() {
@@ -516,4 +517,81 @@ async fn the_sandbox_command_prints_how_to_connect_and_stops_on_ctrl_c() {
     let dir_arg = data.to_string_lossy().into_owned();
     let read = run(bare(), &["--sandbox-dir", &dir_arg, "read", "--current"]).await;
     assert_eq!(read.ok().trim(), "via the exports");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_constitution_whose_digest_does_not_match_fails_with_exit_3() {
+    let ledger = Ledger::start().await;
+    let plan = FaultPlan::none().rule(
+        Rule::at(0, Fault::TamperJson("/digest"))
+            .matching(RequestFilter::any().path_prefix("/app/governance/constitution")),
+    );
+    let proxy = proxy(&ledger, plan).await;
+    let command = ledger.cledger_with_token_via(&proxy.endpoint()).await;
+    let shown = run(command, &["--json", "governance", "constitution"]).await;
+    shown.fails_with(3);
+    let printed: serde_json::Value =
+        serde_json::from_str(shown.stdout.trim()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        printed["digestMatches"], false,
+        "the data is printed, then the failure"
+    );
+    assert!(
+        shown.stderr.contains("is not the SHA-256 of its script"),
+        "{}",
+        shown.stderr
+    );
+    assert_eq!(proxy.stats().tampered, 1);
+    proxy.shutdown().await;
+    ledger.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_describes_itself_in_json() {
+    use std::io::BufRead;
+
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
+    for name in support::ENV {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .args(["--json", "sandbox"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        line
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let described: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    for name in &support::ENV[..4] {
+        assert!(
+            described[*name].as_str().is_some_and(|v| !v.is_empty()),
+            "{name}: {described}"
+        );
+    }
+    assert!(
+        described["CONFIDENTIALLEDGER_KEY"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(".pem")),
+        "{described}"
+    );
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(interrupt.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(0));
 }

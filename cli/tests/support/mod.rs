@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
+use faultproxy::{FaultPlan, FaultProxy, ProxyConfig, TlsIdentity};
 
 /// The environment variables `cledger` reads; cleared so the caller's shell cannot leak in.
 pub const ENV: [&str; 8] = [
@@ -100,6 +101,21 @@ impl Ledger {
             )
             .env("CONFIDENTIALLEDGER_LEDGER_ID", self.sandbox.ledger_id());
         command
+    }
+}
+
+/// A fault proxy in front of the sandbox, following `plan`.
+pub async fn proxy(ledger: &Ledger, plan: FaultPlan) -> FaultProxy {
+    let node = ledger.sandbox.node_tls_identity();
+    let config = ProxyConfig::new(
+        ledger.sandbox.ledger_endpoint(),
+        TlsIdentity::new(node.certificate_chain_pem, node.private_key_pem),
+        ledger.sandbox.service_certificate_pem(),
+    )
+    .plan(plan);
+    match FaultProxy::start(config).await {
+        Ok(proxy) => proxy,
+        Err(e) => panic!("the proxy does not start: {e}"),
     }
 }
 
