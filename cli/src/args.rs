@@ -76,7 +76,8 @@ pub struct ConnectionArgs {
         global = true
     )]
     pub service_cert: Option<PathBuf>,
-    /// Client certificate (PEM) of a certificate user; with --key.
+    /// Client certificate (PEM) of a certificate user; with --key, or with its key in the same
+    /// file.
     #[arg(
         long,
         value_name = "FILE",
@@ -84,7 +85,7 @@ pub struct ConnectionArgs {
         global = true
     )]
     pub cert: Option<PathBuf>,
-    /// Private key (PEM) of --cert; may be the same file as --cert.
+    /// Private key (PEM) of --cert, when it is not in the --cert file.
     #[arg(
         long,
         value_name = "FILE",

@@ -125,8 +125,12 @@ fn with_credential(
 ) -> CliResult<ClientBuilder> {
     match (&args.cert, &args.key) {
         (Some(cert), key) => {
-            let key = key.as_deref().unwrap_or(cert);
-            let credential = CertificateCredential::from_pem_files(cert, key).map_err(|e| {
+            // One file holding both the certificate and its key, or two files.
+            let credential = match key.as_deref().filter(|key| *key != cert.as_path()) {
+                None => CertificateCredential::from_pem_file(cert),
+                Some(key) => CertificateCredential::from_pem_files(cert, key),
+            }
+            .map_err(|e| {
                 CliError::Credential(
                     format!("cannot use the client certificate {}", cert.display()),
                     Some(Box::new(e)),

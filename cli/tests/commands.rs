@@ -378,6 +378,12 @@ async fn a_token_is_never_printed_even_when_verbose_or_failing() {
     assert!(help.ok().contains("CONFIDENTIALLEDGER_TOKEN"));
     assert!(!help.stdout.contains(secret_part));
 
+    // A certificate and its key in one file, without --key.
+    let mut combined = ledger.anonymous();
+    combined.env("CONFIDENTIALLEDGER_CERT", ledger.sandbox.admin_pem_path());
+    let read = run(combined, &["read", "--current"]).await;
+    assert_eq!(read.ok().trim(), "by token");
+
     // The administrator's private key is not printed by `sandbox`-style output either: the
     // commands above never read it; `identity` prints only the public certificate.
     let identity = run(ledger.cledger(), &["-vvv", "identity"]).await;
