@@ -601,3 +601,27 @@ async fn the_sandbox_command_describes_itself_in_json() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_credential_the_azure_cli_sign_in_is_tried_and_its_failure_exits_4() {
+    let ledger = Ledger::start().await;
+    // No `az` or `azd` on this PATH: the developer credential cannot get a token.
+    let empty = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut command = ledger.anonymous();
+    command.env("PATH", empty.path());
+    let refused = run(command, &["read", "--current"]).await;
+    refused.fails_with(4);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: cannot read the latest entry\n"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("az not found on PATH"),
+        "{}",
+        refused.stderr
+    );
+    ledger.sandbox.shutdown().await;
+}
