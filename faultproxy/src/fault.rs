@@ -50,6 +50,12 @@ pub enum Fault {
     /// reset the connection without answering: a black hole after the server executed the
     /// request. A client whose timeout is shorter gives up first.
     HoldAfterForward(Duration),
+    /// Forward the request and relay the server's answer with one character changed: the JSON
+    /// string at this JSON pointer (RFC 6901, e.g. `/receipt/leafComponents/writeSetDigest`)
+    /// gets its last character replaced (`0` by `1`, anything else by `0`), as a corrupted or
+    /// forged answer would. An answer without a string there (not JSON, another shape, a
+    /// `Loading` answer) is relayed unchanged and counted as passed through.
+    TamperJson(&'static str),
 }
 
 impl Fault {
@@ -99,6 +105,7 @@ impl Fault {
             Fault::StatusAfterForward { .. } => FaultKind::StatusAfterForward,
             Fault::CutBody => FaultKind::CutBody,
             Fault::HoldAfterForward(_) => FaultKind::HoldAfterForward,
+            Fault::TamperJson(_) => FaultKind::TamperJson,
         }
     }
 
@@ -113,6 +120,7 @@ impl Fault {
     /// assert!(Fault::status_after_forward(503).forwards());
     /// assert!(Fault::CutBody.forwards());
     /// assert!(Fault::HoldAfterForward(Duration::from_secs(1)).forwards());
+    /// assert!(Fault::TamperJson("/receipt/signature").forwards());
     /// assert!(!Fault::unavailable().forwards());
     /// ```
     pub fn forwards(&self) -> bool {
@@ -123,6 +131,7 @@ impl Fault {
                 | Fault::StatusAfterForward { .. }
                 | Fault::CutBody
                 | Fault::HoldAfterForward(_)
+                | Fault::TamperJson(_)
         )
     }
 }
@@ -155,6 +164,7 @@ impl std::fmt::Display for Fault {
             }
             Fault::CutBody => f.write_str("body cut after the headers"),
             Fault::HoldAfterForward(d) => write!(f, "held {d:?} after forwarding, then reset"),
+            Fault::TamperJson(pointer) => write!(f, "answer tampered at {pointer}"),
         }
     }
 }
@@ -184,6 +194,20 @@ pub enum FaultKind {
     CutBody,
     /// [`Fault::HoldAfterForward`].
     HoldAfterForward,
+    /// [`Fault::TamperJson`].
+    TamperJson,
+}
+
+/// `body` with the last character of the JSON string at `pointer` changed, or `None` when the
+/// body is not JSON or has no non-empty string there.
+pub(crate) fn tamper_json(body: &[u8], pointer: &str) -> Option<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let serde_json::Value::String(text) = value.pointer_mut(pointer)? else {
+        return None;
+    };
+    let last = text.pop()?;
+    text.push(if last == '0' { '1' } else { '0' });
+    serde_json::to_vec(&value).ok()
 }
 
 /// The error code the service uses for `status` in an injected answer.
@@ -202,6 +226,42 @@ pub(crate) fn error_code(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tampering_changes_exactly_the_last_character_of_the_string() {
+        let body = br#"{"state":"Ready","receipt":{"signature":"abc0","cert":"x"}}"#;
+        let Some(tampered) = tamper_json(body, "/receipt/signature") else {
+            panic!("the pointer names a string");
+        };
+        let value: serde_json::Value = serde_json::from_slice(&tampered).unwrap_or_default();
+        assert_eq!(value["receipt"]["signature"], "abc1");
+        assert_eq!(value["receipt"]["cert"], "x");
+        let Some(again) = tamper_json(&tampered, "/receipt/signature") else {
+            panic!("still a string");
+        };
+        let value: serde_json::Value = serde_json::from_slice(&again).unwrap_or_default();
+        assert_eq!(value["receipt"]["signature"], "abc0");
+    }
+
+    #[test]
+    fn answers_without_the_string_are_left_alone() {
+        assert_eq!(
+            tamper_json(
+                br#"{"state":"Loading","receipt":null}"#,
+                "/receipt/signature"
+            ),
+            None
+        );
+        assert_eq!(tamper_json(b"not json", "/receipt/signature"), None);
+        assert_eq!(
+            tamper_json(br#"{"receipt":{"signature":""}}"#, "/receipt/signature"),
+            None
+        );
+        assert_eq!(
+            tamper_json(br#"{"receipt":{"signature":7}}"#, "/receipt/signature"),
+            None
+        );
+    }
 
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {

@@ -428,7 +428,8 @@ impl Connection {
                 Fault::ResetAfterResponse
                 | Fault::StatusAfterForward { .. }
                 | Fault::CutBody
-                | Fault::HoldAfterForward(_),
+                | Fault::HoldAfterForward(_)
+                | Fault::TamperJson(_),
             )
             | None => {}
         }
@@ -484,11 +485,21 @@ impl Connection {
             _ => {}
         }
         let cut = fault == Some(Fault::CutBody);
+        let tampered = match fault {
+            Some(Fault::TamperJson(pointer)) => {
+                crate::fault::tamper_json(&response_body, pointer).map(Bytes::from)
+            }
+            _ => None,
+        };
         let outcome = if cut {
             Outcome::CutBody { status }
+        } else if tampered.is_some() {
+            Outcome::Tampered { status }
         } else {
             Outcome::Answered { status }
         };
+        let tampered_answer = tampered.is_some();
+        let response_body = tampered.unwrap_or(response_body);
         self.record(number, method, path, chosen, outcome);
         let full_length = response_body.len();
         let body = if cut {
@@ -504,6 +515,11 @@ impl Connection {
         *response.version_mut() = Version::HTTP_11;
         strip_hop_by_hop(response.headers_mut());
         if cut {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+        }
+        if tampered_answer {
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));

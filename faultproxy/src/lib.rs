@@ -17,6 +17,8 @@
 //!   id included) and half the body, then closes the connection.
 //! - [`Fault::HoldAfterForward`]: forwards it, then holds the answer and resets the connection
 //!   (a black hole after the write: the client times out).
+//! - [`Fault::TamperJson`]: forwards it and relays the answer with one character of a JSON
+//!   string changed (a forged or corrupted receipt, for verification tests).
 //! - otherwise passes it through, over TLS to the ledger.
 //!
 //! Every run is bounded ([`Limits`]: lifetime, number of faults, delays, body sizes, upstream

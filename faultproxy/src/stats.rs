@@ -10,7 +10,7 @@ use crate::plan::Cause;
 ///
 /// Every request read from a client ends in exactly one of `passed_through`,
 /// `reset_before_forward`, `reset_after_response`, `delayed` (which were forwarded and
-/// answered), `statuses`, `statuses_after_forward`, `cut_bodies`, `held_after_forward`,
+/// answered), `statuses`, `statuses_after_forward`, `cut_bodies`, `held_after_forward`, `tampered`,
 /// `upstream_errors` or `client_errors`; requests in flight when the proxy stops are counted in
 /// `requests` only.
 ///
@@ -51,6 +51,9 @@ pub struct ProxyStats {
     /// [`Fault::HoldAfterForward`] injected (the upstream answered, the client got nothing and
     /// was reset after the hold).
     pub held_after_forward: u64,
+    /// [`Fault::TamperJson`] injected (the upstream answered, the client got the answer with
+    /// one character changed).
+    pub tampered: u64,
     /// Faults the plan chose but skipped because `max_faults` was reached.
     pub over_budget: u64,
     /// Requests that could not be forwarded or whose answer could not be read whole (the client
@@ -75,6 +78,7 @@ impl ProxyStats {
             + self.statuses_after_forward
             + self.cut_bodies
             + self.held_after_forward
+            + self.tampered
     }
 }
 
@@ -118,6 +122,12 @@ pub enum Outcome {
         /// The upstream's status, which the client never saw.
         status: u16,
     },
+    /// Forwarded; the client got the upstream's answer (this status) with one character of its
+    /// JSON changed.
+    Tampered {
+        /// The upstream's status, which the client saw.
+        status: u16,
+    },
     /// Forwarding failed or timed out; the client was reset.
     UpstreamFailed,
     /// The request body could not be read or was too large; the client was reset.
@@ -156,6 +166,7 @@ pub(crate) struct Counters {
     pub(crate) statuses_after_forward: AtomicU64,
     pub(crate) cut_bodies: AtomicU64,
     pub(crate) held_after_forward: AtomicU64,
+    pub(crate) tampered: AtomicU64,
     pub(crate) over_budget: AtomicU64,
     pub(crate) upstream_errors: AtomicU64,
     pub(crate) client_errors: AtomicU64,
@@ -181,6 +192,7 @@ impl Counters {
             statuses_after_forward: get(&self.statuses_after_forward),
             cut_bodies: get(&self.cut_bodies),
             held_after_forward: get(&self.held_after_forward),
+            tampered: get(&self.tampered),
             over_budget: get(&self.over_budget),
             upstream_errors: get(&self.upstream_errors),
             client_errors: get(&self.client_errors),
@@ -216,6 +228,10 @@ impl Counters {
             Outcome::HeldThenReset { .. } => {
                 bump(&self.forwarded);
                 bump(&self.held_after_forward);
+            }
+            Outcome::Tampered { .. } => {
+                bump(&self.forwarded);
+                bump(&self.tampered);
             }
             Outcome::UpstreamFailed => bump(&self.upstream_errors),
             Outcome::ClientFailed => bump(&self.client_errors),

@@ -371,7 +371,9 @@ async fn seeded_run(
             Some(Fault::Status { status, .. } | Fault::StatusAfterForward { status }) => {
                 Seen::Status(*status)
             }
-            Some(Fault::Delay(_) | Fault::CutBody) | None => Seen::Status(200),
+            Some(Fault::Delay(_) | Fault::CutBody | Fault::TamperJson(_)) | None => {
+                Seen::Status(200)
+            }
         };
         assert_eq!(*seen, expected);
     }

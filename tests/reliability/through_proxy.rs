@@ -169,7 +169,10 @@ impl Posts {
         for event in proxy.events().into_iter().filter(|e| e.method == "POST") {
             posts.total += 1;
             match event.outcome {
-                ProxyOutcome::Answered { .. } => posts.answered += 1,
+                // No plan here tampers; a tampered answer is still an answer.
+                ProxyOutcome::Answered { .. } | ProxyOutcome::Tampered { .. } => {
+                    posts.answered += 1
+                }
                 ProxyOutcome::CutBody { .. } => posts.cut += 1,
                 ProxyOutcome::ResetAfterResponse { .. } => posts.reset_after_response += 1,
                 ProxyOutcome::AnsweredInstead { .. } => posts.answered_instead += 1,
