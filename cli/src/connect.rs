@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use azure_core::credentials::TokenCredential as AzureTokenCredential;
 use confidential_ledger::{
-    AzureCredential, CertificateCredential, ClientBuilder, ClientOptions, ConfidentialLedgerClient,
+    CertificateCredential, ClientBuilder, ClientOptions, ConfidentialLedgerClient,
     StaticTokenCredential,
 };
 use confidential_ledger_sandbox::{Sandbox, SandboxOptions};
@@ -31,11 +32,12 @@ impl Connection {
 
 /// Options of every client this tool builds.
 pub fn client_options(args: &ConnectionArgs) -> ClientOptions {
-    let mut options = ClientOptions::default();
-    options.application_id = Some(format!("cledger/{}", env!("CARGO_PKG_VERSION")));
-    options.wait_timeout = Some(Duration::from_secs(args.timeout));
-    options.call_timeout = Some(Duration::from_secs(args.timeout));
-    options
+    ClientOptions {
+        application_id: Some(format!("cledger/{}", env!("CARGO_PKG_VERSION"))),
+        wait_timeout: Some(Duration::from_secs(args.timeout)),
+        call_timeout: Some(Duration::from_secs(args.timeout)),
+        ..Default::default()
+    }
 }
 
 /// The embedded sandbox's options: in `dir` (a temporary directory when `None`), committing
@@ -168,5 +170,7 @@ fn with_credential(
             Some(Box::new(e)),
         )
     })?;
-    Ok(builder.credential(AzureCredential::new(developer)))
+    // What every azure_identity credential is, taken by the builder as it is.
+    let developer: std::sync::Arc<dyn AzureTokenCredential> = developer;
+    Ok(builder.credential(developer))
 }
