@@ -261,139 +261,61 @@ async fn an_audit_resumes_from_its_checkpoint() {
     ledger.sandbox.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_saves_the_checkpoint_and_exits_130() {
-    let ledger = Ledger::start().await;
-    let ids = fill(&ledger, "audited", 120).await;
-    // Every receipt answer is slowed down, so the audit is still running when it is
-    // interrupted (the test waits for the first checkpoint, not for a time).
-    let plan = FaultPlan::seeded(7)
-        .matching(RequestFilter::any().path_prefix("/app/transactions/"))
-        .with(1.0, Fault::Delay(Duration::from_millis(40)));
-    let proxy = proxy(&ledger, plan).await;
-    let checkpoint = ledger.path("audit.ckpt");
-    let checkpoint_path = checkpoint.to_string_lossy().into_owned();
-    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
-    for name in support::ENV {
-        command.env_remove(name);
-    }
-    let configured = ledger.cledger_with_token_via(&proxy.endpoint()).await;
-    for (name, value) in configured.get_envs() {
-        if let (Some(value), Some(name)) = (value, name.to_str()) {
-            command.env(name, value);
+/// An audit of `ledger`'s 120-entry collection "audited", one receipt at a time through a
+/// proxy that slows every receipt answer down, with a checkpoint file; returned once the first
+/// checkpoint is on disk (the tests wait for it, not for a time), so it is still running.
+struct SlowAudit {
+    proxy: faultproxy::FaultProxy,
+    checkpoint: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl SlowAudit {
+    async fn start(ledger: &Ledger, seed: u64) -> SlowAudit {
+        let plan = FaultPlan::seeded(seed)
+            .matching(RequestFilter::any().path_prefix("/app/transactions/"))
+            .with(1.0, Fault::Delay(Duration::from_millis(40)));
+        let proxy = proxy(ledger, plan).await;
+        let checkpoint = ledger.path("audit.ckpt");
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
+        for name in support::ENV {
+            command.env_remove(name);
+        }
+        let configured = ledger.cledger_with_token_via(&proxy.endpoint()).await;
+        for (name, value) in configured.get_envs() {
+            if let (Some(value), Some(name)) = (value, name.to_str()) {
+                command.env(name, value);
+            }
+        }
+        command
+            .args(["audit", "--collection", "audited", "--concurrency", "1"])
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
+        let mut waited = 0;
+        while !checkpoint.exists() {
+            assert!(waited < 600, "no checkpoint after 60 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        SlowAudit {
+            proxy,
+            checkpoint,
+            child,
         }
     }
-    command
-        .args([
-            "audit",
-            "--collection",
-            "audited",
-            "--concurrency",
-            "1",
-            "--checkpoint",
-            &checkpoint_path,
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
-    let mut waited = 0;
-    while !checkpoint.exists() {
-        assert!(waited < 600, "no checkpoint after 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
-    let interrupt = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(interrupt.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("error: interrupted; the checkpoint"),
-        "{stderr}"
-    );
-    let saved = read_json(&checkpoint);
+}
+
+/// The audit saved in `checkpoint` part-way through 120 entries, resumed directly against the
+/// ledger: it finishes with every entry counted once, in a second run, and removes the file.
+async fn resume_and_check(ledger: &Ledger, checkpoint: &std::path::Path, ids: &[String]) {
+    let saved = read_json(checkpoint);
     let done = saved["report"]["entries"].as_u64().unwrap_or_default();
     assert!(done > 0 && done < 120, "{saved}");
     assert_eq!(saved["report"]["complete"], false);
-
-    // Resumed directly against the ledger: the rest, and nothing twice.
-    let resumed = run(
-        ledger.cledger(),
-        &[
-            "--json",
-            "audit",
-            "--collection",
-            "audited",
-            "--checkpoint",
-            &checkpoint_path,
-        ],
-    )
-    .await
-    .json();
-    assert_eq!(resumed["entries"], 120);
-    assert_eq!(resumed["verified"], 120);
-    assert_eq!(resumed["runs"], 2);
-    assert_eq!(
-        resumed["lastTransaction"].as_str(),
-        ids.last().map(String::as_str)
-    );
-    proxy.shutdown().await;
-    ledger.sandbox.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_audit_resumes_from_its_last_checkpoint_without_counting_twice() {
-    let ledger = Ledger::start().await;
-    let ids = fill(&ledger, "audited", 120).await;
-    let plan = FaultPlan::seeded(9)
-        .matching(RequestFilter::any().path_prefix("/app/transactions/"))
-        .with(1.0, Fault::Delay(Duration::from_millis(40)));
-    let proxy = proxy(&ledger, plan).await;
-    let checkpoint = ledger.path("audit.ckpt");
     let checkpoint_path = checkpoint.to_string_lossy().into_owned();
-    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
-    for name in support::ENV {
-        command.env_remove(name);
-    }
-    let configured = ledger.cledger_with_token_via(&proxy.endpoint()).await;
-    for (name, value) in configured.get_envs() {
-        if let (Some(value), Some(name)) = (value, name.to_str()) {
-            command.env(name, value);
-        }
-    }
-    command
-        .args([
-            "audit",
-            "--collection",
-            "audited",
-            "--concurrency",
-            "1",
-            "--checkpoint",
-            &checkpoint_path,
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
-    let mut waited = 0;
-    while !checkpoint.exists() {
-        assert!(waited < 600, "no checkpoint after 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
-    // A crash: no chance to save anything more.
-    child.kill().unwrap_or_else(|e| panic!("{e}"));
-    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(status.code(), None, "killed by a signal");
-    let saved = read_json(&checkpoint);
-    let done = saved["report"]["entries"].as_u64().unwrap_or_default();
-    assert!(done > 0 && done < 120, "{saved}");
-
     let resumed = run(
         ledger.cledger(),
         &[
@@ -414,7 +336,39 @@ async fn a_killed_audit_resumes_from_its_last_checkpoint_without_counting_twice(
         resumed["lastTransaction"].as_str(),
         ids.last().map(String::as_str)
     );
-    assert!(!checkpoint.exists());
-    proxy.shutdown().await;
+    assert!(
+        !checkpoint.exists(),
+        "a finished audit removes its checkpoint"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_saves_the_checkpoint_and_exits_130() {
+    let ledger = Ledger::start().await;
+    let ids = fill(&ledger, "audited", 120).await;
+    let audit = SlowAudit::start(&ledger, 7).await;
+    let output = support::interrupt_and_wait(audit.child).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("error: interrupted; the checkpoint"),
+        "{stderr}"
+    );
+    resume_and_check(&ledger, &audit.checkpoint, &ids).await;
+    audit.proxy.shutdown().await;
+    ledger.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_audit_resumes_from_its_last_checkpoint_without_counting_twice() {
+    let ledger = Ledger::start().await;
+    let ids = fill(&ledger, "audited", 120).await;
+    let mut audit = SlowAudit::start(&ledger, 9).await;
+    // A crash: no chance to save anything more.
+    audit.child.kill().unwrap_or_else(|e| panic!("{e}"));
+    let status = audit.child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), None, "killed by a signal");
+    resume_and_check(&ledger, &audit.checkpoint, &ids).await;
+    audit.proxy.shutdown().await;
     ledger.sandbox.shutdown().await;
 }

@@ -4,7 +4,7 @@ mod support;
 
 use confidential_ledger::tls::PinnedCertificate;
 use faultproxy::{Fault, FaultPlan, RequestFilter, Rule};
-use support::{Ledger, bare, proxy, run, run_with_stdin};
+use support::{Ledger, bare, interrupt_and_wait, proxy, run, run_with_stdin};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_are_written_read_listed_proved_and_verified_offline() {
@@ -506,15 +506,7 @@ async fn the_sandbox_command_prints_how_to_connect_and_stops_on_ctrl_c() {
         .json();
     assert_eq!(written["state"], "Committed");
 
-    let interrupt = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(interrupt.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = interrupt_and_wait(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("sandbox stopped"), "{stderr}");
@@ -590,16 +582,7 @@ async fn the_sandbox_command_describes_itself_in_json() {
             .is_some_and(|p| p.ends_with(".pem")),
         "{described}"
     );
-    let interrupt = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(interrupt.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(interrupt_and_wait(child).await.status.code(), Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -209,3 +209,17 @@ async fn run_command(mut command: Command) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// Sends SIGINT (what Ctrl-C sends) to `child` and waits for it to end; what it printed to
+/// its piped outputs, if any, and its exit status.
+pub async fn interrupt_and_wait(child: std::process::Child) -> std::process::Output {
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(interrupt.success());
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
