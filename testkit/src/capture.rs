@@ -40,3 +40,57 @@ impl Capture {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
+
+/// Every `tracing` event at `level` or more severe emitted on this thread, as a plain-text fmt
+/// subscriber writes it, into a [`Capture`], for as long as the value lives.
+///
+/// Other tests of the same binary run at the same time on threads without a subscriber. With a
+/// single dispatcher registered, tracing decides a callsite's interest from the default of
+/// whichever thread reaches it first and may cache "never" for this thread too; the silent
+/// second dispatcher kept here makes it consult every registered dispatcher instead. Callsites
+/// reached before the capture started may still need `tracing::callsite::rebuild_interest_cache()`.
+///
+/// # Examples
+///
+/// ```
+/// let logs = testkit::capture::ThreadCapture::start(tracing::Level::INFO);
+/// tracing::info!("written");
+/// tracing::debug!("not written");
+/// let text = logs.take();
+/// assert!(text.contains("written") && !text.contains("not written"));
+/// ```
+pub struct ThreadCapture {
+    capture: Capture,
+    _silent: tracing::Dispatch,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl ThreadCapture {
+    /// Starts capturing this thread's events at `level` or more severe.
+    pub fn start(level: tracing::Level) -> ThreadCapture {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        let silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let guard = tracing::subscriber::set_default(subscriber);
+        ThreadCapture {
+            capture,
+            _silent: silent,
+            _guard: guard,
+        }
+    }
+
+    /// Everything captured so far, emptying the capture.
+    pub fn take(&self) -> String {
+        self.capture.take()
+    }
+
+    /// The buffer the events go into, shared (to add another writer, such as a `log` logger).
+    pub fn buffer(&self) -> Capture {
+        self.capture.clone()
+    }
+}

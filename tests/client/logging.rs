@@ -2,7 +2,7 @@
 //! client or the call asks for it.
 
 use confidential_ledger::client::{CreateLedgerEntryOptions, GetLedgerEntryOptions};
-use testkit::capture::Capture;
+use testkit::capture::ThreadCapture;
 
 use crate::support::{admin, sandbox, within};
 
@@ -22,19 +22,7 @@ fn client_lines(output: &str) -> Vec<&str> {
 // subscriber, so their events do not show up here.
 #[tokio::test(flavor = "current_thread")]
 async fn calls_have_spans_and_bodies_are_logged_only_when_asked() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Other tests of this binary run at the same time, on threads without a subscriber. With a
-    // single dispatcher registered, tracing decides a callsite's interest from the default of
-    // whichever thread reaches it first, and may cache "never" for this thread too; a second
-    // (silent) dispatcher makes it consult every registered dispatcher instead.
-    let _silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = ThreadCapture::start(tracing::Level::DEBUG);
 
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;

@@ -5,22 +5,13 @@ use confidential_ledger::ErrorKind;
 use confidential_ledger::client::{
     CallOptions, GetLedgerEntryOptions, GetTransactionStatusOptions,
 };
-use testkit::capture::Capture;
+use testkit::capture::ThreadCapture;
 
 use crate::support::{admin, sandbox, within};
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_client_request_id_is_the_callers_or_fresh_and_shows_in_errors_and_spans() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    // See logging.rs: a second dispatcher so this thread's interest is not cached as "never".
-    let _silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = ThreadCapture::start(tracing::Level::DEBUG);
 
     let sandbox = sandbox().await;
     let client = admin(&sandbox).await;

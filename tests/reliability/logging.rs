@@ -25,7 +25,7 @@ use confidential_ledger_sandbox::{FaultAction, Sandbox, TokenSpec};
 use futures::TryStreamExt;
 use testkit::http::{Reply, Server};
 
-use testkit::capture::Capture;
+use testkit::capture::{Capture, ThreadCapture};
 
 use crate::support::{admin_certificate, builder_at, sandbox, within};
 
@@ -169,22 +169,11 @@ async fn session(sandbox: &Sandbox, client: &ConfidentialLedgerClient, who: &str
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_trace_level_session_with_both_credentials_never_logs_a_secret() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Other tests of this binary run at the same time on threads without a subscriber; a
-    // second (silent) dispatcher makes tracing ask every dispatcher about a callsite's
-    // interest instead of caching the answer of whichever thread reached it first.
-    let _silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = ThreadCapture::start(tracing::Level::TRACE);
     tracing::callsite::rebuild_interest_cache();
     if LOGGER
         .target
-        .set((std::thread::current().id(), capture.clone()))
+        .set((std::thread::current().id(), capture.buffer()))
         .is_ok()
     {
         log::set_logger(&LOGGER).expect("no other logger in this test binary");
