@@ -21,6 +21,11 @@
 //!          each writer pauses a random 0..T seconds before each write
 //! range    --collection C --from TX --to TX
 //!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
+//! calls    --op write|status --via client|bare --count N
+//!          N calls of one kind, one at a time, after 20 unmeasured ones (and, for status,
+//!          one write whose id is read): a fixed amount of work for an instruction counter
+//!          (`valgrind --tool=callgrind`); two runs with different N give the instructions
+//!          per call without start-up (see `benches/per_call.sh`)
 //! receipts --collection C --count N --out DIR
 //!          fetches the receipts of the first N entries of C into DIR (service_cert.pem and
 //!          batch/NNNN.json, the layout `benches/receipt.rs --receipts` and
@@ -62,7 +67,7 @@ type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 const API_VERSION: &str = "2026-02-23";
 const USAGE: &str = "usage: side_by_side MODE --sandbox FILE [--name value ...]
-  modes: prefill, writes, status, latency, range, receipts (see benches/side_by_side.rs)
+  modes: prefill, writes, status, latency, range, calls, receipts (see benches/side_by_side.rs)
   benches/side_by_side.sh starts a sandbox, runs every mode and writes docs/benchmarks.md";
 
 /// Unmeasured work before each timed window (connections, TLS handshakes, caches).
@@ -367,6 +372,7 @@ async fn main() -> Result<()> {
         "status" => status(&sandbox, &args).await?,
         "latency" => latency(&sandbox, &args).await?,
         "range" => range(&sandbox, &args).await?,
+        "calls" => calls(&sandbox, &args).await?,
         "receipts" => receipts(&sandbox, &args).await?,
         other => return Err(format!("unknown mode {other}").into()),
     };
@@ -546,6 +552,40 @@ async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         },
     )
     .await
+}
+
+/// `--count` calls of `--op` through `--via`, one at a time, after 20 unmeasured ones.
+async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    const WARM_UP_CALLS: u64 = 20;
+    let count: u64 = args.parse_value("count")?;
+    let op = args.get("op")?;
+    let via = args.get("via")?;
+    let bare = sandbox.bare()?;
+    // The same setup either way: both clients are built, one write gives the id to read.
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let id = bare.write(contents("calls", 0, 0)).await?;
+    for i in 1..=count + WARM_UP_CALLS {
+        match (op, via) {
+            ("write", "client") => {
+                client
+                    .create_ledger_entry(contents("calls", 0, i), None)
+                    .await?;
+            }
+            ("write", "bare") => {
+                bare.write(contents("calls", 0, i)).await?;
+            }
+            ("status", "client") => {
+                client.get_transaction_status(id, None).await?;
+            }
+            ("status", "bare") => {
+                bare.status(id).await?;
+            }
+            _ => {
+                return Err(format!("--op write|status, --via client|bare: not {op}, {via}").into());
+            }
+        }
+    }
+    Ok(json!({ "op": op, "via": via, "count": count }))
 }
 
 /// One committed write: milliseconds from sending the write to seeing it committed, and the
