@@ -707,7 +707,10 @@ impl Shared {
             if let Err(reason) = self.ledger.admits(&url) {
                 return Err(Error::redirect_refused(redirect::shown(&url), reason));
             }
-            *request.url_mut() = url.clone();
+            // The template's copy already holds the URL unless it was routed or redirected.
+            if request.url() != &url {
+                *request.url_mut() = url.clone();
+            }
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
             let started = Instant::now();
