@@ -24,7 +24,8 @@
 //! calls    --op write|status --via client|bare --count N
 //!          N calls of one kind, one at a time, after 20 unmeasured ones (and, for status,
 //!          one write whose id is read): a fixed amount of work for an instruction counter
-//!          (`valgrind --tool=callgrind`); two runs with different N give the instructions
+//!          (`valgrind --tool=callgrind`), on a single-threaded runtime so that runs repeat;
+//!          two runs with different N give the instructions
 //!          per call without start-up (see `benches/per_call.sh`)
 //! receipts --collection C --count N --out DIR
 //!          fetches the receipts of the first N entries of C into DIR (service_cert.pem and
@@ -358,9 +359,21 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
+    // `calls` counts instructions: one thread, so that no wake-up crosses threads and two runs
+    // of the same calls do the same work. Every other mode measures as users run the client.
+    let runtime = if args.mode.as_deref() == Some("calls") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<()> {
     let Some(mode) = args.mode.as_deref() else {
         eprintln!("{USAGE}");
         return Ok(());
@@ -581,7 +594,9 @@ async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
                 bare.status(id).await?;
             }
             _ => {
-                return Err(format!("--op write|status, --via client|bare: not {op}, {via}").into());
+                return Err(
+                    format!("--op write|status, --via client|bare: not {op}, {via}").into(),
+                );
             }
         }
     }
