@@ -703,8 +703,12 @@ impl Shared {
                 ));
             };
             // Checked before: the first URL by `run`, redirect targets below, the primary when
-            // it was remembered. Checked again because a credential depends on it.
-            if let Err(reason) = self.ledger.admits(&url) {
+            // it was remembered. Checked again because a credential depends on it, except for
+            // the request's own URL, which `run` checked just before (a comparison costs a
+            // fraction of the check).
+            if url != template.url
+                && let Err(reason) = self.ledger.admits(&url)
+            {
                 return Err(Error::redirect_refused(redirect::shown(&url), reason));
             }
             // The template's copy already holds the URL unless it was routed or redirected.
