@@ -8,10 +8,12 @@
 //! prefill  --collection C --count N --concurrency K
 //!          writes N entries to collection C, waits for the last to commit, reads the range
 //!          once (so that no page of it answers Loading any more) and prints the range
-//! writes   --seconds S --concurrency 1,32 --round R
+//! writes   --seconds S --concurrency 1,32 --round R [--committed-in-flight K]
 //!          writes/s through the client and through bare reqwest, K writes in flight; then
 //!          through the client in exactly-once mode (`WriteMode::ExactlyOnce`), with the
-//!          requests the client sent per write (counted from its `ledger_attempt` spans)
+//!          requests the client sent per write (counted from its `ledger_attempt` spans);
+//!          with --committed-in-flight, then plain writes/s and committed writes/s
+//!          (`create_ledger_entry_and_wait`) through one client with K in flight
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
 //! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
@@ -540,6 +542,37 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         rates.insert(concurrency.to_string(), measured.json());
     }
     measured["client_exactly_once"] = Value::Object(rates);
+    // Committed writes per second beside plain writes per second: the same client, the same
+    // number in flight, one window after the other.
+    if let Ok(in_flight) = args.parse_value::<usize>("committed-in-flight") {
+        let client = sandbox.client(ClientOptions::default()).await?;
+        let writer = client.clone();
+        let plain = rate(in_flight, seconds, move |w, i| {
+            let client = writer.clone();
+            async move {
+                client
+                    .create_ledger_entry(contents("plain", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let committed = rate(in_flight, seconds, move |w, i| {
+            let client = client.clone();
+            async move {
+                client
+                    .create_ledger_entry_and_wait(contents("committed", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        measured["committed_writes"] = json!({
+            "in_flight": in_flight,
+            "plain": plain.json(),
+            "committed": committed.json(),
+        });
+    }
     Ok(measured)
 }
 
