@@ -8,10 +8,12 @@
 //! prefill  --collection C --count N --concurrency K
 //!          writes N entries to collection C, waits for the last to commit, reads the range
 //!          once (so that no page of it answers Loading any more) and prints the range
-//! writes   --seconds S --concurrency 1,32 --round R
+//! writes   --seconds S --concurrency 1,32 --round R [--committed-in-flight K]
 //!          writes/s through the client and through bare reqwest, K writes in flight; then
 //!          through the client in exactly-once mode (`WriteMode::ExactlyOnce`), with the
-//!          requests the client sent per write (counted from its `ledger_attempt` spans)
+//!          requests the client sent per write (counted from its `ledger_attempt` spans);
+//!          with --committed-in-flight, then plain writes/s and committed writes/s
+//!          (`create_ledger_entry_and_wait`) through one client with K in flight
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
 //! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
@@ -21,6 +23,12 @@
 //!          each writer pauses a random 0..T seconds before each write
 //! range    --collection C --from TX --to TX
 //!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
+//! calls    --op write|status --via client|bare --count N
+//!          N calls of one kind, one at a time, after 20 unmeasured ones (and, for status,
+//!          one write whose id is read): a fixed amount of work for an instruction counter
+//!          (`valgrind --tool=callgrind`), on a single-threaded runtime so that runs repeat;
+//!          two runs with different N give the instructions
+//!          per call without start-up (see `benches/per_call.sh`)
 //! receipts --collection C --count N --out DIR
 //!          fetches the receipts of the first N entries of C into DIR (service_cert.pem and
 //!          batch/NNNN.json, the layout `benches/receipt.rs --receipts` and
@@ -62,7 +70,7 @@ type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 const API_VERSION: &str = "2026-02-23";
 const USAGE: &str = "usage: side_by_side MODE --sandbox FILE [--name value ...]
-  modes: prefill, writes, status, latency, range, receipts (see benches/side_by_side.rs)
+  modes: prefill, writes, status, latency, range, calls, receipts (see benches/side_by_side.rs)
   benches/side_by_side.sh starts a sandbox, runs every mode and writes docs/benchmarks.md";
 
 /// Unmeasured work before each timed window (connections, TLS handshakes, caches).
@@ -353,9 +361,21 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let args = Args::parse(std::env::args().skip(1))?;
+    // `calls` counts instructions: one thread, so that no wake-up crosses threads and two runs
+    // of the same calls do the same work. Every other mode measures as users run the client.
+    let runtime = if args.mode.as_deref() == Some("calls") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<()> {
     let Some(mode) = args.mode.as_deref() else {
         eprintln!("{USAGE}");
         return Ok(());
@@ -367,6 +387,7 @@ async fn main() -> Result<()> {
         "status" => status(&sandbox, &args).await?,
         "latency" => latency(&sandbox, &args).await?,
         "range" => range(&sandbox, &args).await?,
+        "calls" => calls(&sandbox, &args).await?,
         "receipts" => receipts(&sandbox, &args).await?,
         other => return Err(format!("unknown mode {other}").into()),
     };
@@ -523,6 +544,37 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         rates.insert(concurrency.to_string(), measured.json());
     }
     measured["client_exactly_once"] = Value::Object(rates);
+    // Committed writes per second beside plain writes per second: the same client, the same
+    // number in flight, one window after the other.
+    if let Ok(in_flight) = args.parse_value::<usize>("committed-in-flight") {
+        let client = sandbox.client(ClientOptions::default()).await?;
+        let writer = client.clone();
+        let plain = rate(in_flight, seconds, move |w, i| {
+            let client = writer.clone();
+            async move {
+                client
+                    .create_ledger_entry(contents("plain", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let committed = rate(in_flight, seconds, move |w, i| {
+            let client = client.clone();
+            async move {
+                client
+                    .create_ledger_entry_and_wait(contents("committed", w, i), None)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        measured["committed_writes"] = json!({
+            "in_flight": in_flight,
+            "plain": plain.json(),
+            "committed": committed.json(),
+        });
+    }
     Ok(measured)
 }
 
@@ -548,6 +600,42 @@ async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         },
     )
     .await
+}
+
+/// `--count` calls of `--op` through `--via`, one at a time, after 20 unmeasured ones.
+async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    const WARM_UP_CALLS: u64 = 20;
+    let count: u64 = args.parse_value("count")?;
+    let op = args.get("op")?;
+    let via = args.get("via")?;
+    let bare = sandbox.bare()?;
+    // The same setup either way: both clients are built, one write gives the id to read.
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let id = bare.write(contents("calls", 0, 0)).await?;
+    for i in 1..=count + WARM_UP_CALLS {
+        match (op, via) {
+            ("write", "client") => {
+                client
+                    .create_ledger_entry(contents("calls", 0, i), None)
+                    .await?;
+            }
+            ("write", "bare") => {
+                bare.write(contents("calls", 0, i)).await?;
+            }
+            ("status", "client") => {
+                client.get_transaction_status(id, None).await?;
+            }
+            ("status", "bare") => {
+                bare.status(id).await?;
+            }
+            _ => {
+                return Err(
+                    format!("--op write|status, --via client|bare: not {op}, {via}").into(),
+                );
+            }
+        }
+    }
+    Ok(json!({ "op": op, "via": via, "count": count }))
 }
 
 /// One committed write: milliseconds from sending the write to seeing it committed, and the

@@ -3,7 +3,8 @@
 # (azure-confidentialledger, sync) and, for writes and status reads, the official JavaScript
 # client (@azure-rest/confidential-ledger on Node, installed here with npm; skipped with a
 # message without Node), against ONE sandbox started here, on the same work:
-#   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write);
+#   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write;
+#      and committed writes/s beside plain writes/s with 64 in flight);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
 #   3. committed-write latency (mean, p50, p90, p99) and status polls per write;
 #   4. a ranged read of 100,000 entries: entries/s and peak RSS of the reading process;
@@ -49,6 +50,8 @@ command_line="benches/side_by_side.sh${given_args:+ $given_args}"
 # The workload (also written into the report).
 concurrency=1,32
 latency_writers=16
+# Committed writes/s (write and wait for the commit) beside plain writes/s, this many in flight.
+committed_in_flight=64
 signature_interval_ms=1000
 signature_every=5000
 
@@ -147,7 +150,8 @@ for r in $(seq "$rounds"); do
   [ $((r % 2)) -eq 0 ] && order="python rust"
   for side in $order; do
     if [ "$side" = rust ]; then
-      rust writes --seconds "$seconds" --concurrency "$concurrency" --round "$r" > "$results/writes_rust_$r.json"
+      rust writes --seconds "$seconds" --concurrency "$concurrency" --round "$r" \
+        --committed-in-flight "$committed_in_flight" > "$results/writes_rust_$r.json"
       rust status --seconds "$seconds" --concurrency "$concurrency" --round "$r" --id "$first" > "$results/status_rust_$r.json"
       rust range --collection range --from "$first" --to "$last" > "$results/range_rust_$r.json"
       "$receipt_bin" --receipts "$work/receipts" --out "$work/receipt_rates" --seconds 2 --batch-only > /dev/null
@@ -178,7 +182,8 @@ cat /proc/loadavg > "$results/loadavg_end"
 cat > "$results/settings.json" <<EOF
 {"rounds": $rounds, "seconds": $seconds, "latency_seconds": $latency_seconds,
  "concurrency": "$concurrency", "range_entries": $range_entries, "receipt_count": $receipt_count,
- "latency_writers": $latency_writers, "signature_interval_ms": $signature_interval_ms,
+ "latency_writers": $latency_writers, "committed_in_flight": $committed_in_flight,
+ "signature_interval_ms": $signature_interval_ms,
  "signature_every": $signature_every, "command": "$command_line",
  "measure_seconds": $((SECONDS - measure_start))}
 EOF

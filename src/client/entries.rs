@@ -343,7 +343,7 @@ pub(super) fn written_transaction_id(
     headers: &HeaderMap,
     what: &str,
 ) -> Result<TransactionId, Error> {
-    let Some(value) = headers.get(TRANSACTION_ID_HEADER) else {
+    let Some(value) = headers.get(crate::headers::TRANSACTION_ID) else {
         return Err(Error::decode(
             format!(
                 "{what} succeeded but the answer has no {TRANSACTION_ID_HEADER} header, so its \

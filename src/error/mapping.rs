@@ -10,7 +10,7 @@ use super::snippet::{
     MAX_CODE_CHARS, MAX_MESSAGE_CHARS, MAX_SNIPPET_CHARS, excerpt, excerpt_bytes,
 };
 use super::{Error, ErrorKind, ResponseInfo};
-use crate::headers::{TRANSACTION_ID_HEADER, retry_after};
+use crate::headers::retry_after;
 
 /// The most bytes of an error response body that are read.
 pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
@@ -82,7 +82,7 @@ impl Error {
             message: parsed.message,
             body: parsed.unrecognised,
             transaction_id: headers
-                .get(TRANSACTION_ID_HEADER)
+                .get(crate::headers::TRANSACTION_ID)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok()),
             retry_after: retry_after(headers, now),
@@ -191,6 +191,7 @@ fn scalar(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use crate::TransactionId;
+    use crate::headers::TRANSACTION_ID_HEADER;
     use std::time::Duration;
 
     fn map(status: u16, body: &str) -> Error {

@@ -288,7 +288,7 @@ impl Error {
         headers: &reqwest::header::HeaderMap,
     ) -> Self {
         let transaction_id = headers
-            .get(crate::headers::TRANSACTION_ID_HEADER)
+            .get(crate::headers::TRANSACTION_ID)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         self.inner.response = Some(ResponseInfo {

@@ -117,9 +117,10 @@ pub(crate) fn finished(
     let span = Span::current();
     match result {
         Ok(response) => {
-            let id = response
-                .headers()
-                .get(super::TRANSACTION_ID_HEADER)
+            // Parsed only for a span that records it (none without a subscriber that wants it).
+            let id = (!span.is_disabled())
+                .then(|| response.headers().get(crate::headers::TRANSACTION_ID))
+                .flatten()
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<crate::TransactionId>().ok());
             if let Some(id) = id {

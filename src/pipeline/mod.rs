@@ -746,11 +746,18 @@ impl Shared {
                 ));
             };
             // Checked before: the first URL by `run`, redirect targets below, the primary when
-            // it was remembered. Checked again because a credential depends on it.
-            if let Err(reason) = self.ledger.admits(&url) {
+            // it was remembered. Checked again because a credential depends on it, except for
+            // the request's own URL, which `run` checked just before (a comparison costs a
+            // fraction of the check).
+            if url != template.url
+                && let Err(reason) = self.ledger.admits(&url)
+            {
                 return Err(Error::redirect_refused(redirect::shown(&url), reason));
             }
-            *request.url_mut() = url.clone();
+            // The template's copy already holds the URL unless it was routed or redirected.
+            if request.url() != &url {
+                *request.url_mut() = url.clone();
+            }
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
             let started = Instant::now();

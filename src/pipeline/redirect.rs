@@ -80,18 +80,21 @@ impl LedgerOrigin {
         if !target.username().is_empty() || target.password().is_some() {
             return Err("it carries user information".to_owned());
         }
-        let Some(host) = target.host_str().map(str::to_ascii_lowercase) else {
+        let Some(host) = target.host_str() else {
             return Err("it has no host".to_owned());
         };
-        let same_host = host == self.host;
+        // Compared without a lowercased copy (this runs for every request).
+        let same_host = host.eq_ignore_ascii_case(&self.host);
         let subdomain = self.host_is_domain
             && target.domain().is_some()
-            && host
-                .strip_suffix(&self.host)
-                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'));
+            && host.len() > self.host.len() + 1
+            && host.is_char_boundary(host.len() - self.host.len())
+            && host[host.len() - self.host.len()..].eq_ignore_ascii_case(&self.host)
+            && host[..host.len() - self.host.len()].ends_with('.');
         if !same_host && !subdomain {
             return Err(format!(
-                "its host {host} is neither the ledger's host ({}) nor a subdomain of it",
+                "its host {} is neither the ledger's host ({}) nor a subdomain of it",
+                host.to_ascii_lowercase(),
                 self.host
             ));
         }

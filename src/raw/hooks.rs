@@ -90,8 +90,10 @@ pub fn operation_context(
     }
 }
 
-/// The name of the header progenitor adds to every request with the spec's version.
-const API_VERSION_HEADER: &str = "api-version";
+/// The name of the header progenitor adds to every request with the spec's version (parsed
+/// once: removing by a `&str` parses and validates the name on every call).
+const API_VERSION_HEADER: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("api-version");
 
 /// What the generated clients' hooks need: the pipeline to send through, and the settings of
 /// the call being made.
