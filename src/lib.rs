@@ -78,7 +78,8 @@
 //!
 //! Private helpers sit beside the layer that needs them: `http_client` builds the HTTP clients
 //! (timeouts, proxy, TLS), `validate` checks input before a request, `headers` reads the
-//! service's response headers, `crypto` holds the one rustls crypto provider.
+//! service's response headers, `pem_file` reads certificate and key files under a size bound,
+//! `crypto` holds the one rustls crypto provider.
 //!
 //! The crate root re-exports what most programs name; everything else is reached through its
 //! module (for example `confidential_ledger::client::CreateLedgerEntryOptions`).
@@ -102,6 +103,7 @@ pub mod identity;
 pub mod models;
 pub mod options;
 pub mod pager;
+mod pem_file;
 pub mod pipeline;
 pub mod poller;
 pub mod raw;

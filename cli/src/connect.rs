@@ -66,7 +66,11 @@ pub async fn connect(args: &ConnectionArgs) -> CliResult<Connection> {
         builder = builder.identity_endpoint(identity.as_str());
     }
     if let Some(path) = &args.identity_ca {
-        let pem = std::fs::read(path).map_err(CliError::read(path))?;
+        let pem = crate::files::read_bounded(
+            path,
+            crate::files::MAX_CERTIFICATE_BYTES,
+            "a CA certificate",
+        )?;
         builder = builder.identity_root_certificate_pem(pem);
     }
     if let Some(id) = &args.ledger_id {

@@ -6,6 +6,7 @@ mod audit;
 mod commands;
 mod connect;
 mod error;
+mod files;
 mod options;
 mod output;
 mod sandbox;

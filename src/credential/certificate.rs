@@ -206,12 +206,10 @@ impl fmt::Debug for CertificateCredential {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CertificateCredentialError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|source| CertificateCredentialError::Read {
-            path: path.to_owned(),
-            source,
-        })
+    crate::pem_file::read_bounded(path).map_err(|source| CertificateCredentialError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

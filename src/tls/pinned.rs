@@ -95,11 +95,12 @@ impl PinnedCertificate {
     /// [`from_pem`](Self::from_pem).
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, PinnedCertificateError> {
         let path = path.as_ref();
-        let text = std::fs::read(path).map_err(|source| PinnedCertificateError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_pem(text)
+        let text =
+            crate::pem_file::read_bounded(path).map_err(|source| PinnedCertificateError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        Self::from_pem(text.as_slice())
     }
 
     /// From the certificate's DER encoding.

@@ -96,6 +96,19 @@ fn unreadable_files_name_the_path() {
     assert!(matches!(err, E::Read { .. }), "{err:?}");
 }
 
+/// A path naming something endless is refused after a bounded read, not read until memory runs
+/// out.
+#[cfg(unix)]
+#[test]
+fn an_endless_key_file_is_refused_with_a_size_error() {
+    let err = CertificateCredential::from_pem_files(data("ec-sec1.crt"), "/dev/zero").unwrap_err();
+    assert!(
+        matches!(&err, E::Read { source, .. } if source.kind() == std::io::ErrorKind::InvalidData),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
 #[test]
 fn encrypted_keys_are_refused_with_advice() {
     for key in ["encrypted-pkcs8.key", "encrypted-legacy.key"] {

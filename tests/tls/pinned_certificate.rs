@@ -58,6 +58,15 @@ fn anything_but_one_certificate_is_refused() {
         err.to_string().contains("/nonexistent/service.pem"),
         "{err}"
     );
+    // Something endless is refused after a bounded read.
+    #[cfg(unix)]
+    {
+        let err = PinnedCertificate::from_pem_file("/dev/zero").unwrap_err();
+        assert!(
+            matches!(&err, E::Read { source, .. } if source.kind() == std::io::ErrorKind::InvalidData),
+            "{err:?}"
+        );
+    }
 }
 
 #[test]

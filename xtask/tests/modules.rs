@@ -120,6 +120,7 @@ fn the_client_crate_has_no_cycle_and_keeps_the_layers_of_its_module_map() {
             "fingerprint",
             "headers",
             "crypto",
+            "pem_file",
         ],
     ];
     let layer_of = |module: &str| {

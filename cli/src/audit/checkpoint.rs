@@ -20,18 +20,19 @@ struct File {
 
 /// Loads the checkpoint at `path`, if there is one.
 pub fn load(path: &Path) -> CliResult<Option<Report>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CliError::read(path)(e)),
+    let bytes = match crate::files::read_bounded(path, MAX_CHECKPOINT_BYTES, "a checkpoint") {
+        Ok(bytes) => bytes,
+        Err(CliError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
     };
-    if meta.len() > MAX_CHECKPOINT_BYTES {
-        return Err(CliError::Usage(format!(
-            "{} is too large to be a checkpoint",
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CliError::Usage(format!(
+            "{} is not an audit checkpoint (not UTF-8); delete it to start over",
             path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(path).map_err(CliError::read(path))?;
+        ))
+    })?;
     let file: File = serde_json::from_str(&text).map_err(|e| {
         CliError::Usage(format!(
             "{} is not an audit checkpoint ({e}); delete it to start over",

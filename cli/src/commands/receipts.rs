@@ -81,7 +81,11 @@ pub fn verify(service_cert: Option<&Path>, args: &VerifyArgs, out: Output) -> Cl
                 .into(),
         ));
     };
-    let pem = std::fs::read(cert_path).map_err(CliError::read(cert_path))?;
+    let pem = crate::files::read_bounded(
+        cert_path,
+        crate::files::MAX_CERTIFICATE_BYTES,
+        "a service certificate",
+    )?;
     let verifier = ReceiptVerifier::new(&pem).map_err(|e| {
         CliError::Usage(format!(
             "{} is not a usable service certificate: {e}",
