@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 /// Exit codes, shown at the end of `--help` and in cli/README.md.
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0    success
+  0    success (also when the reader of stdout goes away, as in `cledger list | head`)
   1    the operation failed (the ledger refused it, network, timeout, a file could not be written)
   2    usage: bad arguments or unreadable input
   3    verification failed: a receipt, an audited entry or the constitution digest did not check out

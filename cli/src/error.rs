@@ -103,6 +103,13 @@ impl CliError {
 /// Prints `error` as `error: <line>` and one `  caused by: <line>` per source, on stderr, and
 /// returns its exit code.
 pub fn report(error: &CliError) -> ExitCode {
+    // The reader of stdout went away (`cledger list | head`): what it wanted was printed, and
+    // there is no one left to tell, as with any other filter in a pipeline.
+    if let CliError::Output(e) = error
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::SUCCESS;
+    }
     let mut text = format!("error: {error}");
     let mut source = std::error::Error::source(error);
     let mut depth = 0;

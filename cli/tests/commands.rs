@@ -608,3 +608,50 @@ async fn without_a_credential_the_azure_cli_sign_in_is_tried_and_its_failure_exi
     );
     ledger.sandbox.shutdown().await;
 }
+
+/// `cledger list | head`: the reader goes away while entries are still coming; the tool ends
+/// quietly with status 0, as filters in a pipeline do, instead of reporting a broken pipe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_away_ends_a_listing_quietly() {
+    use std::io::Read;
+    let ledger = Ledger::start().await;
+    // Far more than a pipe's buffer holds, so the tool is still writing when the reader leaves.
+    for i in 0..3000 {
+        if let Err(e) = ledger
+            .sandbox
+            .append_entry("piped", &format!("entry number {i} of a long listing"))
+            .await
+        {
+            panic!("cannot append: {e}");
+        }
+    }
+    let configured = ledger.cledger();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cledger"));
+    for name in support::ENV {
+        command.env_remove(name);
+    }
+    for (name, value) in configured.get_envs() {
+        if let (Some(value), Some(name)) = (value, name.to_str()) {
+            command.env(name, value);
+        }
+    }
+    command
+        .args(["list", "--collection", "piped"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut first = [0u8; 64];
+    stdout
+        .read_exact(&mut first)
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(stdout);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    ledger.sandbox.shutdown().await;
+}
