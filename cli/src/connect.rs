@@ -93,7 +93,7 @@ pub async fn connect(args: &ConnectionArgs) -> CliResult<Connection> {
 
 async fn connect_sandbox(args: &ConnectionArgs) -> CliResult<Connection> {
     if let Some(dir) = &args.sandbox_dir {
-        std::fs::create_dir_all(dir).map_err(CliError::write(dir))?;
+        crate::files::ensure_dir(dir)?;
     }
     let sandbox = Sandbox::start(sandbox_options(args.sandbox_dir.as_deref()))
         .await

@@ -27,6 +27,18 @@ pub fn read_bounded(path: &Path, max: u64, what: &str) -> CliResult<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Creates the directory `dir` (and its parents) if it is not there; a path that names
+/// something else, such as a file, is a usage error that says so.
+pub fn ensure_dir(dir: &Path) -> CliResult {
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(CliError::write(dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +48,20 @@ mod tests {
     fn an_endless_file_is_refused_not_read_forever() {
         let err = read_bounded(Path::new("/dev/zero"), 4096, "a certificate").unwrap_err();
         assert!(err.to_string().contains("more than 4096 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_directory_is_made_and_a_file_is_not_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = dir.path().join("a/b");
+        ensure_dir(&made).unwrap();
+        assert!(made.is_dir());
+        ensure_dir(&made).unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = ensure_dir(&file).unwrap_err();
+        assert!(err.to_string().contains("is not a directory"), "{err}");
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

@@ -10,11 +10,11 @@ use crate::signal;
 
 /// Runs a sandbox until Ctrl-C. Prints `export` lines for a POSIX shell on stdout (so that
 /// `cledger sandbox > env &` then `. ./env` connects every later command to it), or with
-/// `--json` one object of the same variables, and a human description on stderr. The administrator's key stays in the sandbox's directory: only its
-/// path is printed.
+/// `--json` one object of the same variables, and a human description on stderr. The
+/// administrator's key stays in the sandbox's directory: only its path is printed.
 pub async fn run(args: &SandboxArgs, json: bool) -> CliResult {
     if let Some(dir) = &args.data_dir {
-        std::fs::create_dir_all(dir).map_err(CliError::write(dir))?;
+        crate::files::ensure_dir(dir)?;
     }
     let options = connect::sandbox_options(args.data_dir.as_deref())
         .port(args.port)
