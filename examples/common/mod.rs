@@ -10,8 +10,8 @@
 //! | `CONFIDENTIALLEDGER_CLIENT_CERT`, `CONFIDENTIALLEDGER_CLIENT_KEY` | PEM files: authenticate with this client certificate |
 //! | `CONFIDENTIALLEDGER_TOKEN` | authenticate with this Entra ID access token (scope `https://confidential-ledger.azure.com/.default`) |
 //!
-//! Without a certificate or a token, examples built with `--features azure-identity` sign in
-//! as the Azure CLI (`az login`) or Azure Developer CLI (`azd auth login`) user.
+//! Without a certificate or a token, the examples sign in as the Azure CLI (`az login`) or
+//! Azure Developer CLI (`azd auth login`) user.
 //!
 //! Built as tests (`cargo test`), the examples always use an embedded sandbox.
 
@@ -86,7 +86,7 @@ pub enum Credential {
         key: String,
     },
     Token(String),
-    #[cfg(feature = "azure-identity")]
+    /// The developer's Azure CLI / azd sign-in.
     DeveloperTools,
 }
 
@@ -115,7 +115,7 @@ pub fn settings() -> Result<Option<Settings>> {
             );
         }
         (None, None, Some(token)) => Credential::Token(token),
-        (None, None, None) => no_credential()?,
+        (None, None, None) => Credential::DeveloperTools,
     };
     Ok(Some(Settings {
         endpoint,
@@ -124,21 +124,6 @@ pub fn settings() -> Result<Option<Settings>> {
         service_certificate: var("CONFIDENTIALLEDGER_SERVICE_CERT"),
         credential,
     }))
-}
-
-#[cfg(feature = "azure-identity")]
-fn no_credential() -> Result<Credential> {
-    Ok(Credential::DeveloperTools)
-}
-
-#[cfg(not(feature = "azure-identity"))]
-fn no_credential() -> Result<Credential> {
-    Err(
-        "CONFIDENTIALLEDGER_ENDPOINT is set but no credential is: set CONFIDENTIALLEDGER_TOKEN, \
-         or CONFIDENTIALLEDGER_CLIENT_CERT and CONFIDENTIALLEDGER_CLIENT_KEY, or run with \
-         --features azure-identity after `az login`"
-            .into(),
-    )
 }
 
 /// The async builder for `settings`.
@@ -158,7 +143,6 @@ pub fn builder(settings: &Settings) -> Result<ClientBuilder> {
             builder.certificate_credential(CertificateCredential::from_pem_files(cert, key)?)
         }
         Credential::Token(token) => builder.credential(StaticTokenCredential::new(token.clone())),
-        #[cfg(feature = "azure-identity")]
         Credential::DeveloperTools => {
             let entra: std::sync::Arc<dyn azure_core::credentials::TokenCredential> =
                 azure_identity::DeveloperToolsCredential::new(None)?;
