@@ -1249,14 +1249,16 @@ async fn settle(done: Completion) -> Result<(), SandboxError> {
     }
 }
 
-/// Emits signatures every `interval` while there are unsigned transactions, and whenever
-/// [`Ledger::sign_requested`] fires. Ends when `shutdown` turns true.
+/// Emits signatures every `interval` (the first one interval from now) while there are
+/// unsigned transactions, and whenever [`Ledger::sign_requested`] fires. Ends when `shutdown`
+/// turns true.
 pub(crate) async fn run_signer(
     ledger: Arc<Ledger>,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(interval);
+    // The first round is one interval after the start (which signed what start-up wrote).
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -338,6 +338,10 @@ impl Sandbox {
             limits,
             shutdown_rx.clone(),
         )));
+        // What start-up wrote is signed here, before anyone can write: the signer's first
+        // round is one interval away, so a write is never committed early by a start-up
+        // signature that the runtime happened to run late.
+        ledger.sign_now()?;
         tasks.push(tokio::spawn(ledger::run_signer(
             ledger,
             options.signature_interval,
