@@ -12,8 +12,12 @@
 //!          writes/s through the client and through bare reqwest, K writes in flight; then
 //!          through the client in exactly-once mode (`WriteMode::ExactlyOnce`), with the
 //!          requests the client sent per write (counted from its `ledger_attempt` spans);
-//!          with --committed-in-flight, then plain writes/s and committed writes/s
-//!          (`create_ledger_entry_and_wait`) through one client with K in flight
+//!          with --committed-in-flight K, then plain writes/s and committed writes/s through
+//!          one client with K writes in flight (see `committed`)
+//! committed --seconds S --in-flight K
+//!          plain writes/s, then committed writes/s, K writes in flight: each slot writes,
+//!          hands the commit wait to a task of its own and writes the next; the rate counts
+//!          the window's writes whose commit was then seen (all must be), with their latency
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
 //! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
@@ -70,7 +74,7 @@ type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 const API_VERSION: &str = "2026-02-23";
 const USAGE: &str = "usage: side_by_side MODE --sandbox FILE [--name value ...]
-  modes: prefill, writes, status, latency, range, calls, receipts (see benches/side_by_side.rs)
+  modes: prefill, writes, committed, status, latency, range, calls, receipts (see benches/side_by_side.rs)
   benches/side_by_side.sh starts a sandbox, runs every mode and writes docs/benchmarks.md";
 
 /// Unmeasured work before each timed window (connections, TLS handshakes, caches).
@@ -386,6 +390,7 @@ async fn run(args: Args) -> Result<()> {
         "writes" => writes(&sandbox, &args).await?,
         "status" => status(&sandbox, &args).await?,
         "latency" => latency(&sandbox, &args).await?,
+        "committed" => committed(&sandbox, &args).await?,
         "range" => range(&sandbox, &args).await?,
         "calls" => calls(&sandbox, &args).await?,
         "receipts" => receipts(&sandbox, &args).await?,
@@ -544,38 +549,126 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         rates.insert(concurrency.to_string(), measured.json());
     }
     measured["client_exactly_once"] = Value::Object(rates);
-    // Committed writes per second beside plain writes per second: the same client, the same
-    // number in flight, one window after the other.
+    // Committed writes per second beside plain writes per second.
     if let Ok(in_flight) = args.parse_value::<usize>("committed-in-flight") {
-        let client = sandbox.client(ClientOptions::default()).await?;
-        let writer = client.clone();
-        let plain = rate(in_flight, seconds, move |w, i| {
-            let client = writer.clone();
-            async move {
-                client
-                    .create_ledger_entry(contents("plain", w, i), None)
-                    .await?;
-                Ok(())
-            }
-        })
-        .await?;
-        let committed = rate(in_flight, seconds, move |w, i| {
-            let client = client.clone();
-            async move {
-                client
-                    .create_ledger_entry_and_wait(contents("committed", w, i), None)
-                    .await?;
-                Ok(())
-            }
-        })
-        .await?;
-        measured["committed_writes"] = json!({
-            "in_flight": in_flight,
-            "plain": plain.json(),
-            "committed": committed.json(),
-        });
+        measured["committed_writes"] = committed_vs_plain(sandbox, in_flight, seconds).await?;
     }
     Ok(measured)
+}
+
+/// `committed --seconds S --in-flight K`: [`committed_vs_plain`] on its own (for a sandbox
+/// with other signature settings).
+async fn committed(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
+    count_requests()?;
+    let seconds: f64 = args.parse_value("seconds")?;
+    let in_flight: usize = args.parse_value("in-flight")?;
+    Ok(json!({ "committed_writes": committed_vs_plain(sandbox, in_flight, seconds).await? }))
+}
+
+/// Plain writes per second, then committed writes per second, through one client with
+/// `in_flight` writes in flight.
+async fn committed_vs_plain(
+    sandbox: &SandboxInfo,
+    in_flight: usize,
+    seconds: f64,
+) -> Result<Value> {
+    let client = sandbox.client(ClientOptions::default()).await?;
+    let writer = client.clone();
+    let plain = rate(in_flight, seconds, move |w, i| {
+        let client = writer.clone();
+        async move {
+            client
+                .create_ledger_entry(contents("plain", w, i), None)
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let committed = committed_pipeline(client, in_flight, seconds).await?;
+    Ok(json!({ "in_flight": in_flight, "plain": plain.json(), "committed": committed }))
+}
+
+/// Committed writes per second with `in_flight` writes in flight, as a program that must see
+/// every write committed but does not stop writing meanwhile: each slot writes
+/// (`begin_create_ledger_entry`), hands the poller it gets to a task of its own and writes the
+/// next, so that thousands of commit waits are outstanding at once, all sharing the client's
+/// commit watcher. The rate is the number of writes sent during the window (after
+/// [`WARM_UP`]) whose commit the client then saw, per second of window: every one of them
+/// must be seen committed, or the measurement fails. CPU and requests count the window and
+/// the drain after it (waiting for the window's last commits), per committed write; the
+/// latency is from sending a write until its poller said `Committed`.
+async fn committed_pipeline(
+    client: ConfidentialLedgerClient,
+    in_flight: usize,
+    seconds: f64,
+) -> Result<Value> {
+    type Wait = tokio::task::JoinHandle<Result<f64>>;
+    let index = Arc::new(AtomicU64::new(0));
+    let run = |window: Duration| {
+        let deadline = Instant::now() + window;
+        (0..in_flight)
+            .map(|w| {
+                let (client, index) = (client.clone(), Arc::clone(&index));
+                tokio::spawn(async move {
+                    let mut waits: Vec<Wait> = Vec::new();
+                    while Instant::now() < deadline {
+                        let i = index.fetch_add(1, Ordering::Relaxed);
+                        let sent = Instant::now();
+                        let poller = client
+                            .begin_create_ledger_entry(contents("committed", w, i), None)
+                            .await?;
+                        waits.push(tokio::spawn(async move {
+                            poller.await?;
+                            Ok(sent.elapsed().as_secs_f64() * 1000.0)
+                        }));
+                    }
+                    Ok::<_, BoxError>(waits)
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut warm_up_waits = Vec::new();
+    for writer in run(WARM_UP) {
+        warm_up_waits.extend(writer.await??);
+    }
+    let (start, cpu) = (Instant::now(), process_cpu());
+    let requests = REQUESTS.load(Ordering::Relaxed);
+    let mut waits = Vec::new();
+    for writer in run(Duration::from_secs_f64(seconds)) {
+        waits.extend(writer.await??);
+    }
+    let window = start.elapsed();
+    let mut latencies = Vec::with_capacity(waits.len());
+    for wait in waits {
+        latencies.push(wait.await??);
+    }
+    let (cpu, requests) = (
+        process_cpu().saturating_sub(cpu),
+        REQUESTS.load(Ordering::Relaxed) - requests,
+    );
+    for wait in warm_up_waits {
+        wait.await??;
+    }
+    let done = latencies.len() as u64;
+    let (rate, cpu_us) = per_operation(done, window, cpu);
+    latencies.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Ok(json!({
+        "rate": rate,
+        "cpu_us": cpu_us,
+        "requests_per_op": requests as f64 / done.max(1) as f64,
+        "drain_seconds": start.elapsed().as_secs_f64() - window.as_secs_f64(),
+        "latency_ms": {
+            "mean": latencies.iter().sum::<f64>() / done.max(1) as f64,
+            "p50": at(0.5),
+            "p99": at(0.99),
+        },
+    }))
 }
 
 async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {

@@ -6,7 +6,9 @@
 #   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write;
 #      and committed writes/s beside plain writes/s with 64 in flight);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
-#   3. committed-write latency (mean, p50, p90, p99) and status polls per write;
+#   3. committed-write latency (mean, p50, p90, p99) and status polls per write, with 16 and
+#      with 64 writers; then committed writes/s and both latency runs again on a second
+#      sandbox signing every 100 ms instead of every second;
 #   4. a ranged read of 100,000 entries: entries/s and peak RSS of the reading process;
 #   5. receipt verification/s on receipts fetched from the sandbox.
 # Writes docs/benchmarks.md (the machine, the settings, a table per measurement).
@@ -50,9 +52,14 @@ command_line="benches/side_by_side.sh${given_args:+ $given_args}"
 # The workload (also written into the report).
 concurrency=1,32
 latency_writers=16
+# A second latency run with this many writers (where one poll stream serves many more waits).
+latency_writers_many=64
 # Committed writes/s (write and wait for the commit) beside plain writes/s, this many in flight.
 committed_in_flight=64
 signature_interval_ms=1000
+# The commit measurements (committed writes/s and both latency runs) again on a second sandbox
+# signing this often.
+fast_signature_interval_ms=100
 signature_every=5000
 
 # The sandbox is on loopback: keep every client away from proxies.
@@ -102,30 +109,19 @@ mkdir -p "$target"
 work=$(mktemp -d "$target/side-by-side.XXXXXX")
 results=$work/results
 mkdir -p "$results"
-sandbox_pid=
+# shellcheck source=support/sandbox.sh
+. benches/support/sandbox.sh
 cleanup() {
-  if [ -n "$sandbox_pid" ]; then
-    kill -TERM "$sandbox_pid" 2>/dev/null || true
-    wait "$sandbox_pid" 2>/dev/null || true
-  fi
+  stop_sandbox
   if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
 measure_start=$SECONDS
-echo "== Starting the sandbox (signature every ${signature_interval_ms} ms or ${signature_every} writes)"
 cat /proc/loadavg > "$results/loadavg_start"
-"$sandbox_bin" --data-dir "$work/ledger" --port 0 --print-json \
-  --signature-interval-ms "$signature_interval_ms" --signature-every "$signature_every" \
-  > "$work/sandbox.json" 2> "$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 300); do
-  [ -s "$work/sandbox.json" ] && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/sandbox.json" ] || { echo "the sandbox did not start" >&2; exit 1; }
-sandbox=$work/sandbox.json
+echo "== Starting the sandbox (signature every $signature_interval_ms ms or $signature_every writes)"
+start_sandbox "$sandbox_bin" "$work/ledger" \
+  --signature-interval-ms "$signature_interval_ms" --signature-every "$signature_every"
 cp "$sandbox" "$results/sandbox.json"
 
 rust() { "$bench_bin" "$@" --sandbox "$sandbox"; }
@@ -169,21 +165,44 @@ for r in $(seq "$rounds"); do
   done
 done
 
-echo "== Committed-write latency: every variant at once for ${latency_seconds} s, $latency_writers writers each"
-start_at=$(( $(date +%s) + 5 ))
-py latency --seconds "$latency_seconds" --writers "$latency_writers" --think 1 --start-at "$start_at" \
-  > "$results/latency_python.json" &
-python_latency=$!
-rust latency --seconds "$latency_seconds" --writers "$latency_writers" --think 1 --start-at "$start_at" \
-  > "$results/latency_rust.json"
-wait "$python_latency"
+# Committed-write latency: every variant at once for $latency_seconds s with $1 writers each,
+# into $results/$2.json (and Python's beside it, into latency_python.json, when $3 is "python").
+latency_run() {
+  echo "== Committed-write latency: every variant at once for ${latency_seconds} s, $1 writers each"
+  local start_at python_latency=
+  start_at=$(( $(date +%s) + 5 ))
+  if [ "${3:-}" = python ]; then
+    py latency --seconds "$latency_seconds" --writers "$1" --think 1 --start-at "$start_at" \
+      > "$results/latency_python.json" &
+    python_latency=$!
+  fi
+  rust latency --seconds "$latency_seconds" --writers "$1" --think 1 --start-at "$start_at" \
+    > "$results/$2.json"
+  if [ -n "$python_latency" ]; then wait "$python_latency"; fi
+}
+latency_run "$latency_writers" latency_rust python
+latency_run "$latency_writers_many" latency_rust_w${latency_writers_many}
+
+# The same commit measurements with signatures ten times as often, on a fresh sandbox.
+stop_sandbox
+echo "== Starting a second sandbox (signature every $fast_signature_interval_ms ms or $signature_every writes)"
+start_sandbox "$sandbox_bin" "$work/ledger-fast" \
+  --signature-interval-ms "$fast_signature_interval_ms" --signature-every "$signature_every"
+for r in $(seq "$rounds"); do
+  echo "== Committed writes/s, ${fast_signature_interval_ms} ms signatures: round $r of $rounds"
+  rust committed --seconds "$seconds" --in-flight "$committed_in_flight" > "$results/committed_fast_$r.json"
+done
+latency_run "$latency_writers" latency_rust_fast
+latency_run "$latency_writers_many" latency_rust_fast_w${latency_writers_many}
 cat /proc/loadavg > "$results/loadavg_end"
 
 cat > "$results/settings.json" <<EOF
 {"rounds": $rounds, "seconds": $seconds, "latency_seconds": $latency_seconds,
  "concurrency": "$concurrency", "range_entries": $range_entries, "receipt_count": $receipt_count,
- "latency_writers": $latency_writers, "committed_in_flight": $committed_in_flight,
+ "latency_writers": $latency_writers, "latency_writers_many": $latency_writers_many,
+ "committed_in_flight": $committed_in_flight,
  "signature_interval_ms": $signature_interval_ms,
+ "fast_signature_interval_ms": $fast_signature_interval_ms,
  "signature_every": $signature_every, "command": "$command_line",
  "measure_seconds": $((SECONDS - measure_start))}
 EOF

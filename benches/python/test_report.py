@@ -158,5 +158,82 @@ class LatencyRows(unittest.TestCase):
         self.assertTrue(math.isnan(empty["p50"]))
 
 
+def committed_round(plain, committed, requests=1.2, cpu=30.0, mean=600.0, p99=1000.0):
+    return {"committed_writes": {
+        "in_flight": 64,
+        "plain": measured(plain),
+        "committed": {**measured(committed, cpu), "requests_per_op": requests,
+                      "latency_ms": {"mean": mean, "p50": mean, "p99": p99}},
+    }}
+
+
+class CommittedTable(unittest.TestCase):
+    def test_a_row_per_signature_setting_with_ratios_of_the_same_round(self):
+        slow = [committed_round(1000, 950), committed_round(2000, 1000)]
+        fast = [committed_round(1000, 990, mean=80.0, p99=150.0)]
+        lines = report.committed_table([("1 s", slow), ("100 ms", fast), ("none", [{}])])
+        self.assertEqual(len(lines), 4)
+        header, rule, one, two = lines
+        for row in (rule, one, two):
+            self.assertEqual(row.count("|"), header.count("|"))
+        # Medians: 1,500 plain and 975 committed writes/s; ratios 0.95 and 0.5.
+        self.assertIn("| 1 s | 64 | 1,500 | 975 | 950 – 1,000 | 0.72× | 1.20 | 30.0 µs | 600 / 1000 ms |", one)
+        self.assertIn("| 100 ms | 64 | 1,000 | 990 |", two)
+        self.assertIn("80 / 150 ms", two)
+        self.assertAlmostEqual(report.committed_ratio(slow), 0.725)
+        self.assertTrue(math.isnan(report.committed_ratio([{}])))
+
+    def test_no_measurement_gives_no_table(self):
+        self.assertEqual(report.committed_table([("1 s", [{}])]), [])
+
+
+class Targets(unittest.TestCase):
+    def stats(self, watcher_ms, reference_ms, watcher_polls):
+        rust = {
+            "client_default": [[m, 1] for m in watcher_ms],
+            "client_fixed_500ms": [[500, 2]],
+            "bare_fixed_500ms": [[500, 2]],
+            "bare_poll_10ms": [[m, 50] for m in reference_ms],
+            "client_default_status_polls": watcher_polls,
+        }
+        return report.latency_rows(rust)
+
+    def test_the_watcher_is_held_to_the_reference_and_the_poll_budget(self):
+        reference = [500.0] * 99 + [990.0]
+        close = self.stats([515.0] * 99 + [1015.0], reference, 50)  # 100 writes, 0.5 polls each
+        t = report.watcher_against_reference(close, 1.0)
+        self.assertAlmostEqual(t["mean_diff"], 15.1)
+        self.assertAlmostEqual(t["p99_diff"], 15.0)
+        self.assertEqual((t["polls"], t["met"]), (0.5, True))
+        self.assertFalse(report.watcher_against_reference(close, 0.25)["met"], "too many polls")
+        self.assertTrue(report.watcher_against_reference(close, None)["met"], "polls only reported")
+        late = self.stats([530.0] * 100, reference, 10)
+        self.assertFalse(report.watcher_against_reference(late, 1.0)["met"], "mean 25.5 ms behind")
+        tail = self.stats([500.0] * 98 + [1100.0] * 2, reference, 10)
+        self.assertFalse(report.watcher_against_reference(tail, 1.0)["met"], "p99 110 ms behind")
+
+    def test_without_python_the_latency_rows_leave_it_out(self):
+        labels = [s["label"] for s in self.stats([500.0], [500.0], 1)]
+        self.assertFalse(any("Python" in label for label in labels))
+        self.assertEqual(len(labels), 4)
+
+    def test_the_runs_the_script_makes(self):
+        settings = {"signature_interval_ms": 1000, "fast_signature_interval_ms": 100,
+                    "latency_writers": 16, "latency_writers_many": 64}
+        names = report.latency_run_names(settings)
+        self.assertEqual([n[3] for n in names], [
+            "latency_rust", "latency_rust_w64", "latency_rust_fast", "latency_rust_fast_w64"])
+        self.assertEqual(names[0][0], "1 s signatures, 16 writers")
+        self.assertEqual(names[3][0], "100 ms signatures, 64 writers")
+        # A results directory of an older run: one latency run.
+        old = {"signature_interval_ms": 1000, "latency_writers": 16}
+        self.assertEqual([n[3] for n in report.latency_run_names(old)], ["latency_rust"])
+        lines = report.targets_table([
+            {"label": "1 s signatures, 16 writers", "stats": self.stats([500.0], [490.0], 1), "polls_target": 1.0},
+        ])
+        self.assertEqual(len(lines), 3)
+        self.assertIn("| 1 s signatures, 16 writers | +10.0 ms | +10.0 ms | 1.000 | ≤ 1.00 | yes |", lines[2])
+
+
 if __name__ == "__main__":
     unittest.main()
