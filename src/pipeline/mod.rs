@@ -612,9 +612,9 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         // One id for the call: every attempt and redirect carries it, and so does its error.
-        let request_id = match &op.client_request_id {
-            Some(id) => id.clone(),
-            None => request_id::new_client_request_id(),
+        let request_id: Cow<'_, str> = match &op.client_request_id {
+            Some(id) => Cow::Borrowed(id),
+            None => Cow::Owned(request_id::new_client_request_id()),
         };
         match request_id::header_value(&request_id) {
             Ok(value) => {
