@@ -390,8 +390,13 @@ impl ConfidentialLedgerClient {
         // refresh included.
         let deadline = self.deadline_for(call);
         self.with_pinned_connections(|connections| {
-            let pending = op(self.raw_for(&connections, call, deadline, Some(id)));
-            async move { pending.await.map_err(Error::from) }
+            // A combinator, not `async move { pending.await }`: an async block would hold the
+            // operation's future twice (as its capture and as what it awaits), doubling every
+            // call's future.
+            futures::TryFutureExt::map_err(
+                op(self.raw_for(&connections, call, deadline, Some(id))),
+                Error::from,
+            )
         })
         .await
     }
