@@ -362,11 +362,7 @@ impl ConfidentialLedgerClient {
 
     /// Runs a generated operation (`op` is given the generated client), refreshing the pin and
     /// trying again once after a pin mismatch.
-    async fn run<T, E, F, Fut>(
-        &self,
-        call: &CallOptions,
-        op: F,
-    ) -> Result<ResponseValue<T>, Error>
+    async fn run<T, E, F, Fut>(&self, call: &CallOptions, op: F) -> Result<ResponseValue<T>, Error>
     where
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,

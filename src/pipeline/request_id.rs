@@ -15,7 +15,11 @@ pub const MAX_CLIENT_REQUEST_ID_CHARS: usize = 256;
 
 /// A fresh id: a random (version 4) UUID in its hyphenated form, as the Azure SDKs make them.
 pub(crate) fn new_client_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    // Encoded into a stack buffer and copied once, without the formatting machinery of
+    // `to_string`.
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    text.to_owned()
 }
 
 /// The header value of `id`, refusing what cannot be sent as one: empty, longer than
