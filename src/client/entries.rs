@@ -724,9 +724,15 @@ impl ConfidentialLedgerClient {
         id: TransactionId,
         call: &CallOptions,
     ) -> Result<TransactionStatus, Error> {
-        self.status_once_with_response(id, call)
-            .await
-            .map(Response::into_inner)
+        // Through `run`: the plain answer needs neither a copy of the headers nor the id.
+        let id_text = id.to_string();
+        let (api, id_text) = (self.api_version(), id_text.as_str());
+        let response = self
+            .run(call, |raw| async move {
+                raw.get_transaction_status(id_text, api).await
+            })
+            .await?;
+        TransactionStatus::from_generated(response.into_inner())
     }
 
     async fn status_once_with_response(

@@ -307,7 +307,7 @@ impl ConfidentialLedgerClient {
     /// # Ok(()) }
     /// ```
     pub fn raw(&self) -> ledger::Client {
-        self.raw_for(&self.connections(), &CallOptions::default(), None)
+        self.raw_for(&self.connections(), &CallOptions::default(), None, None)
     }
 
     /// The current connections.
@@ -334,12 +334,14 @@ impl ConfidentialLedgerClient {
     }
 
     /// The generated client for one call over `connections`, ending at `deadline` if given
-    /// (otherwise after the client's call timeout, counted per request).
+    /// (otherwise after the client's call timeout, counted per request), sending
+    /// `client_request_id` if given (otherwise `call`'s, or a fresh one per request).
     fn raw_for(
         &self,
         connections: &PinnedConnections,
         call: &CallOptions,
         deadline: Option<tokio::time::Instant>,
+        client_request_id: Option<&str>,
     ) -> ledger::Client {
         let mut state = HookState::new(connections.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
@@ -348,8 +350,8 @@ impl ConfidentialLedgerClient {
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
-        if let Some(id) = &call.client_request_id {
-            state = state.client_request_id(id.clone());
+        if let Some(id) = client_request_id.or(call.client_request_id.as_deref()) {
+            state = state.client_request_id(id);
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,
@@ -360,9 +362,20 @@ impl ConfidentialLedgerClient {
 
     /// Runs a generated operation (`op` is given the generated client), refreshing the pin and
     /// trying again once after a pin mismatch.
-    async fn run<T, E, F, Fut>(
+    async fn run<T, E, F, Fut>(&self, call: &CallOptions, op: F) -> Result<ResponseValue<T>, Error>
+    where
+        F: FnMut(ledger::Client) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    {
+        let id = request_id_for(call);
+        self.run_as(call, &id, op).await
+    }
+
+    /// [`run`](Self::run) with the client request id `id`, decided by the caller.
+    async fn run_as<T, E, F, Fut>(
         &self,
         call: &CallOptions,
+        id: &str,
         mut op: F,
     ) -> Result<ResponseValue<T>, Error>
     where
@@ -372,10 +385,14 @@ impl ConfidentialLedgerClient {
         // One deadline and one client request id for the call, a second try after a pin
         // refresh included.
         let deadline = self.deadline_for(call);
-        let call = &with_request_id(call);
         self.with_pinned_connections(|connections| {
-            let pending = op(self.raw_for(&connections, call, deadline));
-            async move { pending.await.map_err(Error::from) }
+            // A combinator, not `async move { pending.await }`: an async block would hold the
+            // operation's future twice (as its capture and as what it awaits), doubling every
+            // call's future.
+            futures::TryFutureExt::map_err(
+                op(self.raw_for(&connections, call, deadline, Some(id))),
+                Error::from,
+            )
         })
         .await
     }
@@ -391,9 +408,8 @@ impl ConfidentialLedgerClient {
         F: FnMut(ledger::Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     {
-        let call = with_request_id(call);
-        let id = call.client_request_id.clone().unwrap_or_default();
-        let response = self.run(&call, op).await?;
+        let id = request_id_for(call);
+        let response = self.run_as(call, &id, op).await?;
         let (status, headers) = (response.status(), response.headers().clone());
         Ok(Response::new(response.into_inner(), status, headers, id))
     }
@@ -451,15 +467,15 @@ impl ConfidentialLedgerClient {
     }
 }
 
-/// `call` with its client request id decided: the caller's, or a fresh one, recorded on the
-/// current (`ledger_call`) span.
-fn with_request_id(call: &CallOptions) -> CallOptions {
-    let mut call = call.clone();
-    let id = call
-        .client_request_id
-        .get_or_insert_with(crate::pipeline::request_id::new_client_request_id);
-    Span::current().record("client_request_id", tracing::field::display(&*id));
-    call
+/// The client request id of a call with `call`'s settings: the caller's, or a fresh one,
+/// recorded on the current (`ledger_call`) span.
+fn request_id_for(call: &CallOptions) -> String {
+    let id = match &call.client_request_id {
+        Some(id) => id.clone(),
+        None => crate::pipeline::request_id::new_client_request_id(),
+    };
+    Span::current().record("client_request_id", tracing::field::display(&id));
+    id
 }
 
 #[cfg(test)]

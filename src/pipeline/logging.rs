@@ -34,7 +34,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tracing::{Level, Span};
 
-use super::OperationContext;
+use super::{CLIENT_REQUEST_ID_HEADER, OperationContext};
 use crate::error::{excerpt, redact};
 
 /// Headers whose values are logged as they are; all others are `REDACTED`.
@@ -75,7 +75,10 @@ impl fmt::Display for RedactedHeaders<'_> {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            let logged = !value.is_sensitive() && LOGGED_HEADERS.contains(&name.as_str());
+            // The client request id is marked sensitive only to keep it out of HTTP/2's header
+            // table (see `request_id::header_value`); it is no secret.
+            let logged = (!value.is_sensitive() || name == CLIENT_REQUEST_ID_HEADER)
+                && LOGGED_HEADERS.contains(&name.as_str());
             if logged {
                 let text = String::from_utf8_lossy(value.as_bytes());
                 write!(f, "{name}: {}", redact(&text))?;
@@ -250,6 +253,16 @@ mod tests {
         assert!(shown.contains("x-ms-ccf-transaction-id: 2.15"), "{shown}");
         assert!(shown.contains("authorization: REDACTED"), "{shown}");
         assert!(shown.contains("user-agent: REDACTED"), "{shown}");
+    }
+
+    #[test]
+    fn the_client_request_id_is_shown_though_kept_out_of_the_header_table() {
+        let mut headers = HeaderMap::new();
+        let id = crate::pipeline::request_id::header_value("case-42").unwrap();
+        assert!(id.is_sensitive());
+        headers.insert(CLIENT_REQUEST_ID_HEADER, id);
+        let shown = RedactedHeaders(&headers).to_string();
+        assert!(shown.contains("x-ms-client-request-id: case-42"), "{shown}");
     }
 
     #[test]

@@ -489,9 +489,15 @@ impl fmt::Debug for Pipeline {
 /// A request that can be sent as many times as retries and redirects need, if its body
 /// allows.
 struct Template {
-    request: Option<reqwest::Request>,
     method: Method,
     url: Url,
+    source: Source,
+}
+
+/// Where each attempt's request comes from: copies of the request, or the request itself
+/// once when its body is a stream.
+struct Source {
+    request: Option<reqwest::Request>,
     replayable: bool,
 }
 
@@ -503,11 +509,15 @@ impl Template {
         Self {
             method: request.method().clone(),
             url: request.url().clone(),
-            replayable,
-            request: Some(request),
+            source: Source {
+                replayable,
+                request: Some(request),
+            },
         }
     }
+}
 
+impl Source {
     /// A copy to send; a streamed body can be sent only once.
     fn next(&mut self) -> Option<reqwest::Request> {
         if self.replayable {
@@ -612,9 +622,9 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         // One id for the call: every attempt and redirect carries it, and so does its error.
-        let request_id = match &op.client_request_id {
-            Some(id) => id.clone(),
-            None => request_id::new_client_request_id(),
+        let request_id: Cow<'_, str> = match &op.client_request_id {
+            Some(id) => Cow::Borrowed(id),
+            None => Cow::Owned(request_id::new_client_request_id()),
         };
         match request_id::header_value(&request_id) {
             Ok(value) => {
@@ -695,7 +705,7 @@ impl Shared {
                 }
                 RetryDecision::Retry => {}
             }
-            if retries >= retry.max_retries || !template.replayable {
+            if retries >= retry.max_retries || !template.source.replayable {
                 break Err(err);
             }
             let delay = match err.retry_after() {
@@ -729,17 +739,23 @@ impl Shared {
         op: &OperationContext,
         sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
-        let method = template.method.clone();
-        let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let Template {
+            method,
+            url: own_url,
+            source,
+        } = template;
+        let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         let max_body = self.options.max_logged_body_bytes;
-        let mut url = template.url.clone();
-        if write {
-            self.primary.route(&mut url);
+        // The request's own URL, unless it is routed to the primary or redirected (no copy
+        // for the usual attempt).
+        let mut url = Cow::Borrowed(&*own_url);
+        if write && let Some(routed) = self.primary.route(own_url) {
+            url = Cow::Owned(routed);
         }
         let mut hops = 0u32;
         let mut redirected = false;
         loop {
-            let Some(mut request) = template.next() else {
+            let Some(mut request) = source.next() else {
                 return Err(Error::redirect_refused(
                     redirect::shown(&url),
                     "the request's body is a stream, which cannot be sent again",
@@ -747,16 +763,13 @@ impl Shared {
             };
             // Checked before: the first URL by `run`, redirect targets below, the primary when
             // it was remembered. Checked again because a credential depends on it, except for
-            // the request's own URL, which `run` checked just before (a comparison costs a
-            // fraction of the check).
-            if url != template.url
-                && let Err(reason) = self.ledger.admits(&url)
-            {
-                return Err(Error::redirect_refused(redirect::shown(&url), reason));
-            }
-            // The template's copy already holds the URL unless it was routed or redirected.
-            if request.url() != &url {
-                *request.url_mut() = url.clone();
+            // the request's own URL, which `run` checked just before (the copy sent already
+            // holds it).
+            if let Cow::Owned(other) = &url {
+                if let Err(reason) = self.ledger.admits(other) {
+                    return Err(Error::redirect_refused(redirect::shown(other), reason));
+                }
+                *request.url_mut() = other.clone();
             }
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
@@ -774,7 +787,7 @@ impl Shared {
             if status.is_server_error() {
                 self.primary.forget();
             }
-            if redirect::follows(status, &method)
+            if redirect::follows(status, method)
                 && let Some(location) = response.headers().get(LOCATION).cloned()
             {
                 // A `301` with code `ApiVersionRedirect` is the ledger's answer to a legacy
@@ -818,7 +831,7 @@ impl Shared {
                     to = %redact(&redirect::shown(&target)),
                     "following redirect"
                 );
-                url = target;
+                url = Cow::Owned(target);
                 redirected = true;
                 continue;
             }

@@ -198,17 +198,15 @@ impl PrimaryCache {
         })
     }
 
-    /// Points `url` at the remembered primary; false (and `url` unchanged) when there is none.
-    pub(crate) fn route(&self, url: &mut Url) -> bool {
-        let Some((host, port)) = self.lock().clone() else {
-            return false;
-        };
+    /// `url` pointed at the remembered primary; `None` when there is none (no copy of `url`
+    /// is made then).
+    pub(crate) fn route(&self, url: &Url) -> Option<Url> {
+        let (host, port) = self.lock().clone()?;
         let mut routed = url.clone();
         if routed.set_host(Some(&host)).is_err() || routed.set_port(port).is_err() {
-            return false;
+            return None;
         }
-        *url = routed;
-        true
+        Some(routed)
     }
 }
 
@@ -341,13 +339,13 @@ mod tests {
     #[test]
     fn the_primary_cache_routes_and_forgets() {
         let cache = PrimaryCache::default();
-        let mut write = url("https://ledger.test/app/transactions?api-version=1");
-        assert!(!cache.route(&mut write));
+        let write = url("https://ledger.test/app/transactions?api-version=1");
+        assert_eq!(cache.route(&write), None);
         cache.remember(&url("https://primary.ledger.test:8443/whatever"));
         assert_eq!(cache.get().as_deref(), Some("primary.ledger.test:8443"));
-        assert!(cache.route(&mut write));
+        let routed = cache.route(&write).unwrap();
         assert_eq!(
-            write.as_str(),
+            routed.as_str(),
             "https://primary.ledger.test:8443/app/transactions?api-version=1"
         );
         cache.forget();

@@ -15,11 +15,21 @@ pub const MAX_CLIENT_REQUEST_ID_CHARS: usize = 256;
 
 /// A fresh id: a random (version 4) UUID in its hyphenated form, as the Azure SDKs make them.
 pub(crate) fn new_client_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    // Encoded into a stack buffer and copied once, without the formatting machinery of
+    // `to_string`.
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    text.to_owned()
 }
 
 /// The header value of `id`, refusing what cannot be sent as one: empty, longer than
 /// [`MAX_CLIENT_REQUEST_ID_CHARS`], or anything but visible ASCII.
+///
+/// The value is marked *sensitive*, which over HTTP/2 sends it as a literal that is never
+/// indexed (HPACK): an id used by one call only would otherwise take a place in the
+/// connection's header table on every call, pushing out the headers that do repeat, and each
+/// request would first be compared with all the ids still there. The pipeline's request log
+/// shows it all the same ([`logging`](crate::pipeline::logging)).
 pub(crate) fn header_value(id: &str) -> Result<HeaderValue, Error> {
     let fits = !id.is_empty()
         && id.len() <= MAX_CLIENT_REQUEST_ID_CHARS
@@ -31,12 +41,14 @@ pub(crate) fn header_value(id: &str) -> Result<HeaderValue, Error> {
             id.chars().take(40).collect::<String>()
         )));
     }
-    HeaderValue::from_str(id).map_err(|e| {
+    let mut value = HeaderValue::from_str(id).map_err(|e| {
         Error::invalid_input(format!(
             "the client request id {id:?} is not a header value"
         ))
         .with_source(e)
-    })
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -49,7 +61,9 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
-        assert!(header_value(&a).is_ok());
+        let value = header_value(&a).unwrap();
+        assert_eq!(value, a.as_str());
+        assert!(value.is_sensitive(), "never indexed by HPACK");
     }
 
     #[test]

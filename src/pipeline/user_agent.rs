@@ -47,8 +47,12 @@ pub fn user_agent(application_id: Option<&str>) -> Result<String, Error> {
     Ok(format!("{id} {USER_AGENT}"))
 }
 
-/// [`user_agent`] as a header value.
+/// [`user_agent`] as a header value. Without an application id it is a static value, which
+/// costs nothing to copy onto each request (a value built at run time is reference counted).
 pub(crate) fn header(application_id: Option<&str>) -> Result<HeaderValue, Error> {
+    if application_id.is_none() {
+        return Ok(HeaderValue::from_static(USER_AGENT));
+    }
     let text = user_agent(application_id)?;
     // Visible ASCII and one space: always a valid header value.
     HeaderValue::try_from(text)

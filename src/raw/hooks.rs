@@ -211,22 +211,26 @@ fn encode_plus_in_path(url: &mut reqwest::Url) {
 }
 
 impl ClientHooks<HookState> for ledger::Client {
-    async fn exec(
+    // A combinator, not an `async fn`: that would keep `request` as its argument beside the
+    // future it is moved into, in every call's future.
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        Ok(self.inner().exec(request, info.operation_id).await)
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        futures::FutureExt::map(self.inner().exec(request, info.operation_id), Ok)
     }
 }
 
 impl ClientHooks<HookState> for identity::Client {
-    async fn exec(
+    // A combinator, not an `async fn`: that would keep `request` as its argument beside the
+    // future it is moved into, in every call's future.
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        Ok(self.inner().exec(request, info.operation_id).await)
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        futures::FutureExt::map(self.inner().exec(request, info.operation_id), Ok)
     }
 }
 
