@@ -9,7 +9,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use tokio::time::Instant;
+
 use crate::TransactionId;
+
+/// How many transactions of a view a follow-up round asks about.
+pub(crate) const FOLLOW_UP_PROBES: usize = 4;
 
 /// What is known for certain about a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +28,12 @@ pub(crate) enum Settled {
 /// The waits outstanding and what answers taught.
 #[derive(Debug, Default)]
 pub(crate) struct CommitBook {
-    /// Waiter key -> (transaction, round in progress when it was added).
-    waiters: HashMap<u64, (TransactionId, u64)>,
+    /// Waiter key -> (transaction, when the wait began).
+    waiters: HashMap<u64, (TransactionId, Instant)>,
     /// Per view, the highest seqno known committed.
     committed: BTreeMap<u64, u64>,
     /// Per view, the lowest seqno known invalid.
     invalid_from: BTreeMap<u64, u64>,
-    /// Rounds started so far.
-    round: u64,
 }
 
 impl CommitBook {
@@ -55,7 +58,21 @@ impl CommitBook {
 
     /// Starts waiting for `id` under `key`.
     pub(crate) fn add(&mut self, key: u64, id: TransactionId) {
-        self.waiters.insert(key, (id, self.round));
+        self.add_at(key, id, Instant::now());
+    }
+
+    /// Starts waiting for `id` under `key`, the wait having begun at `at`.
+    pub(crate) fn add_at(&mut self, key: u64, id: TransactionId, at: Instant) {
+        self.waiters.insert(key, (id, at));
+    }
+
+    /// When the earliest wait for exactly `id` began (`None` when none is outstanding).
+    pub(crate) fn waited_since(&self, id: TransactionId) -> Option<Instant> {
+        self.waiters
+            .values()
+            .filter(|(waited, ..)| *waited == id)
+            .map(|&(_, since)| since)
+            .min()
     }
 
     /// Stops waiting under `key` (the wait ended or was dropped).
@@ -68,38 +85,46 @@ impl CommitBook {
         self.waiters.is_empty()
     }
 
-    /// Starts a round: the transactions to ask about, one per view with waits.
-    ///
-    /// In each view it asks about the highest transaction that was already waited for when
-    /// the previous round started (older waits are the ones a signature since then may have
-    /// committed; asking about the newest write instead would find it pending forever while
-    /// writes keep coming), or about the highest of the view when none is that old.
+    /// Starts a round: the transactions to ask about, one per view with waits: the lowest
+    /// waited for. A signature commits a prefix of its view, so the lowest wait is the first
+    /// any new signature commits (asking about the newest instead would find it pending for
+    /// as long as writes keep coming); a follow-up then finds how far the commit reaches.
     pub(crate) fn targets(&mut self) -> Vec<TransactionId> {
-        self.round += 1;
-        self.pick(self.round.saturating_sub(2))
-    }
-
-    /// A follow-up round right after a commit was seen: the highest transaction of each view
-    /// that was waited for when the round that saw it started.
-    pub(crate) fn follow_up_targets(&mut self) -> Vec<TransactionId> {
-        self.round += 1;
-        self.pick(self.round.saturating_sub(1))
-    }
-
-    fn pick(&self, old_until: u64) -> Vec<TransactionId> {
-        // view -> (highest old seqno, highest seqno)
-        let mut per_view: BTreeMap<u64, (Option<u64>, u64)> = BTreeMap::new();
-        for &(id, added) in self.waiters.values() {
-            let entry = per_view.entry(id.view).or_insert((None, id.seqno));
-            entry.1 = entry.1.max(id.seqno);
-            if added <= old_until {
-                entry.0 = Some(entry.0.map_or(id.seqno, |s| s.max(id.seqno)));
-            }
+        let mut lowest: BTreeMap<u64, u64> = BTreeMap::new();
+        for &(id, ..) in self.waiters.values() {
+            let seqno = lowest.entry(id.view).or_insert(id.seqno);
+            *seqno = (*seqno).min(id.seqno);
         }
-        per_view
+        lowest
             .into_iter()
-            .map(|(view, (old, newest))| TransactionId::new(view, old.unwrap_or(newest)))
+            .map(|(view, seqno)| TransactionId::new(view, seqno))
             .collect()
+    }
+
+    /// A follow-up round right after a commit was seen: in each view, up to
+    /// [`FOLLOW_UP_PROBES`] of the transactions waited for, evenly spread from the lowest to
+    /// the highest (a signature commits a prefix: the highest committed one settles all below
+    /// it, and the lowest pending one shows where the next follow-up must look).
+    pub(crate) fn follow_up_targets(&self) -> Vec<TransactionId> {
+        let mut per_view: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for &(id, ..) in self.waiters.values() {
+            per_view.entry(id.view).or_default().push(id.seqno);
+        }
+        let mut targets = Vec::new();
+        for (view, mut seqnos) in per_view {
+            seqnos.sort_unstable();
+            seqnos.dedup();
+            let last = seqnos.len() - 1;
+            let probes = FOLLOW_UP_PROBES.min(seqnos.len());
+            let mut picked: Vec<u64> = (1..=probes).map(|i| seqnos[last * i / probes]).collect();
+            picked.dedup();
+            targets.extend(
+                picked
+                    .into_iter()
+                    .map(|seqno| TransactionId::new(view, seqno)),
+            );
+        }
+        targets
     }
 
     /// Records that `id` is `settled`; returns the keys of the waits this settles (they are
@@ -119,7 +144,7 @@ impl CommitBook {
         let done: Vec<(u64, Settled)> = self
             .waiters
             .iter()
-            .filter_map(|(&key, &(waited, _))| self.known(waited).map(|s| (key, s)))
+            .filter_map(|(&key, &(waited, ..))| self.known(waited).map(|s| (key, s)))
             .collect();
         for (key, _) in &done {
             self.waiters.remove(key);
@@ -131,7 +156,7 @@ impl CommitBook {
     pub(crate) fn waiting_for(&self, id: TransactionId) -> Vec<u64> {
         self.waiters
             .iter()
-            .filter(|(_, (waited, _))| *waited == id)
+            .filter(|(_, (waited, ..))| *waited == id)
             .map(|(&key, _)| key)
             .collect()
     }
@@ -195,25 +220,56 @@ mod tests {
     }
 
     #[test]
-    fn rounds_ask_about_waits_older_than_the_previous_round() {
+    fn rounds_ask_about_the_lowest_wait_of_each_view() {
         let mut book = CommitBook::default();
-        book.add(1, id(2, 10));
-        // Only one wait: it is asked about, old or not.
-        assert_eq!(book.targets(), [id(2, 10)]);
-        book.add(2, id(2, 11));
-        assert_eq!(
-            book.targets(),
-            [id(2, 10)],
-            "11 came after the previous round"
-        );
+        book.add(1, id(2, 11));
+        book.add(2, id(2, 10));
         book.add(3, id(2, 12));
-        assert_eq!(book.targets(), [id(2, 11)]);
-        assert_eq!(book.targets(), [id(2, 12)]);
-        book.remove(3);
+        book.add(4, id(3, 2));
+        assert_eq!(book.targets(), [id(2, 10), id(3, 2)]);
         book.remove(2);
-        assert_eq!(book.follow_up_targets(), [id(2, 10)]);
-        book.remove(1);
+        assert_eq!(book.targets(), [id(2, 11), id(3, 2)]);
+        for key in [1, 3, 4] {
+            book.remove(key);
+        }
         assert!(book.is_empty());
         assert!(book.targets().is_empty());
+        assert!(book.follow_up_targets().is_empty());
+    }
+
+    #[test]
+    fn follow_ups_spread_their_probes_over_the_waits_of_each_view() {
+        let mut book = CommitBook::default();
+        for (key, seqno) in (20..40).enumerate() {
+            book.add(key as u64, id(2, seqno));
+        }
+        book.add(100, id(3, 7));
+        assert_eq!(
+            book.follow_up_targets(),
+            [id(2, 24), id(2, 29), id(2, 34), id(2, 39), id(3, 7)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn it_knows_since_when_a_transaction_is_waited_for() {
+        let mut book = CommitBook::default();
+        let first = Instant::now();
+        book.add(1, id(2, 10));
+        tokio::time::advance(std::time::Duration::from_millis(30)).await;
+        book.add(2, id(2, 10));
+        book.add(3, id(2, 11));
+        assert_eq!(
+            book.waited_since(id(2, 10)),
+            Some(first),
+            "the earliest wait"
+        );
+        assert_eq!(
+            book.waited_since(id(2, 11)),
+            Some(first + std::time::Duration::from_millis(30))
+        );
+        assert_eq!(book.waited_since(id(2, 12)), None);
+        book.remove(1);
+        book.remove(2);
+        assert_eq!(book.waited_since(id(2, 10)), None);
     }
 }

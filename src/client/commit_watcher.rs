@@ -22,13 +22,17 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::commit_book::{CommitBook, Settled};
-use super::commit_cadence::Cadence;
+use super::commit_cadence::{Cadence, RoundSeen};
 use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
 use crate::models::{TransactionState, TransactionStatus};
 use crate::poller::{
     ConsecutiveNotFound, ErrorClass, PollErrorClass, PollStep, Poller, PollingOptions,
 };
 use crate::{Error, ErrorKind, TransactionId};
+
+/// Follow-up rounds in a row after a signature, at most (each narrows the waits a commit may
+/// have reached by [`FOLLOW_UP_PROBES`](super::commit_book::FOLLOW_UP_PROBES) + 1 times).
+const MAX_FOLLOW_UPS: u8 = 8;
 
 /// What the watcher tells one wait.
 #[derive(Debug)]
@@ -47,9 +51,12 @@ struct State {
     /// The number of the latest task started.
     task: u64,
     cadence: Cadence,
-    /// The highest transaction answered pending since the last signature seen: a commit of it
-    /// (or of a later transaction of its view) shows a new signature, which times the cadence.
-    last_pending: Option<TransactionId>,
+    /// The lowest transaction answered pending since the last signature seen, and when the
+    /// latest round that saw it (or a lower one of its view) pending started: a commit of it
+    /// or of a later transaction of its view shows a signature came after that round.
+    last_pending: Option<(TransactionId, Instant)>,
+    /// Follow-up rounds in a row so far (0: the round is not one).
+    follow_ups: u8,
 }
 
 /// One per client (shared by its clones): the outstanding commit waits and the task that
@@ -73,6 +80,7 @@ impl CommitWatcher {
                 task: 0,
                 cadence: Cadence::new(cap),
                 last_pending: None,
+                follow_ups: 0,
             })),
             polls: Arc::default(),
         }
@@ -103,8 +111,9 @@ impl CommitWatcher {
             if !state.running {
                 state.running = true;
                 state.task += 1;
-                state.cadence.restart();
-                let first = state.cadence.start_delay(Instant::now());
+                let now = Instant::now();
+                state.cadence.restart(now);
+                let first = state.cadence.start_delay(now);
                 let task = TaskGuard {
                     watcher: self.clone(),
                     task: state.task,
@@ -129,92 +138,147 @@ impl CommitWatcher {
                     state.running = false;
                     return;
                 }
-                if state.cadence.take_follow_up() {
-                    state.book.follow_up_targets()
-                } else {
-                    state.book.targets()
-                }
+                state.round_targets()
             };
             let call = CallOptions::default();
             self.polls
                 .fetch_add(targets.len() as u64, Ordering::Relaxed);
+            let started = Instant::now();
             let answers = futures::future::join_all(targets.iter().map(|&id| {
                 client
                     .status_poll(id, &call)
                     .instrument(ConfidentialLedgerClient::span("wait_for_commit", Some(id)))
             }))
             .await;
-            let now = Instant::now();
-            let delay = {
-                let mut state = self.lock();
-                let (mut advanced, mut retry_after) = (false, None::<Duration>);
-                for (&id, answer) in targets.iter().zip(answers) {
-                    let asked = match answer {
-                        Ok((status, wait)) => {
-                            state.apply(id, status.state, wait, &mut advanced);
-                            wait
-                        }
-                        Err(err) => {
-                            let wait = err.retry_after();
-                            state.fail(id, &err);
-                            wait
-                        }
-                    };
-                    retry_after = retry_after.max(asked);
-                }
-                state.cadence.on_round(now, advanced, retry_after);
-                state.cadence.next_delay(now)
-            };
+            let ended = Instant::now();
+            let answers = answers
+                .into_iter()
+                .map(|answer| answer.map(|(status, wait)| (status.state, wait)));
+            let delay = self.lock().finish_round(&targets, answers, started, ended);
             tokio::time::sleep(delay).await;
         }
     }
 }
 
 impl State {
-    /// The ledger said `id` is in `state`.
+    /// The transactions the next round asks about.
+    fn round_targets(&mut self) -> Vec<TransactionId> {
+        if self.cadence.take_follow_up() {
+            self.follow_ups = self.follow_ups.saturating_add(1);
+            return self.book.follow_up_targets();
+        }
+        self.follow_ups = 0;
+        self.book.targets()
+    }
+
+    /// A round that asked about `targets` from `started` to `ended` got `answers` (in the
+    /// same order): settles the waits they decide, teaches the cadence, and returns the delay
+    /// until the next round.
+    fn finish_round(
+        &mut self,
+        targets: &[TransactionId],
+        answers: impl IntoIterator<Item = Result<(TransactionState, Option<Duration>), Error>>,
+        started: Instant,
+        ended: Instant,
+    ) -> Duration {
+        let mut seen = RoundSeen {
+            ended,
+            signature_since: None,
+            committed_waited_since: None,
+            retry_after: None,
+        };
+        let mut any_committed = false;
+        for (&id, answer) in targets.iter().zip(answers) {
+            // Since when it was waited for, read before the answer settles its waits.
+            let waited_since = self.book.waited_since(id);
+            let asked = match answer {
+                Ok((state, wait)) => {
+                    let committed = state == TransactionState::Committed;
+                    let timed = seen.signature_since.is_some();
+                    self.apply(id, state, wait, started, &mut seen);
+                    any_committed |= committed;
+                    if committed
+                        && self.follow_ups == 0
+                        && !timed
+                        && seen.signature_since.is_none()
+                        && let Some(since) = waited_since
+                    {
+                        // Committed at first sight.
+                        seen.committed_waited_since =
+                            Some(seen.committed_waited_since.map_or(since, |s| s.max(since)));
+                    }
+                    wait
+                }
+                Err(err) => {
+                    self.fail(id, &err, started);
+                    err.retry_after()
+                }
+            };
+            seen.retry_after = seen.retry_after.max(asked);
+        }
+        self.cadence.on_round(seen);
+        if self.follow_ups < MAX_FOLLOW_UPS && any_committed && !self.book.is_empty() {
+            // A commit reached some of the waits, maybe more: find how far.
+            self.cadence.follow_up_again();
+        }
+        self.cadence.next_delay(ended)
+    }
+
+    /// The ledger said `id` is in `state`, answering a round that started at `round`; a
+    /// signature this shows goes into `seen`. Returns whether it is still pending.
     fn apply(
         &mut self,
         id: TransactionId,
         state: TransactionState,
         wait: Option<Duration>,
-        advanced: &mut bool,
-    ) {
+        round: Instant,
+        seen: &mut RoundSeen,
+    ) -> bool {
         let settled = match state {
             TransactionState::Committed => {
-                if self
-                    .last_pending
-                    .is_some_and(|p| p.view == id.view && p.seqno <= id.seqno)
+                if let Some((pending, since)) = self.last_pending
+                    && pending.view == id.view
+                    && pending.seqno <= id.seqno
                 {
                     // Pending before, committed now: a signature came in between.
-                    *advanced = true;
+                    seen.signature_since = Some(since);
                     self.last_pending = None;
                 }
                 Settled::Committed
             }
             TransactionState::Invalid => Settled::Invalid,
             pending => {
-                self.saw_pending(id);
+                self.saw_pending(id, round);
                 for key in self.book.waiting_for(id) {
                     self.send(key, Delivery::Pending(pending.clone(), wait));
                 }
-                return;
+                return true;
             }
         };
         for (key, how) in self.book.settle(id, settled) {
             self.send(key, Delivery::Settled(how));
             self.senders.remove(&key);
         }
+        false
     }
 
-    fn saw_pending(&mut self, id: TransactionId) {
-        self.last_pending = Some(self.last_pending.map_or(id, |p| p.max(id)));
+    fn saw_pending(&mut self, id: TransactionId, round: Instant) {
+        self.last_pending = match self.last_pending {
+            // A later transaction pending says nothing the lower one does not.
+            Some((lowest, since)) if lowest.view == id.view && lowest.seqno < id.seqno => {
+                Some((lowest, since))
+            }
+            _ => Some((id, round)),
+        };
     }
 
-    /// Asking about `id` failed: its waits get the error (a final one ends them).
-    fn fail(&mut self, id: TransactionId, err: &Error) {
+    /// Asking about `id` in a round that started at `round` failed: its waits get the error
+    /// (a final one ends them). Returns whether the error says it is still pending.
+    fn fail(&mut self, id: TransactionId, err: &Error, round: Instant) -> bool {
         let class = err.poll_error_class();
-        if class == ErrorClass::StillPending {
-            self.saw_pending(id);
+        let pending = class == ErrorClass::StillPending;
+        if pending {
+            self.saw_pending(id, round);
         }
         let last = class == ErrorClass::Final;
         for key in self.book.waiting_for(id) {
@@ -224,6 +288,7 @@ impl State {
                 self.senders.remove(&key);
             }
         }
+        pending
     }
 
     fn send(&self, key: u64, delivery: Delivery) {
@@ -382,55 +447,73 @@ fn invalid(id: TransactionId) -> Error {
 }
 
 #[cfg(test)]
+mod simulation;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_a_commit_of_a_transaction_seen_pending_times_a_signature() {
+    #[tokio::test(start_paused = true)]
+    async fn only_a_commit_of_a_transaction_seen_pending_times_a_signature() {
         let watcher = CommitWatcher::new(Duration::from_secs(1));
         let mut state = watcher.lock();
-        let mut advanced = false;
+        let start = Instant::now();
+        let ms = Duration::from_millis(1);
+        let mut seen = RoundSeen {
+            ended: start,
+            signature_since: None,
+            committed_waited_since: None,
+            retry_after: None,
+        };
+        let committed = TransactionState::Committed;
         // Committed at first sight: the signature may be old, nothing to time.
-        state.apply(
+        assert!(!state.apply(
             TransactionId::new(2, 5),
-            TransactionState::Committed,
+            committed.clone(),
             None,
-            &mut advanced,
-        );
-        assert!(!advanced);
-        state.apply(
+            start,
+            &mut seen
+        ));
+        assert_eq!(seen.signature_since, None);
+        let pending = TransactionState::Pending;
+        assert!(state.apply(
             TransactionId::new(2, 9),
-            TransactionState::Pending,
+            pending,
             None,
-            &mut advanced,
-        );
-        assert!(!advanced);
+            start + 10 * ms,
+            &mut seen
+        ));
+        assert_eq!(seen.signature_since, None);
         // Another view's commit says nothing about view 2's signatures.
         state.apply(
             TransactionId::new(3, 20),
-            TransactionState::Committed,
+            committed.clone(),
             None,
-            &mut advanced,
+            start + 20 * ms,
+            &mut seen,
         );
-        assert!(!advanced);
+        assert_eq!(seen.signature_since, None);
         state.apply(
             TransactionId::new(2, 12),
-            TransactionState::Committed,
+            committed.clone(),
             None,
-            &mut advanced,
+            start + 30 * ms,
+            &mut seen,
         );
-        assert!(
-            advanced,
-            "pending 2.9, then 2.12 committed: a signature in between"
+        assert_eq!(
+            seen.signature_since,
+            Some(start + 10 * ms),
+            "pending 2.9 in the round at 10 ms, then 2.12 committed: a signature in between"
         );
         // The same signature seen again through another transaction is not a new one.
-        let mut again = false;
+        seen.signature_since = None;
         state.apply(
             TransactionId::new(2, 14),
-            TransactionState::Committed,
+            committed,
             None,
-            &mut again,
+            start + 40 * ms,
+            &mut seen,
         );
-        assert!(!again);
+        assert_eq!(seen.signature_since, None);
     }
 }
