@@ -6,7 +6,8 @@
 //! What is measured for each write is how long after its commit became visible the watcher
 //! saw it (its excess), and over the run the status requests per write. A client polling every
 //! 10 ms sees a commit about 5 ms plus a round trip after it becomes visible; the watcher must
-//! stay within 20 ms of that on the mean, with few requests and a bounded tail.
+//! stay within 20 ms of that on the mean and 30 ms at p99, with few requests (at most one per
+//! write with 16 writers and a quarter with 64 at 1 s signatures; at 100 ms, two and one).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -220,12 +221,13 @@ fn run(interval_ms: u64, writers: usize, seed: u64) -> Outcome {
 }
 
 /// The 10 ms poll of the benchmark's reference: about 5 ms plus a round trip after a commit
-/// is visible on the mean.
+/// is visible on the mean, 10 ms plus a round trip at p99.
 const REFERENCE_MEAN_MS: f64 = 6.0;
+const REFERENCE_P99_MS: f64 = 11.0;
 
-/// Runs five seeds: the watcher's mean excess within 20 ms of the reference's, its p99 excess
-/// at most `p99_at_most` ms, and at most `polls_at_most` status requests per write.
-fn check(interval_ms: u64, writers: usize, p99_at_most: f64, polls_at_most: f64) {
+/// Runs five seeds: the watcher's mean excess within 20 ms of the reference's, its p99 within
+/// 30 ms of the reference's, and at most `polls_at_most` status requests per write.
+fn check(interval_ms: u64, writers: usize, polls_at_most: f64) {
     for seed in 1..=5 {
         let outcome = run(interval_ms, writers, seed);
         let (mean, p99, polls) = (outcome.mean(), outcome.p99(), outcome.polls_per_write());
@@ -239,7 +241,10 @@ fn check(interval_ms: u64, writers: usize, p99_at_most: f64, polls_at_most: f64)
             mean <= REFERENCE_MEAN_MS + 20.0,
             "seed {seed}: mean {mean:.1} ms"
         );
-        assert!(p99 <= p99_at_most, "seed {seed}: p99 {p99:.1} ms");
+        assert!(
+            p99 <= REFERENCE_P99_MS + 30.0,
+            "seed {seed}: p99 {p99:.1} ms"
+        );
         assert!(
             polls <= polls_at_most,
             "seed {seed}: {polls:.3} polls per write"
@@ -247,26 +252,22 @@ fn check(interval_ms: u64, writers: usize, p99_at_most: f64, polls_at_most: f64)
     }
 }
 
-// The p99 bounds are looser than the benchmark's target (the reference's p99, about 11 ms
-// here, plus 30 ms) where some seeds exceed it: a signature that comes earlier than the
-// learned jitter allows is seen at the first round around it.
-
 #[test]
 fn one_second_signatures_sixteen_writers() {
-    check(1000, 16, 50.0, 1.0);
+    check(1000, 16, 1.0);
 }
 
 #[test]
 fn one_second_signatures_sixty_four_writers() {
-    check(1000, 64, 50.0, 0.25);
+    check(1000, 64, 0.25);
 }
 
 #[test]
 fn hundred_ms_signatures_sixteen_writers() {
-    check(100, 16, 40.0, 8.0);
+    check(100, 16, 2.0);
 }
 
 #[test]
 fn hundred_ms_signatures_sixty_four_writers() {
-    check(100, 64, 40.0, 1.0);
+    check(100, 64, 1.0);
 }
