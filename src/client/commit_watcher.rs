@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use futures::StreamExt;
+use futures::channel::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -98,13 +99,13 @@ impl CommitWatcher {
     /// Registers a wait for `id`, starting the polling task if it is not running. Must be
     /// called within a Tokio runtime.
     fn register(&self, client: &ConfidentialLedgerClient, id: TransactionId) -> Registration {
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = mpsc::unbounded();
         let mut state = self.lock();
         let key = state.next_key;
         state.next_key += 1;
         if let Some(settled) = state.book.known(id) {
             // Already known: answered without a request.
-            let _ = sender.send(Delivery::Settled(settled));
+            let _ = sender.unbounded_send(Delivery::Settled(settled));
         } else {
             state.book.add(key, id);
             state.senders.insert(key, sender);
@@ -293,7 +294,7 @@ impl State {
 
     fn send(&self, key: u64, delivery: Delivery) {
         if let Some(sender) = self.senders.get(&key) {
-            let _ = sender.send(delivery);
+            let _ = sender.unbounded_send(delivery);
         }
     }
 }
@@ -379,7 +380,7 @@ impl ConfidentialLedgerClient {
                         Some(registration) => registration,
                         empty => empty.insert(client.inner.watcher.register(&client, id)),
                     };
-                    match registration.receiver.recv().await {
+                    match registration.receiver.next().await {
                         Some(delivery) => break delivery,
                         // The watcher ended this wait earlier (poll_once after the end): ask anew.
                         None => *slot = None,

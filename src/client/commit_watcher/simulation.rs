@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use futures::channel::mpsc;
 use tokio::time::Instant;
 
 use super::{CommitWatcher, Delivery};
@@ -131,7 +131,7 @@ impl Run {
                     applied_at.push(applied);
                     let id = TransactionId::new(VIEW, applied_at.len() as u64);
                     let registered = now + self.round_trip;
-                    let (sender, receiver) = mpsc::unbounded_channel();
+                    let (sender, receiver) = mpsc::unbounded();
                     let mut state = watcher.lock();
                     let key = state.next_key;
                     state.next_key += 1;
@@ -188,7 +188,7 @@ impl Run {
                     applied,
                     receiver,
                 } = writer
-                    && let Ok(Delivery::Settled(_)) = receiver.try_recv()
+                    && let Ok(Some(Delivery::Settled(_))) = receiver.try_next()
                 {
                     let seen = seen_at.get(key).copied().unwrap_or(now);
                     let visible = visible_after(*applied);
