@@ -43,31 +43,21 @@ bench_bin=$(cargo bench --no-run --quiet --bench side_by_side --message-format=j
 [ -x "$bench_bin" ] || { echo "bench executable not found" >&2; exit 1; }
 
 work=$(mktemp -d "$target/per-call.XXXXXX")
-sandbox_pid=
+# shellcheck source=support/sandbox.sh
+. benches/support/sandbox.sh
 cleanup() {
-  if [ -n "$sandbox_pid" ]; then
-    kill -TERM "$sandbox_pid" 2>/dev/null || true
-    wait "$sandbox_pid" 2>/dev/null || true
-  fi
+  stop_sandbox
   rm -rf "$work"
 }
 trap cleanup EXIT
-"$sandbox_bin" --data-dir "$work/ledger" --port 0 --print-json \
-  > "$work/sandbox.json" 2> "$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 300); do
-  [ -s "$work/sandbox.json" ] && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sandbox.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/sandbox.json" ] || { echo "the sandbox did not start" >&2; exit 1; }
+start_sandbox "$sandbox_bin" "$work/ledger"
 [ -n "$keep" ] && mkdir -p "$keep"
 
 # Instructions of one run: the `totals:` line callgrind writes at the end of its output.
 instructions() {
   local out=$work/callgrind.$1.$2.$3
   valgrind --tool=callgrind --callgrind-out-file="$out" --quiet \
-    "$bench_bin" calls --op "$1" --via "$2" --count "$3" --sandbox "$work/sandbox.json" > /dev/null
+    "$bench_bin" calls --op "$1" --via "$2" --count "$3" --sandbox "$sandbox" > /dev/null
   [ -n "$keep" ] && cp "$out" "$keep/"
   awk '$1 == "totals:" || $1 == "summary:" { print $2; exit }' "$out"
 }
