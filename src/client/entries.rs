@@ -724,15 +724,9 @@ impl ConfidentialLedgerClient {
         id: TransactionId,
         call: &CallOptions,
     ) -> Result<TransactionStatus, Error> {
-        // Through `run`: the plain answer needs neither a copy of the headers nor the id.
-        let id_text = id.to_string();
-        let (api, id_text) = (self.api_version(), id_text.as_str());
-        let response = self
-            .run(call, |raw| async move {
-                raw.get_transaction_status(id_text, api).await
-            })
-            .await?;
-        TransactionStatus::from_generated(response.into_inner())
+        // The poll's request: the plain answer needs neither a copy of the headers nor the id.
+        let (status, _) = self.status_poll(id, call).await?;
+        Ok(status)
     }
 
     async fn status_once_with_response(
