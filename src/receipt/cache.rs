@@ -41,8 +41,14 @@ impl<V: Clone> BoundedCache<V> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// False when the capacity is 0: nothing is ever stored, so callers can skip computing
+    /// keys.
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.generation_limit > 0
+    }
+
     pub(crate) fn get(&self, key: &[u8; 32]) -> Option<V> {
-        if self.generation_limit == 0 {
+        if !self.is_enabled() {
             return None;
         }
         let mut g = self.lock();
@@ -67,7 +73,7 @@ impl<V: Clone> BoundedCache<V> {
     }
 
     pub(crate) fn insert(&self, key: [u8; 32], value: V) {
-        if self.generation_limit == 0 {
+        if !self.is_enabled() {
             return;
         }
         self.lock().insert(key, value, self.generation_limit);
@@ -135,10 +141,12 @@ mod tests {
     #[test]
     fn zero_capacity_disables_caching() {
         let cache = BoundedCache::new(0);
+        assert!(!cache.is_enabled());
         cache.insert(key(1), 1);
         assert_eq!(cache.get(&key(1)), None);
         assert_eq!(cache.len(), 0);
         let cache = BoundedCache::new(1);
+        assert!(cache.is_enabled());
         cache.insert(key(1), 1);
         assert_eq!(cache.get(&key(1)), Some(1));
         cache.clear();

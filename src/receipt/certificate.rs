@@ -30,32 +30,83 @@ const P384_SPKI_PREFIX: [u8; 23] = [
     0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
 ];
 
-/// An ECDSA public key on one of the curves ledgers use.
+/// An ECDSA public key on one of the curves ledgers use, decoded (for the portable arithmetic)
+/// and as its uncompressed SEC1 point `04 || x || y` (what ring and node ids take), so that
+/// neither is recomputed from the other per use.
 #[derive(Clone, Debug)]
 pub(crate) enum PublicKey {
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
+    P256(p256::ecdsa::VerifyingKey, [u8; 65]),
+    P384(p384::ecdsa::VerifyingKey, [u8; 97]),
+}
+
+/// The uncompressed SEC1 encoding of a point decoded from `sec1`: `sec1` itself when it already
+/// is one (a decoded point has canonical coordinates, so re-encoding it gives the same bytes),
+/// otherwise `encode()`.
+fn uncompressed<const N: usize>(sec1: &[u8], encode: impl FnOnce() -> Vec<u8>) -> [u8; N] {
+    let mut out = [0; N];
+    if sec1.len() == N && sec1.first() == Some(&0x04) {
+        out.copy_from_slice(sec1);
+    } else {
+        let encoded = encode();
+        if encoded.len() == N {
+            out.copy_from_slice(&encoded);
+        }
+    }
+    out
+}
+
+impl From<p256::ecdsa::VerifyingKey> for PublicKey {
+    fn from(key: p256::ecdsa::VerifyingKey) -> Self {
+        let point = uncompressed(&[], || key.to_sec1_point(false).as_bytes().to_vec());
+        PublicKey::P256(key, point)
+    }
+}
+
+impl From<p384::ecdsa::VerifyingKey> for PublicKey {
+    fn from(key: p384::ecdsa::VerifyingKey) -> Self {
+        let point = uncompressed(&[], || key.to_sec1_point(false).as_bytes().to_vec());
+        PublicKey::P384(key, point)
+    }
 }
 
 impl PublicKey {
+    /// Decodes a SEC1 point (compressed or not) on `curve`; `Err` names what is wrong.
+    fn from_sec1(curve: ObjectIdentifier, point: &[u8]) -> Result<Self, String> {
+        if curve == SECP256R1 {
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map_err(|_| "invalid P-256 public key".to_owned())?;
+            let encoded = uncompressed(point, || key.to_sec1_point(false).as_bytes().to_vec());
+            Ok(PublicKey::P256(key, encoded))
+        } else if curve == SECP384R1 {
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map_err(|_| "invalid P-384 public key".to_owned())?;
+            let encoded = uncompressed(point, || key.to_sec1_point(false).as_bytes().to_vec());
+            Ok(PublicKey::P384(key, encoded))
+        } else {
+            Err(format!(
+                "unsupported curve {curve} (P-256 and P-384 are supported)"
+            ))
+        }
+    }
+
     /// Verifies a DER ECDSA signature over `prehash`, taken as the digest as is (no hashing).
     /// `None` when the signature is not a DER ECDSA signature for this curve.
     pub(crate) fn verify_prehash(&self, prehash: &[u8], der_signature: &[u8]) -> Option<bool> {
         match self {
-            PublicKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(der_signature)
+            PublicKey::P256(key, _) => p256::ecdsa::DerSignature::from_bytes(der_signature)
                 .ok()
                 .map(|sig| key.verify_prehash(prehash, &sig).is_ok()),
-            PublicKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(der_signature)
+            PublicKey::P384(key, _) => p384::ecdsa::DerSignature::from_bytes(der_signature)
                 .ok()
                 .map(|sig| key.verify_prehash(prehash, &sig).is_ok()),
         }
     }
 
     /// The key as an uncompressed SEC1 point (`04 || x || y`).
-    fn sec1_uncompressed(&self) -> Vec<u8> {
+    fn sec1_uncompressed(&self) -> &[u8] {
         match self {
-            PublicKey::P256(key) => key.to_sec1_point(false).as_bytes().to_vec(),
-            PublicKey::P384(key) => key.to_sec1_point(false).as_bytes().to_vec(),
+            PublicKey::P256(_, point) => point,
+            PublicKey::P384(_, point) => point,
         }
     }
 
@@ -63,15 +114,10 @@ impl PublicKey {
     pub(crate) fn spki_sha256(&self) -> Sha256Digest {
         let mut h = Sha256::new();
         match self {
-            PublicKey::P256(key) => {
-                h.update(P256_SPKI_PREFIX);
-                h.update(key.to_sec1_point(false).as_bytes());
-            }
-            PublicKey::P384(key) => {
-                h.update(P384_SPKI_PREFIX);
-                h.update(key.to_sec1_point(false).as_bytes());
-            }
+            PublicKey::P256(..) => h.update(P256_SPKI_PREFIX),
+            PublicKey::P384(..) => h.update(P384_SPKI_PREFIX),
         }
+        h.update(self.sec1_uncompressed());
         Sha256Digest(h.finalize().into())
     }
 }
@@ -147,19 +193,7 @@ impl Certificate {
             .subject_public_key
             .as_bytes()
             .ok_or("the public key is not a whole number of bytes")?;
-        let key = if curve == SECP256R1 {
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map(PublicKey::P256)
-                .map_err(|_| "invalid P-256 public key".to_owned())?
-        } else if curve == SECP384R1 {
-            p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map(PublicKey::P384)
-                .map_err(|_| "invalid P-384 public key".to_owned())?
-        } else {
-            return Err(format!(
-                "unsupported curve {curve} (P-256 and P-384 are supported)"
-            ));
-        };
+        let key = PublicKey::from_sec1(curve, point)?;
         let validity = parsed.validity();
         Ok(Certificate {
             tbs: tbs.to_vec(),
@@ -183,10 +217,10 @@ impl Certificate {
         use ring::signature;
         let algorithm: &'static signature::EcdsaVerificationAlgorithm =
             match (issuer_key, self.signature_hash) {
-                (PublicKey::P256(_), SignatureHash::Sha256) => &signature::ECDSA_P256_SHA256_ASN1,
-                (PublicKey::P256(_), SignatureHash::Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
-                (PublicKey::P384(_), SignatureHash::Sha256) => &signature::ECDSA_P384_SHA256_ASN1,
-                (PublicKey::P384(_), SignatureHash::Sha384) => &signature::ECDSA_P384_SHA384_ASN1,
+                (PublicKey::P256(..), SignatureHash::Sha256) => &signature::ECDSA_P256_SHA256_ASN1,
+                (PublicKey::P256(..), SignatureHash::Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
+                (PublicKey::P384(..), SignatureHash::Sha256) => &signature::ECDSA_P384_SHA256_ASN1,
+                (PublicKey::P384(..), SignatureHash::Sha384) => &signature::ECDSA_P384_SHA384_ASN1,
                 (_, SignatureHash::Sha512) => {
                     return issuer_key.verify_prehash(&Sha512::digest(&self.tbs), &self.signature)
                         == Some(true);
@@ -234,7 +268,7 @@ mod tests {
             tbs: tbs.to_vec(),
             signature_hash: hash,
             signature: sign(&digest),
-            key: PublicKey::P256(
+            key: PublicKey::from(
                 *p256::ecdsa::SigningKey::from_slice(&[3; 32])
                     .unwrap()
                     .verifying_key(),
@@ -269,13 +303,13 @@ mod tests {
         ] {
             for (issuer, other, sign) in [
                 (
-                    PublicKey::P256(*p256_key.verifying_key()),
-                    PublicKey::P256(*other_p256.verifying_key()),
+                    PublicKey::from(*p256_key.verifying_key()),
+                    PublicKey::from(*other_p256.verifying_key()),
                     &sign_p256 as &dyn Fn(&[u8]) -> Vec<u8>,
                 ),
                 (
-                    PublicKey::P384(*p384_key.verifying_key()),
-                    PublicKey::P384(*other_p384.verifying_key()),
+                    PublicKey::from(*p384_key.verifying_key()),
+                    PublicKey::from(*other_p384.verifying_key()),
                     &sign_p384,
                 ),
             ] {

@@ -38,7 +38,7 @@ use super::generator_multiples;
 /// signature for the key's curve.
 pub(crate) fn verify(key: &PublicKey, root: &[u8; 32], der_signature: &[u8]) -> Option<bool> {
     match key {
-        PublicKey::P256(q) => {
+        PublicKey::P256(q, _) => {
             let sig = p256::ecdsa::Signature::from_der(der_signature).ok()?;
             Some(match p256_shifted_key(q, root, &sig) {
                 Some(shifted) => ring_verifies(
@@ -50,7 +50,7 @@ pub(crate) fn verify(key: &PublicKey, root: &[u8; 32], der_signature: &[u8]) -> 
                 None => key.verify_prehash(root, der_signature) == Some(true),
             })
         }
-        PublicKey::P384(q) => {
+        PublicKey::P384(q, _) => {
             let sig = p384::ecdsa::Signature::from_der(der_signature).ok()?;
             Some(match p384_shifted_key(q, root, &sig) {
                 Some(shifted) => ring_verifies(
@@ -156,13 +156,13 @@ mod tests {
         let s384: p384::ecdsa::Signature = p384_key(9).sign_prehash(root).unwrap();
         [
             (
-                PublicKey::P256(*p256_key(7).verifying_key()),
-                PublicKey::P256(*p256_key(8).verifying_key()),
+                PublicKey::from(*p256_key(7).verifying_key()),
+                PublicKey::from(*p256_key(8).verifying_key()),
                 s256.to_der().as_bytes().to_vec(),
             ),
             (
-                PublicKey::P384(*p384_key(9).verifying_key()),
-                PublicKey::P384(*p384_key(10).verifying_key()),
+                PublicKey::from(*p384_key(9).verifying_key()),
+                PublicKey::from(*p384_key(10).verifying_key()),
                 s384.to_der().as_bytes().to_vec(),
             ),
         ]
@@ -205,7 +205,7 @@ mod tests {
         // A signature over SHA-256(root) is a signature over the message root (what ring
         // checks natively), not over the digest root.
         let sig: p256::ecdsa::Signature = p256_key(7).sign_prehash(&hashed).unwrap();
-        let key = PublicKey::P256(*p256_key(7).verifying_key());
+        let key = PublicKey::from(*p256_key(7).verifying_key());
         let der = sig.to_der();
         assert_eq!(verify(&key, &root, der.as_bytes()), Some(false));
         assert_eq!(verify(&key, &hashed, der.as_bytes()), Some(true));
@@ -228,8 +228,8 @@ mod tests {
                 let next = &roots[(i + 1) % roots.len()];
                 let [(.., other_der), (.., other_der_384)] = signed(next);
                 let other = match key {
-                    PublicKey::P256(_) => other_der,
-                    PublicKey::P384(_) => other_der_384,
+                    PublicKey::P256(..) => other_der,
+                    PublicKey::P384(..) => other_der_384,
                 };
                 assert_eq!(both(&key, root, &other), [Some(false); 2], "root {i}");
             }
@@ -258,7 +258,7 @@ mod tests {
             p256::ecdsa::VerifyingKey::from_affine((ProjectivePoint::GENERATOR * d).to_affine())
                 .unwrap();
         assert_eq!(p256_shifted_key(&vk, &root, &sig), None);
-        let key = PublicKey::P256(vk);
+        let key = PublicKey::from(vk);
         let der = sig.to_der();
         assert_eq!(both(&key, &root, der.as_bytes()), [Some(true); 2]);
         let mut other = root;

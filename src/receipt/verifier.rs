@@ -98,10 +98,11 @@ struct VerifiedChain {
     node_id: Sha256Digest,
     /// Validity period of each certificate, node first, service last.
     validity: Box<[(CertificateRole, SystemTime, SystemTime)]>,
-    /// The PEM texts it was verified from.
+    /// The PEM texts it was verified from (kept only when it is cached: a chain found in the
+    /// cache is compared with them).
     cert: Box<str>,
     endorsements: Box<[Box<str>]>,
-    /// Its key in the chain cache, unless too large to cache.
+    /// Its key in the chain cache, unless too large to cache or the cache is off.
     cache_key: Option<[u8; 32]>,
 }
 
@@ -165,7 +166,8 @@ impl VerifiedChain {
 /// ```
 pub struct ReceiptVerifier {
     service: Certificate,
-    service_fingerprint: Sha256Digest,
+    /// The DER service certificate, hashed only when its fingerprint is asked for.
+    service_der: Box<[u8]>,
     chains: BoundedCache<Arc<VerifiedChain>>,
     /// (signature, root) digest -> key of the chain it verified under.
     signatures: BoundedCache<[u8; 32]>,
@@ -174,7 +176,10 @@ pub struct ReceiptVerifier {
 impl fmt::Debug for ReceiptVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReceiptVerifier")
-            .field("service_certificate_sha256", &self.service_fingerprint)
+            .field(
+                "service_certificate_sha256",
+                &self.service_certificate_sha256(),
+            )
             .field("cache", &self.cache_stats())
             .finish()
     }
@@ -231,7 +236,7 @@ impl ReceiptVerifier {
             .map_err(|e| ReceiptError::certificate(CertificateRole::Service, e))?;
         Ok(ReceiptVerifier {
             service,
-            service_fingerprint: Sha256Digest::of(der),
+            service_der: der.into(),
             chains: BoundedCache::new(options.chain_cache_capacity),
             signatures: BoundedCache::new(options.signature_cache_capacity),
         })
@@ -239,7 +244,7 @@ impl ReceiptVerifier {
 
     /// SHA-256 of the DER service certificate this verifier trusts.
     pub fn service_certificate_sha256(&self) -> Sha256Digest {
-        self.service_fingerprint
+        Sha256Digest::of(&self.service_der)
     }
 
     /// Verifies `receipt`: see the [module documentation](super) for the steps.
@@ -371,15 +376,18 @@ impl ReceiptVerifier {
         }
 
         // Steps 5 and 3, from the caches when this signature already verified over this root
-        // under this very chain.
-        let signature_key: [u8; 32] = Sha256::new()
-            .chain_update(receipt.signature.as_bytes())
-            .chain_update(root.as_bytes())
-            .finalize()
-            .into();
-        let cached = self
-            .signatures
-            .get(&signature_key)
+        // under this very chain. A signature is only ever found through its chain, so without
+        // both caches there is no key to compute.
+        let signature_key: Option<[u8; 32]> =
+            (self.signatures.is_enabled() && self.chains.is_enabled()).then(|| {
+                Sha256::new()
+                    .chain_update(receipt.signature.as_bytes())
+                    .chain_update(root.as_bytes())
+                    .finalize()
+                    .into()
+            });
+        let cached = signature_key
+            .and_then(|key| self.signatures.get(&key))
             .and_then(|chain_key| self.chains.get(&chain_key))
             .filter(|chain| chain.is_chain_of(receipt));
         let (chain, signature_verified) = match cached {
@@ -420,7 +428,7 @@ impl ReceiptVerifier {
         // Step 3: the node's signature over the root.
         if !signature_verified {
             check_signature(&chain.key, root, &receipt.signature)?;
-            if let Some(chain_key) = chain.cache_key {
+            if let (Some(signature_key), Some(chain_key)) = (signature_key, chain.cache_key) {
                 self.signatures.insert(signature_key, chain_key);
             }
         }
@@ -437,8 +445,12 @@ impl ReceiptVerifier {
     /// The verified chain of `receipt`, from the cache or checked now.
     fn chain(&self, receipt: &Receipt) -> Result<Arc<VerifiedChain>, ReceiptError> {
         let endorsements = receipt.service_endorsements.as_deref().unwrap_or_default();
-        let key = chain_key(&receipt.cert, endorsements);
-        if let Some(chain) = self.chains.get(&key) {
+        // No key (and no hashing of the certificates) when the chain cache is off.
+        let key = self
+            .chains
+            .is_enabled()
+            .then(|| chain_key(&receipt.cert, endorsements));
+        if let Some(chain) = key.and_then(|key| self.chains.get(&key)) {
             self.chains.record_hit();
             return Ok(chain);
         }
@@ -476,18 +488,27 @@ impl ReceiptVerifier {
             )))
             .collect();
         let text = receipt.cert.len() + endorsements.iter().map(String::len).sum::<usize>();
-        let cacheable =
-            endorsements.len() <= MAX_CACHED_ENDORSEMENTS && text <= MAX_CACHED_CHAIN_TEXT;
+        let cache_key = key.filter(|_| {
+            endorsements.len() <= MAX_CACHED_ENDORSEMENTS && text <= MAX_CACHED_CHAIN_TEXT
+        });
         let node = certs.swap_remove(0).1;
         let chain = Arc::new(VerifiedChain {
             node_id: node.key.spki_sha256(),
             key: node.key,
             validity,
-            cert: receipt.cert.as_str().into(),
-            endorsements: endorsements.iter().map(|e| e.as_str().into()).collect(),
-            cache_key: cacheable.then_some(key),
+            cert: if cache_key.is_some() {
+                receipt.cert.as_str().into()
+            } else {
+                Box::default()
+            },
+            endorsements: if cache_key.is_some() {
+                endorsements.iter().map(|e| e.as_str().into()).collect()
+            } else {
+                Box::default()
+            },
+            cache_key,
         });
-        if cacheable {
+        if let Some(key) = cache_key {
             self.chains.insert(key, Arc::clone(&chain));
         }
         Ok(chain)

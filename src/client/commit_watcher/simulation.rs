@@ -188,7 +188,7 @@ impl Run {
                     applied,
                     receiver,
                 } = writer
-                    && let Ok(Some(Delivery::Settled(_))) = receiver.try_next()
+                    && let Ok(Delivery::Settled(_)) = receiver.try_recv()
                 {
                     let seen = seen_at.get(key).copied().unwrap_or(now);
                     let visible = visible_after(*applied);
