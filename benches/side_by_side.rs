@@ -853,10 +853,12 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
             think,
             bare_wait(bare.clone(), "latency-bare", half_second)
         ),
-        // The reference: a tight 10 ms poll shows when commits become visible (fewer writers,
-        // to keep its load small).
+        // The reference: a tight 10 ms poll shows when commits become visible. Up to 16
+        // writers: as many as the others at 16, so that its mean, over as many writes, is as
+        // steady as theirs (the writes' latencies spread over a whole signature interval, so a
+        // mean over a few hundred moves by tens of ms); no more, to keep its load small.
         latency_loop(
-            writers.div_ceil(4),
+            writers.min(16),
             start,
             seconds,
             think,

@@ -4,6 +4,7 @@ Run by tests/bench_support.rs, or: python -m unittest discover -s benches/python
 
 import json
 import math
+import statistics
 import pathlib
 import sys
 import tempfile
@@ -232,7 +233,15 @@ class Targets(unittest.TestCase):
             {"label": "1 s signatures, 16 writers", "stats": self.stats([500.0], [490.0], 1), "polls_target": 1.0},
         ])
         self.assertEqual(len(lines), 3)
-        self.assertIn("| 1 s signatures, 16 writers | +10.0 ms | +10.0 ms | 1.000 | ≤ 1.00 | yes |", lines[2])
+        self.assertIn("| 1 s signatures, 16 writers | +10.0 ms | 0.0 ms | +10.0 ms | 1.000 | ≤ 1.00 | yes |", lines[2])
+
+    def test_the_noise_of_the_mean_difference_is_given(self):
+        # 100 writes each, spread 0..990 ms (sd ~289 ms): two standard errors ~82 ms.
+        spread = [float(10 * i) for i in range(100)]
+        t = report.watcher_against_reference(self.stats(spread, spread, 10), 1.0)
+        self.assertAlmostEqual(t["mean_diff"], 0.0)
+        self.assertAlmostEqual(t["noise"], 2 * math.sqrt(2 * statistics.pvariance(spread) / 100))
+        self.assertGreater(t["noise"], 80)
 
 
 if __name__ == "__main__":
