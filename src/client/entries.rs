@@ -724,9 +724,24 @@ impl ConfidentialLedgerClient {
         id: TransactionId,
         call: &CallOptions,
     ) -> Result<TransactionStatus, Error> {
-        // The poll's request: the plain answer needs neither a copy of the headers nor the id.
-        let (status, _) = self.status_poll(id, call).await?;
-        Ok(status)
+        let response = self.status_response(id, call).await?;
+        TransactionStatus::from_generated(response.into_inner())
+    }
+
+    /// One status request through `run`: the plain answer needs neither a copy of the
+    /// headers nor the id (shared by [`status_once`](Self::status_once) and the commit
+    /// watcher's polls).
+    pub(super) async fn status_response(
+        &self,
+        id: TransactionId,
+        call: &CallOptions,
+    ) -> Result<progenitor_client::ResponseValue<types::TransactionStatus>, Error> {
+        let id_text = id.to_string();
+        let (api, id_text) = (self.api_version(), id_text.as_str());
+        self.run(call, |raw| async move {
+            raw.get_transaction_status(id_text, api).await
+        })
+        .await
     }
 
     async fn status_once_with_response(

@@ -256,13 +256,7 @@ impl super::ConfidentialLedgerClient {
         id: TransactionId,
         call: &super::CallOptions,
     ) -> Result<(crate::models::TransactionStatus, Option<Duration>), Error> {
-        let id_text = id.to_string();
-        let (api, id_text) = (self.api_version(), id_text.as_str());
-        let response = self
-            .run(call, |raw| async move {
-                raw.get_transaction_status(id_text, api).await
-            })
-            .await?;
+        let response = self.status_response(id, call).await?;
         let wait = crate::pipeline::retry_after(response.headers(), std::time::SystemTime::now())
             .map(|wait| wait.min(self.inner.options.retry.max_retry_after));
         let status = crate::models::TransactionStatus::from_generated(response.into_inner())?;
