@@ -9,7 +9,8 @@
 //! A transaction first seen already committed, but waited for since after the last signature
 //! seen, places the signature (not the rhythm). When the due time passes without a commit,
 //! the signature is late or the phase is wrong: it searches, asking at a delay growing from the
-//! step to an eighth of the interval, and the bracket it finds puts the phase right. Commits
+//! step to a fortieth of the interval (half the widest bracket that still times a signature),
+//! and the bracket it finds puts the phase right. Commits
 //! found already there when the rounds begin widen the rounds. Until the rhythm is known it
 //! backs off from 10 ms to at most 50 ms, and once it has seen one signature it asks every
 //! 10 ms until the next.
