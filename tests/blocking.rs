@@ -570,6 +570,26 @@ fn methods(files: &[&str], type_name: &str) -> BTreeMap<String, Vec<String>> {
     found
 }
 
+/// The `.rs` files under `dir` (relative to the crate), in its subdirectories too.
+fn rust_files(dir: &str) -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(root.join(&dir)).expect("a source directory") {
+            let entry = entry.expect("a directory entry");
+            let path = format!("{dir}/{}", entry.file_name().to_string_lossy());
+            if entry.file_type().expect("a file type").is_dir() {
+                pending.push(path);
+            } else if path.ends_with(".rs") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Checks that every public method of the async type has a blocking twin with the same
 /// parameters (names and types), except `exceptions`.
 fn assert_twins(
@@ -598,11 +618,7 @@ fn assert_twins(
 
 #[test]
 fn every_async_method_has_a_blocking_twin_with_the_same_arguments() {
-    let client_files: Vec<String> =
-        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/client"))
-            .unwrap()
-            .map(|e| format!("src/client/{}", e.unwrap().file_name().to_string_lossy()))
-            .collect();
+    let client_files = rust_files("src/client");
     let client_files: Vec<&str> = client_files.iter().map(String::as_str).collect();
     // `raw()` returns the generated async client: no blocking form (see `as_async`).
     assert_twins(
