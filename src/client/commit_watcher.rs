@@ -32,7 +32,8 @@ use crate::poller::{
 use crate::{Error, ErrorKind, TransactionId};
 
 /// Follow-up rounds in a row after a signature, at most (each narrows the waits a commit may
-/// have reached by [`FOLLOW_UP_PROBES`](super::commit_book::FOLLOW_UP_PROBES) + 1 times).
+/// have reached [`FOLLOW_UP_PROBES`](super::commit_book::FOLLOW_UP_PROBES) times: eight
+/// bisections cover 256 times as many waits as one).
 const MAX_FOLLOW_UPS: u8 = 8;
 
 /// What the watcher tells one wait.
@@ -195,12 +196,11 @@ impl State {
             let asked = match answer {
                 Ok((state, wait)) => {
                     let committed = state == TransactionState::Committed;
-                    let timed = seen.signature_since.is_some();
                     self.apply(id, state, wait, started, &mut seen);
                     any_committed |= committed;
+                    // (No answer of this round, this one included, timed a signature.)
                     if committed
                         && self.follow_ups == 0
-                        && !timed
                         && seen.signature_since.is_none()
                         && let Some(since) = waited_since
                     {
@@ -274,11 +274,10 @@ impl State {
     }
 
     /// Asking about `id` in a round that started at `round` failed: its waits get the error
-    /// (a final one ends them). Returns whether the error says it is still pending.
-    fn fail(&mut self, id: TransactionId, err: &Error, round: Instant) -> bool {
+    /// (a final one ends them).
+    fn fail(&mut self, id: TransactionId, err: &Error, round: Instant) {
         let class = err.poll_error_class();
-        let pending = class == ErrorClass::StillPending;
-        if pending {
+        if class == ErrorClass::StillPending {
             self.saw_pending(id, round);
         }
         let last = class == ErrorClass::Final;
@@ -289,7 +288,6 @@ impl State {
                 self.senders.remove(&key);
             }
         }
-        pending
     }
 
     fn send(&self, key: u64, delivery: Delivery) {
