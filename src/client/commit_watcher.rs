@@ -24,12 +24,10 @@ use tracing::Instrument;
 
 use super::commit_book::{CommitBook, Settled};
 use super::commit_cadence::{Cadence, RoundSeen};
-use super::{CallOptions, ConfidentialLedgerClient, TransactionPoller};
-use crate::models::{TransactionState, TransactionStatus};
-use crate::poller::{
-    ConsecutiveNotFound, ErrorClass, PollErrorClass, PollStep, Poller, PollingOptions,
-};
-use crate::{Error, ErrorKind, TransactionId};
+use super::{CallOptions, ConfidentialLedgerClient};
+use crate::models::TransactionState;
+use crate::poller::{ErrorClass, PollErrorClass};
+use crate::{Error, TransactionId};
 
 /// Follow-up rounds in a row after a signature, at most (each narrows the waits a commit may
 /// have reached [`FOLLOW_UP_PROBES`](super::commit_book::FOLLOW_UP_PROBES) times: eight
@@ -38,7 +36,7 @@ const MAX_FOLLOW_UPS: u8 = 8;
 
 /// What the watcher tells one wait.
 #[derive(Debug)]
-enum Delivery {
+pub(super) enum Delivery {
     Settled(Settled),
     Pending(TransactionState, Option<Duration>),
     Failed(Error),
@@ -99,7 +97,11 @@ impl CommitWatcher {
 
     /// Registers a wait for `id`, starting the polling task if it is not running. Must be
     /// called within a Tokio runtime.
-    fn register(&self, client: &ConfidentialLedgerClient, id: TransactionId) -> Registration {
+    pub(super) fn register(
+        &self,
+        client: &ConfidentialLedgerClient,
+        id: TransactionId,
+    ) -> Registration {
         let (sender, receiver) = mpsc::unbounded();
         let mut state = self.lock();
         let key = state.next_key;
@@ -317,10 +319,27 @@ impl Drop for TaskGuard {
 
 /// One wait's place in the watcher; dropping it withdraws the wait.
 #[derive(Debug)]
-struct Registration {
+pub(super) struct Registration {
     watcher: CommitWatcher,
     key: u64,
     receiver: mpsc::UnboundedReceiver<Delivery>,
+}
+
+impl Registration {
+    /// The watcher's next word about the wait for `id`. A wait the watcher already ended (a
+    /// final answer was delivered, and the wait is asked again) is registered anew.
+    pub(super) async fn next(
+        &mut self,
+        client: &ConfidentialLedgerClient,
+        id: TransactionId,
+    ) -> Delivery {
+        loop {
+            if let Some(delivery) = self.receiver.next().await {
+                return delivery;
+            }
+            *self = self.watcher.register(client, id);
+        }
+    }
 }
 
 impl Drop for Registration {
@@ -347,102 +366,6 @@ impl ConfidentialLedgerClient {
     pub fn commit_watcher_polls(&self) -> u64 {
         self.inner.watcher.polls()
     }
-
-    /// A poller waiting for the commit of `id`, ending with `done(status)`: through the
-    /// client's commit watcher, or on its own schedule when it has its own polling or call
-    /// options.
-    pub(super) fn commit_poller<T: Send + 'static>(
-        &self,
-        id: TransactionId,
-        call: CallOptions,
-        polling: Option<PollingOptions>,
-        timeout: Option<Duration>,
-        done: impl Fn(TransactionStatus) -> T + Send + Sync + 'static,
-    ) -> TransactionPoller<T, TransactionState> {
-        let done: Arc<dyn Fn(TransactionStatus) -> T + Send + Sync> = Arc::new(done);
-        let watched = polling.is_none()
-            && call == CallOptions::default()
-            && self.inner.options.polling == PollingOptions::default();
-        if !watched {
-            let poller = self.own_commit_poller(id, call, done);
-            return TransactionPoller::new(self.configure_poller(poller, polling, timeout), id);
-        }
-        let (client, slot) = (self.clone(), Arc::new(tokio::sync::Mutex::new(None)));
-        let on_done = Arc::clone(&done);
-        let poller = Poller::new(move || {
-            let (client, slot, done) = (client.clone(), Arc::clone(&slot), Arc::clone(&on_done));
-            async move {
-                let mut slot = slot.lock().await;
-                let delivery = loop {
-                    let registration: &mut Registration = match &mut *slot {
-                        Some(registration) => registration,
-                        empty => empty.insert(client.inner.watcher.register(&client, id)),
-                    };
-                    match registration.receiver.next().await {
-                        Some(delivery) => break delivery,
-                        // The watcher ended this wait earlier (poll_once after the end): ask anew.
-                        None => *slot = None,
-                    }
-                };
-                match delivery {
-                    Delivery::Settled(Settled::Committed) => Ok(PollStep::Done(done(
-                        TransactionStatus::new(id, TransactionState::Committed),
-                    ))),
-                    Delivery::Settled(Settled::Invalid) => Err(invalid(id)),
-                    Delivery::Pending(status, retry_after) => Ok(PollStep::Pending {
-                        status,
-                        retry_after,
-                    }),
-                    Delivery::Failed(err) => Err(err),
-                }
-            }
-        })
-        .with_error_policy(ConsecutiveNotFound::default())
-        .driven();
-        let fixed_client = self.clone();
-        TransactionPoller::new(self.configure_poller(poller, None, timeout), id).with_fixed(
-            Box::new(move || fixed_client.own_commit_poller(id, CallOptions::default(), done)),
-        )
-    }
-
-    /// A commit wait polling on its own.
-    fn own_commit_poller<T: Send + 'static>(
-        &self,
-        id: TransactionId,
-        call: CallOptions,
-        done: Arc<dyn Fn(TransactionStatus) -> T + Send + Sync>,
-    ) -> Poller<T, TransactionState, Error> {
-        let client = self.clone();
-        Poller::new(move || {
-            let (client, call, done) = (client.clone(), call.clone(), Arc::clone(&done));
-            async move {
-                let (status, retry_after) = client.status_poll(id, &call).await?;
-                match status.state {
-                    TransactionState::Committed => Ok(PollStep::Done(done(status))),
-                    TransactionState::Invalid => Err(invalid(id)),
-                    // Not before the ledger asked (`Retry-After`, capped).
-                    state => Ok(PollStep::Pending {
-                        status: state,
-                        retry_after,
-                    }),
-                }
-            }
-            .instrument(Self::span("wait_for_commit", Some(id)))
-        })
-        .with_error_policy(ConsecutiveNotFound::default())
-    }
-}
-
-/// The error of a wait for a rolled-back transaction.
-fn invalid(id: TransactionId) -> Error {
-    Error::new(
-        ErrorKind::TransactionInvalid,
-        format!(
-            "transaction {id} is Invalid: it was rolled back and will never commit; write it \
-             again if it still matters"
-        ),
-    )
-    .with_operation("wait_for_commit")
 }
 
 #[cfg(test)]

@@ -76,6 +76,7 @@ mod builder;
 mod collections;
 mod commit_book;
 mod commit_cadence;
+mod commit_wait;
 mod commit_watcher;
 mod committed;
 mod entries;

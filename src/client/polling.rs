@@ -7,11 +7,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt};
+use std::cell::OnceCell;
 
+use futures::future::{BoxFuture, FutureExt};
+use tokio::sync::watch;
+
+use super::commit_wait::WatchedWait;
+use crate::models::TransactionState;
 use crate::poller::{
     ConsecutiveNotFound, ErrorAction, ErrorClass, ErrorPolicy, PollErrorClass, PollStep, Poller,
-    PollingOptions, Progress,
+    PollingOptions, Progress, ProgressSender,
 };
 use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 
@@ -59,15 +64,70 @@ use crate::{Error, ErrorKind, ParseTransactionIdError, TransactionId};
 /// ```
 #[must_use = "a poller does nothing until it is awaited or polled"]
 pub struct TransactionPoller<T, S> {
-    poller: Poller<T, S, Error>,
+    wait: Wait<T, S>,
     transaction_id: Option<TransactionId>,
-    /// For a wait answered by the client's commit watcher: the same wait polling on its own,
-    /// for [`with_polling`](Self::with_polling).
-    fixed: Option<FixedPoller<T, S>>,
 }
 
-/// Builds a wait that polls on its own schedule.
-pub(crate) type FixedPoller<T, S> = Box<dyn FnOnce() -> Poller<T, S, Error> + Send>;
+/// How a [`TransactionPoller`] waits.
+enum Wait<T, S> {
+    /// Through a [`Poller`] polling on its own.
+    Polling(Poller<T, S, Error>),
+    /// Answered by the client's commit watcher.
+    Watched(Watched<T, S>),
+}
+
+/// A commit wait answered by the client's commit watcher. Awaited as it is, it costs a
+/// registration with the watcher and little else; a [`Poller`] is built only when the wait is
+/// stepped by hand ([`TransactionPoller::poll_once`]) or asked for
+/// ([`TransactionPoller::into_poller`]).
+struct Watched<T, S> {
+    wait: WatchedWait<T>,
+    /// The status type of the poller (`TransactionState` for every watched wait; a function
+    /// rather than a bound keeps [`TransactionPoller`] generic).
+    status: fn(TransactionState) -> S,
+    /// The sender of [`TransactionPoller::progress`]'s stream, once one was asked for.
+    updates: OnceCell<ProgressSender<S>>,
+    /// The poller, once the wait was stepped by hand.
+    poller: Option<Poller<T, S, Error>>,
+}
+
+impl<T, S> Watched<T, S>
+where
+    T: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    fn poller_mut(&mut self) -> &mut Poller<T, S, Error> {
+        let (wait, status, updates) = (&self.wait, self.status, &mut self.updates);
+        self.poller
+            .get_or_insert_with(|| wait.driven_poller(status, updates.take()))
+    }
+
+    fn into_poller(mut self) -> Poller<T, S, Error> {
+        match self.poller {
+            Some(poller) => poller,
+            None => self.wait.driven_poller(self.status, self.updates.take()),
+        }
+    }
+}
+
+impl<T> TransactionPoller<T, TransactionState>
+where
+    T: Send + 'static,
+{
+    /// A commit wait answered by the client's commit watcher.
+    pub(crate) fn watched(wait: WatchedWait<T>) -> Self {
+        let transaction_id = Some(wait.transaction_id());
+        Self {
+            wait: Wait::Watched(Watched {
+                wait,
+                status: std::convert::identity,
+                updates: OnceCell::new(),
+                poller: None,
+            }),
+            transaction_id,
+        }
+    }
+}
 
 impl<T, S> TransactionPoller<T, S>
 where
@@ -76,17 +136,9 @@ where
 {
     pub(crate) fn new(poller: Poller<T, S, Error>, transaction_id: TransactionId) -> Self {
         Self {
-            poller,
+            wait: Wait::Polling(poller),
             transaction_id: Some(transaction_id),
-            fixed: None,
         }
-    }
-
-    /// A wait answered by the commit watcher, which `fixed` replaces when the caller chooses
-    /// its own polling.
-    pub(crate) fn with_fixed(mut self, fixed: FixedPoller<T, S>) -> Self {
-        self.fixed = Some(fixed);
-        self
     }
 
     /// A poller that fails at its first poll, without a request: the transaction id given to
@@ -94,12 +146,11 @@ where
     pub(crate) fn invalid(err: &ParseTransactionIdError, operation: &'static str) -> Self {
         let detail = err.to_string();
         Self {
-            poller: Poller::new(move || {
+            wait: Wait::Polling(Poller::new(move || {
                 let err = Error::invalid_input(detail.clone()).with_operation(operation);
                 async move { Err::<PollStep<T, S>, Error>(err) }
-            }),
+            })),
             transaction_id: None,
-            fixed: None,
         }
     }
 
@@ -113,42 +164,57 @@ where
     /// the first poll (replacing the client's
     /// [`wait_timeout`](crate::ClientOptions::wait_timeout) and the call's option).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.poller = self.poller.with_timeout(timeout);
+        self.wait = match self.wait {
+            Wait::Polling(poller) => Wait::Polling(poller.with_timeout(timeout)),
+            Wait::Watched(mut watched) => {
+                watched.wait.set_timeout(timeout);
+                watched.poller = watched.poller.map(|poller| poller.with_timeout(timeout));
+                Wait::Watched(watched)
+            }
+        };
         self
     }
 
     /// Polls on this schedule, on its own, instead of through the client's commit watcher
     /// (call it before [`progress`](Self::progress)).
     pub fn with_polling(mut self, options: PollingOptions) -> Self {
-        if let Some(fixed) = self.fixed.take() {
-            let timeout = self.poller.timeout();
-            self.poller = fixed();
-            if let Some(timeout) = timeout {
-                self.poller = self.poller.with_timeout(timeout);
-            }
-        }
-        self.poller = self.poller.with_options(options);
+        self.wait = Wait::Polling(match self.wait {
+            Wait::Polling(poller) => poller.with_options(options),
+            Wait::Watched(watched) => watched.wait.own_poller(watched.status, options),
+        });
         self
     }
 
     /// A stream of the wait's progress; see [`Poller::progress`].
     pub fn progress(&self) -> Progress<S> {
-        self.poller.progress()
+        match &self.wait {
+            Wait::Polling(poller) => poller.progress(),
+            Wait::Watched(Watched {
+                poller: Some(poller),
+                ..
+            }) => poller.progress(),
+            Wait::Watched(watched) => Progress::new(
+                watched
+                    .updates
+                    .get_or_init(|| watch::channel(None).0)
+                    .subscribe(),
+            ),
+        }
     }
 
     /// The latest status the ledger reported, if a poll got one yet.
     pub fn status(&self) -> Option<&S> {
-        self.poller.status()
+        self.poller().and_then(Poller::status)
     }
 
     /// How many polls were made so far.
     pub fn polls(&self) -> u32 {
-        self.poller.polls()
+        self.poller().map_or(0, Poller::polls)
     }
 
     /// How long to wait before the next [`poll_once`](Self::poll_once).
     pub fn next_delay(&self) -> Duration {
-        self.poller.next_delay()
+        self.poller().map_or(Duration::ZERO, Poller::next_delay)
     }
 
     /// Polls once, now: `Ok(Some(result))` when done, `Ok(None)` when still pending (wait
@@ -158,13 +224,29 @@ where
     ///
     /// The error that ended the wait, or [`Timeout`](ErrorKind::Timeout).
     pub async fn poll_once(&mut self) -> Result<Option<T>, Error> {
-        self.poller.poll_once().await.map_err(Error::from)
+        let poller = match &mut self.wait {
+            Wait::Polling(poller) => poller,
+            Wait::Watched(watched) => watched.poller_mut(),
+        };
+        poller.poll_once().await.map_err(Error::from)
     }
 
     /// The generic poller underneath, whose output keeps timeouts apart
     /// ([`PollError`](crate::PollError)).
     pub fn into_poller(self) -> Poller<T, S, Error> {
-        self.poller
+        match self.wait {
+            Wait::Polling(poller) => poller,
+            Wait::Watched(watched) => watched.into_poller(),
+        }
+    }
+
+    /// The poller, if there is one yet (a watched wait not stepped by hand has none: it has
+    /// no status, no polls and no delay yet).
+    fn poller(&self) -> Option<&Poller<T, S, Error>> {
+        match &self.wait {
+            Wait::Polling(poller) => Some(poller),
+            Wait::Watched(watched) => watched.poller.as_ref(),
+        }
     }
 }
 
@@ -177,18 +259,34 @@ where
     type IntoFuture = TransactionPollFuture<T>;
 
     fn into_future(self) -> Self::IntoFuture {
-        TransactionPollFuture {
-            inner: async move { self.poller.await.map_err(Error::from) }.boxed(),
-        }
+        let inner = match self.wait {
+            Wait::Polling(poller) => async move { poller.await.map_err(Error::from) }.boxed(),
+            Wait::Watched(Watched {
+                poller: Some(poller),
+                ..
+            }) => async move { poller.await.map_err(Error::from) }.boxed(),
+            Wait::Watched(mut watched) => {
+                let updates = watched.updates.take();
+                watched.wait.wait(watched.status, updates).boxed()
+            }
+        };
+        TransactionPollFuture { inner }
     }
 }
 
 impl<T, S: fmt::Debug> fmt::Debug for TransactionPoller<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransactionPoller")
-            .field("transaction_id", &self.transaction_id)
-            .field("poller", &self.poller)
-            .finish()
+        let mut debug = f.debug_struct("TransactionPoller");
+        debug.field("transaction_id", &self.transaction_id);
+        match &self.wait {
+            Wait::Polling(poller)
+            | Wait::Watched(Watched {
+                poller: Some(poller),
+                ..
+            }) => debug.field("poller", poller),
+            Wait::Watched(watched) => debug.field("watched", &watched.wait),
+        };
+        debug.finish()
     }
 }
 

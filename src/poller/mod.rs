@@ -74,6 +74,9 @@ pub use policy::{
 };
 pub use progress::{PollUpdate, Progress};
 
+/// The sending side of a wait's [`Progress`] stream.
+pub(crate) type ProgressSender<S> = watch::Sender<Option<PollUpdate<S>>>;
+
 /// The former name of [`ErrorAction`].
 #[deprecated(note = "renamed to `ErrorAction` (the pipeline's retry decision is another thing)")]
 pub type Verdict = ErrorAction;
@@ -132,7 +135,7 @@ pub struct Poller<T, S, E> {
     polls: u32,
     status: Option<S>,
     next_delay: Duration,
-    updates: watch::Sender<Option<PollUpdate<S>>>,
+    updates: ProgressSender<S>,
     /// The step function waits by itself (a shared watcher answers it): no delay between steps.
     driven: bool,
 }
@@ -174,9 +177,11 @@ where
         self
     }
 
-    /// The timeout set with [`with_timeout`](Self::with_timeout), if any.
-    pub(crate) fn timeout(&self) -> Option<Duration> {
-        self.timeout
+    /// Publishes its progress through `updates` (a stream handed out before the poller was
+    /// built) instead of a channel of its own.
+    pub(crate) fn with_updates(mut self, updates: ProgressSender<S>) -> Self {
+        self.updates = updates;
+        self
     }
 
     /// Uses `options` for the delays between polls.
@@ -404,7 +409,7 @@ where
 }
 
 /// `start + timeout`, or a far future when that does not fit in an `Instant`.
-fn deadline_after(start: Instant, timeout: Duration) -> Instant {
+pub(crate) fn deadline_after(start: Instant, timeout: Duration) -> Instant {
     start.checked_add(timeout).unwrap_or_else(far_future)
 }
 

@@ -178,3 +178,93 @@ async fn concurrent_waits_of_a_client_share_one_stream_of_status_polls() {
         .count();
     assert_eq!(after, status_polls);
 }
+
+#[tokio::test]
+async fn an_awaited_watched_wait_reports_each_answer_as_progress() {
+    use confidential_ledger::models::TransactionState;
+    use futures::StreamExt;
+
+    // Three pending answers, then the commit.
+    let server = rolled_back_ledger(3).await;
+    let client = server.client(ClientOptions::default()).await;
+    let poller = client.wait_for_commit("2.10", None);
+    assert_eq!((poller.polls(), poller.status()), (0, None));
+    let progress = tokio::spawn(poller.progress().collect::<Vec<_>>());
+    let status = within(poller).await.unwrap();
+    assert_eq!(status.state, TransactionState::Committed);
+    let updates = within(progress).await.unwrap();
+    let seen: Vec<_> = updates
+        .iter()
+        .map(|update| (update.status.clone(), update.polls))
+        .collect();
+    assert_eq!(
+        seen,
+        (1..=3)
+            .map(|polls| (Some(TransactionState::Pending), polls))
+            .collect::<Vec<_>>(),
+        "one update per pending answer, and the stream ends with the wait"
+    );
+}
+
+#[tokio::test]
+async fn a_watched_wait_stepped_by_hand_keeps_its_progress_stream() {
+    use confidential_ledger::models::TransactionState;
+    use futures::StreamExt;
+
+    let server = rolled_back_ledger(2).await;
+    let client = server.client(ClientOptions::default()).await;
+    let mut poller = client.wait_for_commit("3.30", None);
+    // The stream is taken before the wait is stepped: the steps still report to it.
+    let progress = tokio::spawn(poller.progress().collect::<Vec<_>>());
+    assert_eq!(within(poller.poll_once()).await.unwrap(), None);
+    assert_eq!(poller.polls(), 1);
+    assert_eq!(poller.status(), Some(&TransactionState::Pending));
+    let status = within(poller).await.unwrap();
+    assert_eq!(status.transaction_id, TransactionId::new(3, 30));
+    let polls: Vec<u32> = within(progress)
+        .await
+        .unwrap()
+        .iter()
+        .map(|update| update.polls)
+        .collect();
+    assert_eq!(polls, [1, 2]);
+}
+
+#[tokio::test]
+async fn a_watched_wait_that_times_out_counts_its_answers() {
+    // Pending for ever.
+    let server = rolled_back_ledger(usize::MAX).await;
+    let client = server.client(ClientOptions::default()).await;
+    let err = within(
+        client
+            .wait_for_commit("2.10", None)
+            .with_timeout(std::time::Duration::from_millis(300)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Timeout, "{err}");
+    let asked = || {
+        server
+            .requests()
+            .iter()
+            .filter(|seen| status_of(&seen.path).is_some())
+            .count()
+    };
+    let answered = asked();
+    // The answers received, and the one waited for when the time ran out (a request in flight
+    // then was asked but not answered).
+    let polls: usize = err
+        .to_string()
+        .split_once(" polls)")
+        .and_then(|(before, _)| before.rsplit_once('(')?.1.parse().ok())
+        .unwrap_or_else(|| panic!("no poll count in {err}"));
+    assert!(
+        (2..=answered + 1).contains(&polls),
+        "{err} after {answered} requests"
+    );
+    // The wait is over: the watcher stops asking (a round in flight may still end).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let settled = asked();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(asked(), settled, "no request after the wait ended");
+}
