@@ -8,6 +8,7 @@
 //! settled only by an answer about a transaction of its own view.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 
 use tokio::time::Instant;
 
@@ -25,15 +26,24 @@ pub(crate) enum Settled {
     Invalid,
 }
 
-/// The waits outstanding and what answers taught.
+/// The waits outstanding and what answers taught. Every operation but a follow-up's is
+/// logarithmic in the number of waits (plus the waits it returns): a client may have tens of
+/// thousands outstanding, and the watcher consults the book for each answer.
 #[derive(Debug, Default)]
 pub(crate) struct CommitBook {
-    /// Waiter key -> (transaction, when the wait began).
-    waiters: HashMap<u64, (TransactionId, Instant)>,
+    /// The waits in transaction order: (view, seqno, waiter key) -> when the wait began.
+    waits: BTreeMap<(u64, u64, u64), Instant>,
+    /// Waiter key -> the transaction it waits for.
+    keys: HashMap<u64, TransactionId>,
     /// Per view, the highest seqno known committed.
     committed: BTreeMap<u64, u64>,
     /// Per view, the lowest seqno known invalid.
     invalid_from: BTreeMap<u64, u64>,
+}
+
+/// The waits of `view` from `seqno` (inclusive) to `until` (inclusive), as a key range.
+fn span(view: u64, seqno: u64, until: u64) -> RangeInclusive<(u64, u64, u64)> {
+    (view, seqno, 0)..=(view, until, u64::MAX)
 }
 
 impl CommitBook {
@@ -63,26 +73,40 @@ impl CommitBook {
 
     /// Starts waiting for `id` under `key`, the wait having begun at `at`.
     pub(crate) fn add_at(&mut self, key: u64, id: TransactionId, at: Instant) {
-        self.waiters.insert(key, (id, at));
+        if let Some(before) = self.keys.insert(key, id) {
+            self.waits.remove(&(before.view, before.seqno, key));
+        }
+        self.waits.insert((id.view, id.seqno, key), at);
     }
 
     /// When the earliest wait for exactly `id` began (`None` when none is outstanding).
     pub(crate) fn waited_since(&self, id: TransactionId) -> Option<Instant> {
-        self.waiters
-            .values()
-            .filter(|(waited, ..)| *waited == id)
-            .map(|&(_, since)| since)
+        self.waits
+            .range(span(id.view, id.seqno, id.seqno))
+            .map(|(_, &since)| since)
             .min()
     }
 
     /// Stops waiting under `key` (the wait ended or was dropped).
     pub(crate) fn remove(&mut self, key: u64) {
-        self.waiters.remove(&key);
+        if let Some(id) = self.keys.remove(&key) {
+            self.waits.remove(&(id.view, id.seqno, key));
+        }
     }
 
     /// No wait is outstanding.
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
+        self.keys.is_empty()
+    }
+
+    /// The views with waits, in order.
+    fn views(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut from = Some(0);
+        std::iter::from_fn(move || {
+            let (&(view, ..), _) = self.waits.range((from?, 0, 0)..).next()?;
+            from = view.checked_add(1);
+            Some(view)
+        })
     }
 
     /// Starts a round: the transactions to ask about, one per view with waits: the lowest
@@ -90,31 +114,31 @@ impl CommitBook {
     /// any new signature commits (asking about the newest instead would find it pending for
     /// as long as writes keep coming); a follow-up then finds how far the commit reaches.
     pub(crate) fn targets(&mut self) -> Vec<TransactionId> {
-        let mut lowest: BTreeMap<u64, u64> = BTreeMap::new();
-        for &(id, ..) in self.waiters.values() {
-            let seqno = lowest.entry(id.view).or_insert(id.seqno);
-            *seqno = (*seqno).min(id.seqno);
-        }
-        lowest
-            .into_iter()
-            .map(|(view, seqno)| TransactionId::new(view, seqno))
+        self.views()
+            .filter_map(|view| {
+                let (&(view, seqno, _), _) = self.waits.range(span(view, 0, u64::MAX)).next()?;
+                Some(TransactionId::new(view, seqno))
+            })
             .collect()
     }
 
     /// A follow-up round right after a commit was seen: in each view, up to
     /// [`FOLLOW_UP_PROBES`] of the transactions waited for, evenly spread from the lowest to
     /// the highest (a signature commits a prefix: the highest committed one settles all below
-    /// it, and the lowest pending one shows where the next follow-up must look).
+    /// it, and the lowest pending one shows where the next follow-up must look). Linear in
+    /// the waits (a few such rounds follow each signature seen).
     pub(crate) fn follow_up_targets(&self) -> Vec<TransactionId> {
-        let mut per_view: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-        for &(id, ..) in self.waiters.values() {
-            per_view.entry(id.view).or_default().push(id.seqno);
-        }
         let mut targets = Vec::new();
-        for (view, mut seqnos) in per_view {
-            seqnos.sort_unstable();
+        for view in self.views() {
+            let mut seqnos: Vec<u64> = self
+                .waits
+                .range(span(view, 0, u64::MAX))
+                .map(|(&(_, seqno, _), _)| seqno)
+                .collect();
             seqnos.dedup();
-            let last = seqnos.len() - 1;
+            let Some(last) = seqnos.len().checked_sub(1) else {
+                continue;
+            };
             let probes = FOLLOW_UP_PROBES.min(seqnos.len());
             let mut picked: Vec<u64> = (1..=probes).map(|i| seqnos[last * i / probes]).collect();
             picked.dedup();
@@ -131,33 +155,34 @@ impl CommitBook {
     /// removed from the book), with how each ended.
     pub(crate) fn settle(&mut self, id: TransactionId, settled: Settled) -> Vec<(u64, Settled)> {
         let (view, seqno) = (id.view, id.seqno);
-        match settled {
+        let reached = match settled {
             Settled::Committed => {
                 let top = self.committed.entry(view).or_insert(seqno);
                 *top = (*top).max(seqno);
+                span(view, 0, *top)
             }
             Settled::Invalid => {
                 let from = self.invalid_from.entry(view).or_insert(seqno);
                 *from = (*from).min(seqno);
+                span(view, *from, u64::MAX)
             }
-        }
+        };
         let done: Vec<(u64, Settled)> = self
-            .waiters
-            .iter()
-            .filter_map(|(&key, &(waited, ..))| self.known(waited).map(|s| (key, s)))
+            .waits
+            .range(reached)
+            .map(|(&(_, _, key), _)| (key, settled))
             .collect();
-        for (key, _) in &done {
-            self.waiters.remove(key);
+        for &(key, _) in &done {
+            self.remove(key);
         }
         done
     }
 
     /// The keys waiting for exactly `id`.
     pub(crate) fn waiting_for(&self, id: TransactionId) -> Vec<u64> {
-        self.waiters
-            .iter()
-            .filter(|(_, (waited, ..))| *waited == id)
-            .map(|(&key, _)| key)
+        self.waits
+            .range(span(id.view, id.seqno, id.seqno))
+            .map(|(&(.., key), _)| key)
             .collect()
     }
 }
