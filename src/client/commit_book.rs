@@ -67,6 +67,7 @@ impl CommitBook {
     }
 
     /// Starts waiting for `id` under `key`.
+    #[cfg(test)]
     pub(crate) fn add(&mut self, key: u64, id: TransactionId) {
         self.add_at(key, id, Instant::now());
     }

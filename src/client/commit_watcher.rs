@@ -12,13 +12,13 @@
 //! [`ClientOptions::polling`](crate::ClientOptions::polling) is not the default,
 //! [`TransactionPoller::with_polling`]) or its own call options polls on its own instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::channel::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -45,7 +45,8 @@ pub(super) enum Delivery {
 #[derive(Debug)]
 struct State {
     book: CommitBook,
-    senders: HashMap<u64, mpsc::UnboundedSender<Delivery>>,
+    /// Where each outstanding wait reads what the watcher tells it.
+    inboxes: HashMap<u64, Arc<Inbox>>,
     next_key: u64,
     running: bool,
     /// The number of the latest task started.
@@ -74,7 +75,7 @@ impl CommitWatcher {
         Self {
             state: Arc::new(Mutex::new(State {
                 book: CommitBook::default(),
-                senders: HashMap::new(),
+                inboxes: HashMap::new(),
                 next_key: 0,
                 running: false,
                 task: 0,
@@ -102,33 +103,34 @@ impl CommitWatcher {
         client: &ConfidentialLedgerClient,
         id: TransactionId,
     ) -> Registration {
-        let (sender, receiver) = mpsc::unbounded();
         let mut state = self.lock();
         let key = state.next_key;
         state.next_key += 1;
         if let Some(settled) = state.book.known(id) {
             // Already known: answered without a request.
-            let _ = sender.unbounded_send(Delivery::Settled(settled));
-        } else {
-            state.book.add(key, id);
-            state.senders.insert(key, sender);
-            if !state.running {
-                state.running = true;
-                state.task += 1;
-                let now = Instant::now();
-                state.cadence.restart(now);
-                let first = state.cadence.start_delay(now);
-                let task = TaskGuard {
-                    watcher: self.clone(),
-                    task: state.task,
-                };
-                tokio::spawn(self.clone().run(client.clone(), first, task));
-            }
+            return Registration {
+                watcher: self.clone(),
+                key: None,
+                inbox: Arc::new(Inbox::closed_with(Delivery::Settled(settled))),
+            };
+        }
+        let inbox = state.open(key, id, Instant::now());
+        if !state.running {
+            state.running = true;
+            state.task += 1;
+            let now = Instant::now();
+            state.cadence.restart(now);
+            let first = state.cadence.start_delay(now);
+            let task = TaskGuard {
+                watcher: self.clone(),
+                task: state.task,
+            };
+            tokio::spawn(self.clone().run(client.clone(), first, task));
         }
         Registration {
             watcher: self.clone(),
-            key,
-            receiver,
+            key: Some(key),
+            inbox,
         }
     }
 
@@ -165,6 +167,14 @@ impl CommitWatcher {
 }
 
 impl State {
+    /// Starts a wait for `id` (begun at `at`) under `key`: its inbox.
+    fn open(&mut self, key: u64, id: TransactionId, at: Instant) -> Arc<Inbox> {
+        let inbox = Arc::new(Inbox::default());
+        self.book.add_at(key, id, at);
+        self.inboxes.insert(key, Arc::clone(&inbox));
+        inbox
+    }
+
     /// The transactions the next round asks about.
     fn round_targets(&mut self) -> Vec<TransactionId> {
         if self.cadence.take_follow_up() {
@@ -253,14 +263,13 @@ impl State {
             pending => {
                 self.saw_pending(id, round);
                 for key in self.book.waiting_for(id) {
-                    self.send(key, Delivery::Pending(pending.clone(), wait));
+                    self.send(key, Delivery::Pending(pending.clone(), wait), false);
                 }
                 return true;
             }
         };
         for (key, how) in self.book.settle(id, settled) {
-            self.send(key, Delivery::Settled(how));
-            self.senders.remove(&key);
+            self.send(key, Delivery::Settled(how), true);
         }
         false
     }
@@ -284,17 +293,23 @@ impl State {
         }
         let last = class == ErrorClass::Final;
         for key in self.book.waiting_for(id) {
-            self.send(key, Delivery::Failed(err.replicate()));
+            self.send(key, Delivery::Failed(err.replicate()), last);
             if last {
                 self.book.remove(key);
-                self.senders.remove(&key);
             }
         }
     }
 
-    fn send(&self, key: u64, delivery: Delivery) {
-        if let Some(sender) = self.senders.get(&key) {
-            let _ = sender.unbounded_send(delivery);
+    /// Tells the wait under `key` what the watcher learned; a `last` word ends it (the
+    /// watcher forgets it).
+    fn send(&mut self, key: u64, delivery: Delivery, last: bool) {
+        let inbox = if last {
+            self.inboxes.remove(&key)
+        } else {
+            self.inboxes.get(&key).cloned()
+        };
+        if let Some(inbox) = inbox {
+            inbox.push(delivery, last);
         }
     }
 }
@@ -321,8 +336,9 @@ impl Drop for TaskGuard {
 #[derive(Debug)]
 pub(super) struct Registration {
     watcher: CommitWatcher,
-    key: u64,
-    receiver: mpsc::UnboundedReceiver<Delivery>,
+    /// The wait's key (`None`: answered at once, from what the watcher knew).
+    key: Option<u64>,
+    inbox: Arc<Inbox>,
 }
 
 impl Registration {
@@ -334,7 +350,7 @@ impl Registration {
         id: TransactionId,
     ) -> Delivery {
         loop {
-            if let Some(delivery) = self.receiver.next().await {
+            if let Some(delivery) = poll_fn(|cx| self.inbox.poll_next(cx)).await {
                 return delivery;
             }
             *self = self.watcher.register(client, id);
@@ -344,9 +360,86 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut state = self.watcher.lock();
-        state.book.remove(self.key);
-        state.senders.remove(&self.key);
+        if let Some(key) = self.key {
+            let mut state = self.watcher.lock();
+            state.book.remove(key);
+            state.inboxes.remove(&key);
+        }
+    }
+}
+
+/// What the watcher told one wait and the wait has not read yet: one allocation per wait,
+/// shared by the watcher (which writes) and the wait (which reads).
+#[derive(Debug, Default)]
+pub(super) struct Inbox(Mutex<InboxState>);
+
+#[derive(Debug, Default)]
+struct InboxState {
+    /// The next delivery, then the ones after it (rare: pending answers about the wait's own
+    /// transaction, then its settlement).
+    next: Option<Delivery>,
+    later: VecDeque<Delivery>,
+    /// The watcher is done with the wait: nothing comes after the deliveries queued.
+    closed: bool,
+    /// The task reading, while it waits for a delivery.
+    reader: Option<Waker>,
+}
+
+impl Inbox {
+    /// An inbox holding only `delivery`.
+    fn closed_with(delivery: Delivery) -> Self {
+        Self(Mutex::new(InboxState {
+            next: Some(delivery),
+            closed: true,
+            ..InboxState::default()
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `delivery` (the `last` one closes the inbox) and wakes the reader.
+    fn push(&self, delivery: Delivery, last: bool) {
+        let reader = {
+            let mut inbox = self.lock();
+            if inbox.next.is_none() {
+                inbox.next = Some(delivery);
+            } else {
+                inbox.later.push_back(delivery);
+            }
+            inbox.closed |= last;
+            inbox.reader.take()
+        };
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    /// The next delivery, if one is queued.
+    #[cfg(test)]
+    pub(super) fn try_next(&self) -> Option<Delivery> {
+        let mut inbox = self.lock();
+        let delivery = inbox.next.take()?;
+        inbox.next = inbox.later.pop_front();
+        Some(delivery)
+    }
+
+    /// The next delivery; `None` once the inbox is closed and read.
+    fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        let mut inbox = self.lock();
+        if let Some(delivery) = inbox.next.take() {
+            inbox.next = inbox.later.pop_front();
+            return Poll::Ready(Some(delivery));
+        }
+        if inbox.closed {
+            return Poll::Ready(None);
+        }
+        match &mut inbox.reader {
+            Some(reader) if reader.will_wake(cx.waker()) => {}
+            reader => *reader = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 
@@ -437,5 +530,37 @@ mod tests {
             &mut seen,
         );
         assert_eq!(seen.signature_since, None);
+    }
+
+    #[tokio::test]
+    async fn an_inbox_hands_out_its_deliveries_in_order_then_ends() {
+        let inbox = Arc::new(Inbox::default());
+        let reader = {
+            let inbox = Arc::clone(&inbox);
+            tokio::spawn(async move {
+                let mut read = Vec::new();
+                while let Some(delivery) = poll_fn(|cx| inbox.poll_next(cx)).await {
+                    read.push(format!("{delivery:?}"));
+                }
+                read
+            })
+        };
+        tokio::task::yield_now().await;
+        inbox.push(Delivery::Pending(TransactionState::Pending, None), false);
+        inbox.push(
+            Delivery::Pending(TransactionState::Pending, Some(Duration::from_secs(1))),
+            false,
+        );
+        inbox.push(Delivery::Settled(Settled::Committed), true);
+        let read = reader.await.unwrap();
+        assert_eq!(
+            read,
+            [
+                "Pending(Pending, None)",
+                "Pending(Pending, Some(1s))",
+                "Settled(Committed)"
+            ]
+        );
+        assert_eq!(inbox.try_next().map(|d| format!("{d:?}")), None);
     }
 }

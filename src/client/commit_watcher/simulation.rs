@@ -10,12 +10,12 @@
 //! write with 16 writers and a quarter with 64 at 1 s signatures; at 100 ms, two and one).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::channel::mpsc;
 use tokio::time::Instant;
 
-use super::{CommitWatcher, Delivery};
+use super::{CommitWatcher, Delivery, Inbox};
 use crate::TransactionId;
 use crate::models::TransactionState;
 
@@ -73,7 +73,7 @@ enum Writer {
     Waiting {
         key: u64,
         applied: Instant,
-        receiver: mpsc::UnboundedReceiver<Delivery>,
+        inbox: Arc<Inbox>,
     },
 }
 
@@ -131,12 +131,10 @@ impl Run {
                     applied_at.push(applied);
                     let id = TransactionId::new(VIEW, applied_at.len() as u64);
                     let registered = now + self.round_trip;
-                    let (sender, receiver) = mpsc::unbounded();
                     let mut state = watcher.lock();
                     let key = state.next_key;
                     state.next_key += 1;
-                    state.book.add_at(key, id, registered);
-                    state.senders.insert(key, sender);
+                    let inbox = state.open(key, id, registered);
                     if next_round.is_none() {
                         state.cadence.restart(registered);
                         next_round = Some(registered + state.cadence.start_delay(registered));
@@ -144,7 +142,7 @@ impl Run {
                     *writer = Writer::Waiting {
                         key,
                         applied,
-                        receiver,
+                        inbox,
                     };
                 }
             }
@@ -186,9 +184,9 @@ impl Run {
                 if let Writer::Waiting {
                     key,
                     applied,
-                    receiver,
+                    inbox,
                 } = writer
-                    && let Ok(Delivery::Settled(_)) = receiver.try_recv()
+                    && let Some(Delivery::Settled(_)) = inbox.try_next()
                 {
                     let seen = seen_at.get(key).copied().unwrap_or(now);
                     let visible = visible_after(*applied);
