@@ -360,7 +360,10 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        // A closed inbox: the watcher already forgot the wait.
+        if let Some(key) = self.key
+            && !self.inbox.lock().closed
+        {
             let mut state = self.watcher.lock();
             state.book.remove(key);
             state.inboxes.remove(&key);
