@@ -1275,3 +1275,42 @@ pub(crate) async fn run_signer(
         }
     }
 }
+
+/// Appends `SEQNO UNIX_MICROSECONDS` to `log` each time the committed end of the ledger
+/// moves (status reads answer `Committed` up to `SEQNO` from then on), until `shutdown` turns
+/// true. A write that fails ends the log, with a warning.
+pub(crate) async fn run_commit_log(
+    ledger: Arc<Ledger>,
+    mut log: std::fs::File,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use std::io::Write;
+
+    let mut durable = ledger.durable.clone();
+    let mut logged = 0;
+    loop {
+        let committed = ledger.read().committed(ledger.durable_seqno());
+        if committed > logged {
+            logged = committed;
+            let micros = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_micros());
+            if let Err(e) = writeln!(log, "{committed} {micros}") {
+                tracing::warn!("the commit log stops: {e}");
+                return;
+            }
+        }
+        tokio::select! {
+            changed = durable.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -342,6 +342,15 @@ impl Sandbox {
         // round is one interval away, so a write is never committed early by a start-up
         // signature that the runtime happened to run late.
         ledger.sign_now()?;
+        if let Some(path) = &options.commit_log {
+            let log = std::fs::File::create(path)
+                .map_err(|e| SandboxError::io(format!("cannot create {}", path.display()), e))?;
+            tasks.push(tokio::spawn(ledger::run_commit_log(
+                ledger.clone(),
+                log,
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(ledger::run_signer(
             ledger,
             options.signature_interval,

@@ -103,6 +103,10 @@ struct RunArgs {
     /// Seconds without traffic after which an idle connection is closed.
     #[arg(long, default_value_t = 60)]
     idle_timeout_secs: u64,
+    /// Append `SEQNO UNIX_MICROSECONDS` to FILE each time the committed end of the ledger
+    /// moves (for benchmarks: when each commit became visible).
+    #[arg(long, value_name = "FILE")]
+    commit_log: Option<PathBuf>,
     /// Print only one JSON line describing the running sandbox.
     #[arg(long)]
     print_json: bool,
@@ -177,7 +181,8 @@ async fn run(args: RunArgs) -> Result<(), SandboxError> {
         .storage_fault(args.storage_fault)
         .max_connections(args.max_connections)
         .header_read_timeout(Duration::from_secs(args.header_read_timeout_secs))
-        .idle_timeout(Duration::from_secs(args.idle_timeout_secs));
+        .idle_timeout(Duration::from_secs(args.idle_timeout_secs))
+        .commit_log(args.commit_log);
     let signals = StopSignals::install();
     let stdin_closed = args.stop_on_stdin_eof.then(stdin_eof);
     let sandbox = Sandbox::start(options).await?;

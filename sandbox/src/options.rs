@@ -28,6 +28,7 @@ use std::time::Duration;
 ///   connection.
 /// - `wait_for_commit_timeout`: 60 s; a write with `waitForCommit=true` that is not committed
 ///   by then is answered `200` with `state: "Pending"` (it is applied and will commit).
+/// - `commit_log`: `None` (no log of commit times).
 ///
 /// # Examples
 ///
@@ -91,6 +92,11 @@ pub struct SandboxOptions {
     /// Longest a write with `waitForCommit=true` waits for its commit before answering
     /// `state: "Pending"`.
     pub wait_for_commit_timeout: Duration,
+    /// A file to which the sandbox appends a line `SEQNO UNIX_MICROSECONDS` each time the
+    /// committed end of the ledger moves, from the moment status reads answer `Committed` up
+    /// to `SEQNO`: the clock a benchmark needs to tell how soon a client saw a commit. The
+    /// file is created (or truncated) at start-up.
+    pub commit_log: Option<PathBuf>,
 }
 
 impl Default for SandboxOptions {
@@ -113,6 +119,7 @@ impl Default for SandboxOptions {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             wait_for_commit_timeout: Duration::from_secs(60),
+            commit_log: None,
         }
     }
 }
@@ -251,6 +258,13 @@ impl SandboxOptions {
     #[must_use]
     pub fn wait_for_commit_timeout(mut self, timeout: Duration) -> Self {
         self.wait_for_commit_timeout = timeout;
+        self
+    }
+
+    /// Sets [`commit_log`](Self::commit_log).
+    #[must_use]
+    pub fn commit_log(mut self, path: Option<PathBuf>) -> Self {
+        self.commit_log = path;
         self
     }
 

@@ -1061,3 +1061,49 @@ async fn injected_faults() {
     assert_eq!(s.faults().remaining(), 0);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_commit_log_says_when_each_commit_became_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("commits.log");
+    let s = Sandbox::start(SandboxOptions::for_tests().commit_log(Some(path.clone())))
+        .await
+        .unwrap();
+    let admin = Client::admin(&s);
+    let mut written = Vec::new();
+    for n in 0..3 {
+        let before = std::time::SystemTime::now();
+        let id = admin.write(&format!("logged {n}")).await;
+        admin.wait_committed(&id).await;
+        let seen = std::time::SystemTime::now();
+        let seqno: u64 = id.split_once('.').unwrap().1.parse().unwrap();
+        written.push((seqno, before, seen));
+    }
+    let log = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<(u64, u128)> = log
+        .lines()
+        .map(|line| {
+            let (seqno, micros) = line.split_once(' ').unwrap();
+            (seqno.parse().unwrap(), micros.parse().unwrap())
+        })
+        .collect();
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "{log}"
+    );
+    let micros =
+        |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_micros();
+    for (seqno, before, seen) in written {
+        // The first line that covers the write: after it was sent, by the time it was seen.
+        let (_, at) = lines
+            .iter()
+            .find(|(committed, _)| *committed >= seqno)
+            .unwrap_or_else(|| panic!("no commit of {seqno} in {log}"));
+        assert!(
+            (micros(before)..=micros(seen)).contains(at),
+            "{seqno}: {at} not within the write and its commit seen\n{log}"
+        );
+    }
+}
