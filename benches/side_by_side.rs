@@ -24,7 +24,9 @@
 //!          committed-write latency, every variant at the same time (same signatures): this
 //!          client's default poller, this client with a fixed 0.5 s poll, a bare loop with a
 //!          fixed 0.5 s poll and a bare loop with a 10 ms poll (when commits become visible);
-//!          each writer pauses a random 0..T seconds before each write
+//!          each writer pauses a random 0..T seconds before each write; with
+//!          --commit-log FILE (the sandbox's), also how long after its commit became visible
+//!          each write was seen committed ("excess_ms")
 //! range    --collection C --from TX --to TX
 //!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
 //! calls    --op write|status --via client|bare --count N
@@ -735,18 +737,25 @@ async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
 /// status polls it took.
 type Sample = (f64, u32);
 
-/// `writers` loops of `write_and_wait` from `start` for `seconds`, each write after a pause of
-/// up to `think` seconds.
+/// One committed write, for the commit log: its seqno, and when it was seen committed
+/// (microseconds since the Unix epoch).
+type Seen = (u64, u128);
+
+/// The samples of a latency loop, and when each write was seen committed (same order).
+type Samples = (Vec<Sample>, Vec<Seen>);
+
+/// `writers` loops of `write_and_wait` (which returns the status polls and the transaction)
+/// from `start` for `seconds`, each write after a pause of up to `think` seconds.
 async fn latency_loop<F, Fut>(
     writers: usize,
     start: Instant,
     seconds: f64,
     think: f64,
     write_and_wait: F,
-) -> Result<Vec<Sample>>
+) -> Result<Samples>
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<u32>> + Send + 'static,
+    Fut: Future<Output = Result<(u32, TransactionId)>> + Send + 'static,
 {
     tokio::time::sleep_until(start.into()).await;
     let deadline = start + Duration::from_secs_f64(seconds);
@@ -755,7 +764,7 @@ where
     for w in 0..writers {
         let op = Arc::clone(&op);
         tasks.push(tokio::spawn(async move {
-            let mut samples = Vec::new();
+            let (mut samples, mut seen) = (Vec::new(), Vec::new());
             let mut i = 0;
             while Instant::now() < deadline {
                 // A random pause puts each write at a random point of the signature cycle,
@@ -763,18 +772,51 @@ where
                 // the signatures and every write waits a full interval.
                 tokio::time::sleep(Duration::from_secs_f64(fastrand::f64() * think)).await;
                 let t0 = Instant::now();
-                let polls = op(w, i).await?;
+                let (polls, id) = op(w, i).await?;
                 samples.push((t0.elapsed().as_secs_f64() * 1000.0, polls));
+                let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
+                seen.push((id.seqno, now.as_micros()));
                 i += 1;
             }
-            Ok::<_, BoxError>(samples)
+            Ok::<_, BoxError>((samples, seen))
         }));
     }
-    let mut all = Vec::new();
+    let (mut all, mut all_seen) = (Vec::new(), Vec::new());
     for task in tasks {
-        all.extend(task.await??);
+        let (samples, seen) = task.await??;
+        all.extend(samples);
+        all_seen.extend(seen);
     }
-    Ok(all)
+    Ok((all, all_seen))
+}
+
+/// How long after its commit became visible each write was seen committed, in ms, by the
+/// sandbox's commit log (`SEQNO UNIX_MICROSECONDS` lines, see `--commit-log`): unlike the
+/// latency, this leaves out the wait for the signature, which depends only on when the write
+/// was sent, so that variants can be compared within a millisecond or two.
+fn excess_ms(log: &[(u64, u128)], seen: &[Seen]) -> Result<Vec<f64>> {
+    seen.iter()
+        .map(|&(seqno, at)| {
+            let first = log.partition_point(|&(committed, _)| committed < seqno);
+            let &(_, visible) = log
+                .get(first)
+                .ok_or_else(|| format!("seqno {seqno} is not in the commit log"))?;
+            Ok((at as f64 - visible as f64) / 1000.0)
+        })
+        .collect()
+}
+
+/// The lines of a sandbox's commit log.
+fn read_commit_log(path: &str) -> Result<Vec<(u64, u128)>> {
+    std::fs::read_to_string(path)?
+        .lines()
+        .map(|line| {
+            let (seqno, micros) = line
+                .split_once(' ')
+                .ok_or_else(|| format!("a commit log line without a space: {line:?}"))?;
+            Ok((seqno.parse()?, micros.parse()?))
+        })
+        .collect()
 }
 
 async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
@@ -810,11 +852,14 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
                     .begin_create_ledger_entry(contents(label, w, i), None)
                     .await?;
                 let progress = poller.progress();
-                poller.await?;
+                let written = poller.await?;
                 // Updates come after each poll that did not finish the wait; the last one
                 // counts all polls but the final one.
                 let updates: Vec<_> = progress.collect().await;
-                Ok(updates.last().map_or(1, |u| u.polls + 1))
+                Ok((
+                    updates.last().map_or(1, |u| u.polls + 1),
+                    written.transaction_id,
+                ))
             }
         }
     };
@@ -823,7 +868,7 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
             let bare = bare.clone();
             async move {
                 let id = bare.write(contents(label, w, i)).await?;
-                bare.wait_for_commit(id, interval).await
+                Ok((bare.wait_for_commit(id, interval).await?, id))
             }
         }
     };
@@ -865,16 +910,26 @@ async fn latency(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
             bare_wait(bare, "latency-floor", Duration::from_millis(10))
         ),
     )?;
-    Ok(json!({
+    let mut measured = json!({
         "writers": writers,
         "seconds": seconds,
         "think_seconds": think,
         "client_default_status_polls": watched_client.commit_watcher_polls() - watcher_polls_before,
-        "client_default": client_default,
-        "client_fixed_500ms": client_fixed,
-        "bare_fixed_500ms": bare_fixed,
-        "bare_poll_10ms": bare_floor,
-    }))
+        "client_default": client_default.0,
+        "client_fixed_500ms": client_fixed.0,
+        "bare_fixed_500ms": bare_fixed.0,
+        "bare_poll_10ms": bare_floor.0,
+    });
+    if let Ok(path) = args.get("commit-log") {
+        let log = read_commit_log(path)?;
+        measured["excess_ms"] = json!({
+            "client_default": excess_ms(&log, &client_default.1)?,
+            "client_fixed_500ms": excess_ms(&log, &client_fixed.1)?,
+            "bare_fixed_500ms": excess_ms(&log, &bare_fixed.1)?,
+            "bare_poll_10ms": excess_ms(&log, &bare_floor.1)?,
+        });
+    }
+    Ok(measured)
 }
 
 async fn range(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {

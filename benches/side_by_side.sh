@@ -7,8 +7,9 @@
 #      and committed writes/s beside plain writes/s with 64 in flight);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
 #   3. committed-write latency (mean, p50, p90, p99) and status polls per write, with 16 and
-#      with 64 writers; then committed writes/s and both latency runs again on a second
-#      sandbox signing every 100 ms instead of every second;
+#      with 64 writers, and how long after its commit became visible each write was seen
+#      (from the sandbox's commit log); then committed writes/s and both latency runs again on
+#      a second sandbox signing every 100 ms instead of every second;
 #   4. a ranged read of 100,000 entries: entries/s and peak RSS of the reading process;
 #   5. receipt verification/s on receipts fetched from the sandbox.
 # Writes docs/benchmarks.md (the machine, the settings, a table per measurement).
@@ -120,8 +121,10 @@ trap cleanup EXIT
 measure_start=$SECONDS
 cat /proc/loadavg > "$results/loadavg_start"
 echo "== Starting the sandbox (signature every $signature_interval_ms ms or $signature_every writes)"
+commit_log=$work/ledger.commits
 start_sandbox "$sandbox_bin" "$work/ledger" \
-  --signature-interval-ms "$signature_interval_ms" --signature-every "$signature_every"
+  --signature-interval-ms "$signature_interval_ms" --signature-every "$signature_every" \
+  --commit-log "$commit_log"
 cp "$sandbox" "$results/sandbox.json"
 
 rust() { "$bench_bin" "$@" --sandbox "$sandbox"; }
@@ -166,7 +169,8 @@ for r in $(seq "$rounds"); do
 done
 
 # Committed-write latency: every variant at once for $latency_seconds s with $1 writers each,
-# into $results/$2.json (and Python's beside it, into latency_python.json, when $3 is "python").
+# into $results/$2.json (and Python's beside it, into latency_python.json, when $3 is "python");
+# with the sandbox's commit log, also how long after its commit each write was seen.
 latency_run() {
   echo "== Committed-write latency: every variant at once for ${latency_seconds} s, $1 writers each"
   local start_at python_latency=
@@ -177,7 +181,7 @@ latency_run() {
     python_latency=$!
   fi
   rust latency --seconds "$latency_seconds" --writers "$1" --think 1 --start-at "$start_at" \
-    > "$results/$2.json"
+    --commit-log "$commit_log" > "$results/$2.json"
   if [ -n "$python_latency" ]; then wait "$python_latency"; fi
 }
 latency_run "$latency_writers" latency_rust python
@@ -186,8 +190,10 @@ latency_run "$latency_writers_many" latency_rust_w${latency_writers_many}
 # The same commit measurements with signatures ten times as often, on a fresh sandbox.
 stop_sandbox
 echo "== Starting a second sandbox (signature every $fast_signature_interval_ms ms or $signature_every writes)"
+commit_log=$work/ledger-fast.commits
 start_sandbox "$sandbox_bin" "$work/ledger-fast" \
-  --signature-interval-ms "$fast_signature_interval_ms" --signature-every "$signature_every"
+  --signature-interval-ms "$fast_signature_interval_ms" --signature-every "$signature_every" \
+  --commit-log "$commit_log"
 for r in $(seq "$rounds"); do
   echo "== Committed writes/s, ${fast_signature_interval_ms} ms signatures: round $r of $rounds"
   rust committed --seconds "$seconds" --in-flight "$committed_in_flight" > "$results/committed_fast_$r.json"

@@ -233,7 +233,29 @@ class Targets(unittest.TestCase):
             {"label": "1 s signatures, 16 writers", "stats": self.stats([500.0], [490.0], 1), "polls_target": 1.0},
         ])
         self.assertEqual(len(lines), 3)
-        self.assertIn("| 1 s signatures, 16 writers | +10.0 ms | 0.0 ms | +10.0 ms | 1.000 | ≤ 1.00 | yes |", lines[2])
+        self.assertIn("| 1 s signatures, 16 writers | +10.0 ms | 0.0 ms | +10.0 ms | 1.000 | ≤ 1.00 | yes | — |", lines[2])
+
+    def test_with_a_commit_log_the_watcher_is_compared_write_by_write(self):
+        rust = {
+            "client_default": [[500.0, 1], [900.0, 1]],
+            "client_fixed_500ms": [[500, 2]],
+            "bare_fixed_500ms": [[500, 2]],
+            "bare_poll_10ms": [[300.0, 50], [700.0, 50]],
+            "client_default_status_polls": 1,
+            "excess_ms": {
+                "client_default": [8.0, 12.0],
+                "client_fixed_500ms": [250.0],
+                "bare_fixed_500ms": [240.0],
+                "bare_poll_10ms": [5.0, 7.0],
+            },
+        }
+        stats = report.latency_rows(rust)
+        t = report.watcher_against_reference(stats, 1.0)
+        self.assertAlmostEqual(t["mean_diff"], 200.0)
+        self.assertAlmostEqual(t["excess_diff"], 4.0)
+        self.assertAlmostEqual(t["excess_noise"], 2 * math.sqrt(4.0 / 2 + 1.0 / 2))
+        lines = report.targets_table([{"label": "run", "stats": stats, "polls_target": 1.0}])
+        self.assertTrue(lines[2].endswith("| **no** | +4.0 ± 3.2 ms |"), lines[2])
 
     def test_the_noise_of_the_mean_difference_is_given(self):
         # 100 writes each, spread 0..990 ms (sd ~289 ms): two standard errors ~82 ms.
