@@ -57,3 +57,14 @@ fn client_call_futures_stay_small() {
         );
     }
 }
+
+/// An application may hold thousands of commit waits at once (one per write in flight): a
+/// poller is a few words, whatever waits behind it.
+#[test]
+fn pollers_stay_small() {
+    use confidential_ledger::TransactionPoller;
+    use confidential_ledger::models::{LedgerWriteResult, TransactionState};
+
+    let size = std::mem::size_of::<TransactionPoller<LedgerWriteResult, TransactionState>>();
+    assert!(size <= 128, "a commit wait's poller takes {size} bytes");
+}

@@ -68,10 +68,11 @@ pub struct TransactionPoller<T, S> {
     transaction_id: Option<TransactionId>,
 }
 
-/// How a [`TransactionPoller`] waits.
+/// How a [`TransactionPoller`] waits. The pollers are boxed: an application may hold
+/// thousands of waits (one per write in flight), and a watched wait needs no poller.
 enum Wait<T, S> {
     /// Through a [`Poller`] polling on its own.
-    Polling(Poller<T, S, Error>),
+    Polling(Box<Poller<T, S, Error>>),
     /// Answered by the client's commit watcher.
     Watched(Watched<T, S>),
 }
@@ -88,7 +89,7 @@ struct Watched<T, S> {
     /// The sender of [`TransactionPoller::progress`]'s stream, once one was asked for.
     updates: OnceCell<ProgressSender<S>>,
     /// The poller, once the wait was stepped by hand.
-    poller: Option<Poller<T, S, Error>>,
+    poller: Option<Box<Poller<T, S, Error>>>,
 }
 
 impl<T, S> Watched<T, S>
@@ -99,12 +100,12 @@ where
     fn poller_mut(&mut self) -> &mut Poller<T, S, Error> {
         let (wait, status, updates) = (&self.wait, self.status, &mut self.updates);
         self.poller
-            .get_or_insert_with(|| wait.driven_poller(status, updates.take()))
+            .get_or_insert_with(|| Box::new(wait.driven_poller(status, updates.take())))
     }
 
     fn into_poller(mut self) -> Poller<T, S, Error> {
         match self.poller {
-            Some(poller) => poller,
+            Some(poller) => *poller,
             None => self.wait.driven_poller(self.status, self.updates.take()),
         }
     }
@@ -136,7 +137,7 @@ where
 {
     pub(crate) fn new(poller: Poller<T, S, Error>, transaction_id: TransactionId) -> Self {
         Self {
-            wait: Wait::Polling(poller),
+            wait: Wait::Polling(Box::new(poller)),
             transaction_id: Some(transaction_id),
         }
     }
@@ -146,10 +147,10 @@ where
     pub(crate) fn invalid(err: &ParseTransactionIdError, operation: &'static str) -> Self {
         let detail = err.to_string();
         Self {
-            wait: Wait::Polling(Poller::new(move || {
+            wait: Wait::Polling(Box::new(Poller::new(move || {
                 let err = Error::invalid_input(detail.clone()).with_operation(operation);
                 async move { Err::<PollStep<T, S>, Error>(err) }
-            })),
+            }))),
             transaction_id: None,
         }
     }
@@ -165,10 +166,12 @@ where
     /// [`wait_timeout`](crate::ClientOptions::wait_timeout) and the call's option).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.wait = match self.wait {
-            Wait::Polling(poller) => Wait::Polling(poller.with_timeout(timeout)),
+            Wait::Polling(poller) => Wait::Polling(Box::new(poller.with_timeout(timeout))),
             Wait::Watched(mut watched) => {
                 watched.wait.set_timeout(timeout);
-                watched.poller = watched.poller.map(|poller| poller.with_timeout(timeout));
+                watched.poller = watched
+                    .poller
+                    .map(|poller| Box::new(poller.with_timeout(timeout)));
                 Wait::Watched(watched)
             }
         };
@@ -178,10 +181,10 @@ where
     /// Polls on this schedule, on its own, instead of through the client's commit watcher
     /// (call it before [`progress`](Self::progress)).
     pub fn with_polling(mut self, options: PollingOptions) -> Self {
-        self.wait = Wait::Polling(match self.wait {
+        self.wait = Wait::Polling(Box::new(match self.wait {
             Wait::Polling(poller) => poller.with_options(options),
             Wait::Watched(watched) => watched.wait.own_poller(watched.status, options),
-        });
+        }));
         self
     }
 
@@ -235,7 +238,7 @@ where
     /// ([`PollError`](crate::PollError)).
     pub fn into_poller(self) -> Poller<T, S, Error> {
         match self.wait {
-            Wait::Polling(poller) => poller,
+            Wait::Polling(poller) => *poller,
             Wait::Watched(watched) => watched.into_poller(),
         }
     }
@@ -245,7 +248,7 @@ where
     fn poller(&self) -> Option<&Poller<T, S, Error>> {
         match &self.wait {
             Wait::Polling(poller) => Some(poller),
-            Wait::Watched(watched) => watched.poller.as_ref(),
+            Wait::Watched(watched) => watched.poller.as_deref(),
         }
     }
 }
@@ -260,11 +263,11 @@ where
 
     fn into_future(self) -> Self::IntoFuture {
         let inner = match self.wait {
-            Wait::Polling(poller) => async move { poller.await.map_err(Error::from) }.boxed(),
+            Wait::Polling(poller) => async move { (*poller).await.map_err(Error::from) }.boxed(),
             Wait::Watched(Watched {
                 poller: Some(poller),
                 ..
-            }) => async move { poller.await.map_err(Error::from) }.boxed(),
+            }) => async move { (*poller).await.map_err(Error::from) }.boxed(),
             Wait::Watched(mut watched) => {
                 let updates = watched.updates.take();
                 watched.wait.wait(watched.status, updates).boxed()
