@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn the_client_request_id_is_shown_though_kept_out_of_the_header_table() {
         let mut headers = HeaderMap::new();
-        let id = crate::pipeline::request_id::header_value("case-42").unwrap();
+        let id = crate::pipeline::request_id::header_value(&"case-42".into()).unwrap();
         assert!(id.is_sensitive());
         headers.insert(CLIENT_REQUEST_ID_HEADER, id);
         let shown = RedactedHeaders(&headers).to_string();

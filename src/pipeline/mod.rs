@@ -200,7 +200,7 @@ pub struct OperationContext {
     content_type: Option<HeaderValue>,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
-    client_request_id: Option<String>,
+    client_request_id: Option<Arc<str>>,
 }
 
 impl OperationContext {
@@ -293,7 +293,14 @@ impl OperationContext {
     /// ```
     #[must_use]
     pub fn with_client_request_id(mut self, id: impl Into<String>) -> Self {
-        self.client_request_id = Some(id.into());
+        self.client_request_id = Some(Arc::from(id.into()));
+        self
+    }
+
+    /// [`with_client_request_id`](Self::with_client_request_id) with an id shared with the
+    /// caller (no copy).
+    pub(crate) fn with_shared_client_request_id(mut self, id: Arc<str>) -> Self {
+        self.client_request_id = Some(id);
         self
     }
 
@@ -622,9 +629,9 @@ impl Pipeline {
         op: &OperationContext,
     ) -> Result<reqwest::Response, Error> {
         // One id for the call: every attempt and redirect carries it, and so does its error.
-        let request_id: Cow<'_, str> = match &op.client_request_id {
-            Some(id) => Cow::Borrowed(id),
-            None => Cow::Owned(request_id::new_client_request_id()),
+        let request_id = match &op.client_request_id {
+            Some(id) => Arc::clone(id),
+            None => request_id::new_client_request_id(),
         };
         match request_id::header_value(&request_id) {
             Ok(value) => {

@@ -45,6 +45,8 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
+
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::HeaderValue;
 
@@ -114,7 +116,8 @@ pub struct HookState {
     pipeline: Pipeline,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
-    client_request_id: Option<String>,
+    // Shared with each request's `OperationContext` without a copy.
+    client_request_id: Option<Arc<str>>,
 }
 
 impl HookState {
@@ -132,7 +135,20 @@ impl HookState {
     /// (see [`OperationContext::with_client_request_id`]) instead of a fresh one each.
     #[must_use]
     pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
-        self.client_request_id = Some(id.into());
+        self.client_request_id = Some(Arc::from(id.into()));
+        self
+    }
+
+    /// [`client_request_id`](Self::client_request_id) from a borrowed id (one copy).
+    pub(crate) fn client_request_id_from(mut self, id: &str) -> Self {
+        self.client_request_id = Some(Arc::from(id));
+        self
+    }
+
+    /// [`client_request_id`](Self::client_request_id) with an id shared with the caller (no
+    /// copy).
+    pub(crate) fn shared_client_request_id(mut self, id: Arc<str>) -> Self {
+        self.client_request_id = Some(id);
         self
     }
 
@@ -192,7 +208,7 @@ impl HookState {
             op = op.deadline(deadline);
         }
         if let Some(id) = &self.client_request_id {
-            op = op.with_client_request_id(id.clone());
+            op = op.with_shared_client_request_id(Arc::clone(id));
         }
         self.pipeline
             .send(request, &op)
