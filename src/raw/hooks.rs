@@ -82,10 +82,14 @@ pub fn operation_context(
     request: &reqwest::Request,
 ) -> OperationContext {
     let op = OperationContext::new(operation_id);
+    // Only a body has a content type to set: no lookup for the others.
+    if request.body().is_none() {
+        return op;
+    }
     let facts = find(ledger::OPERATIONS, op.operation_id())
         .or_else(|| find(identity::OPERATIONS, op.operation_id()));
     match facts.and_then(|facts| facts.request_content_type) {
-        Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
+        Some(content_type) if content_type != JSON_CONTENT_TYPE => {
             op.with_content_type(HeaderValue::from_static(content_type))
         }
         _ => op,
