@@ -262,7 +262,7 @@ impl OperationContext {
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     /// use confidential_ledger::pipeline::OperationContext;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -497,15 +497,21 @@ impl fmt::Debug for Pipeline {
 /// allows.
 struct Template {
     method: Method,
-    url: Url,
     source: Source,
 }
 
 /// Where each attempt's request comes from: copies of the request, or the request itself
 /// once when its body is a stream.
-struct Source {
-    request: Option<reqwest::Request>,
-    replayable: bool,
+enum Source {
+    /// The request, copied for each attempt (its URL is read where it is, without a copy).
+    Copies(reqwest::Request),
+    /// A request with a streamed body, sent at most once; its URL is kept for redirects and
+    /// errors. Behind a lock only so that a shared `Template` can hand it out (an attempt
+    /// borrows the URL while it takes the request).
+    Once {
+        url: Url,
+        request: std::sync::Mutex<Option<reqwest::Request>>,
+    },
 }
 
 impl Template {
@@ -513,24 +519,39 @@ impl Template {
         // What `try_clone` checks, without making a copy: only a streamed body cannot be
         // sent again.
         let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
-        Self {
-            method: request.method().clone(),
-            url: request.url().clone(),
-            source: Source {
-                replayable,
-                request: Some(request),
-            },
+        let method = request.method().clone();
+        let source = if replayable {
+            Source::Copies(request)
+        } else {
+            Source::Once {
+                url: request.url().clone(),
+                request: std::sync::Mutex::new(Some(request)),
+            }
+        };
+        Self { method, source }
+    }
+
+    /// The request's own URL.
+    fn url(&self) -> &Url {
+        match &self.source {
+            Source::Copies(request) => request.url(),
+            Source::Once { url, .. } => url,
         }
     }
-}
 
-impl Source {
+    /// True when the request can be sent again.
+    fn replayable(&self) -> bool {
+        matches!(self.source, Source::Copies(_))
+    }
+
     /// A copy to send; a streamed body can be sent only once.
-    fn next(&mut self) -> Option<reqwest::Request> {
-        if self.replayable {
-            self.request.as_ref()?.try_clone()
-        } else {
-            self.request.take()
+    fn next(&self) -> Option<reqwest::Request> {
+        match &self.source {
+            Source::Copies(request) => request.try_clone(),
+            Source::Once { request, .. } => request
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
         }
     }
 }
@@ -692,12 +713,12 @@ impl Shared {
         let non_idempotent = op.is_non_idempotent(request.method());
         let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
-        let mut template = Template::new(request);
+        let template = Template::new(request);
         let started = Instant::now();
         let mut retries = 0u32;
         let result = loop {
             let attempt = self
-                .attempt(&mut template, bodies, op, sent)
+                .attempt(&template, bodies, op, sent)
                 .instrument(logging::attempt_span(retries + 1))
                 .await;
             let err = match attempt {
@@ -712,7 +733,7 @@ impl Shared {
                 }
                 RetryDecision::Retry => {}
             }
-            if retries >= retry.max_retries || !template.source.replayable {
+            if retries >= retry.max_retries || !template.replayable() {
                 break Err(err);
             }
             let delay = match err.retry_after() {
@@ -741,28 +762,24 @@ impl Shared {
     /// One attempt: the request and the redirects it gets, up to a final answer.
     async fn attempt(
         &self,
-        template: &mut Template,
+        template: &Template,
         bodies: bool,
         op: &OperationContext,
         sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
-        let Template {
-            method,
-            url: own_url,
-            source,
-        } = template;
+        let (method, own_url) = (&template.method, template.url());
         let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         let max_body = self.options.max_logged_body_bytes;
         // The request's own URL, unless it is routed to the primary or redirected (no copy
         // for the usual attempt).
-        let mut url = Cow::Borrowed(&*own_url);
+        let mut url = Cow::Borrowed(own_url);
         if write && let Some(routed) = self.primary.route(own_url) {
             url = Cow::Owned(routed);
         }
         let mut hops = 0u32;
         let mut redirected = false;
         loop {
-            let Some(mut request) = source.next() else {
+            let Some(mut request) = template.next() else {
                 return Err(Error::redirect_refused(
                     redirect::shown(&url),
                     "the request's body is a stream, which cannot be sent again",
