@@ -102,7 +102,7 @@ mod user_agent;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
 use reqwest::{Method, StatusCode, Url};
@@ -262,7 +262,7 @@ impl OperationContext {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
     /// use confidential_ledger::pipeline::OperationContext;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -714,7 +714,7 @@ impl Shared {
         let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
         let template = Template::new(request);
-        let started = Instant::now();
+        let started = logging::Stopwatch::start();
         let mut retries = 0u32;
         let result = loop {
             let attempt = self
@@ -755,7 +755,7 @@ impl Shared {
             );
             self.timer.sleep(delay).await;
         };
-        logging::finished(&result, retries + 1, started.elapsed());
+        logging::finished(&result, retries + 1, started);
         result
     }
 
@@ -797,7 +797,7 @@ impl Shared {
             }
             let token = self.auth.authorize(&mut request).await?;
             logging::request(&request, bodies, max_body);
-            let started = Instant::now();
+            let started = logging::Stopwatch::start();
             sent.mark();
             let response = match self.http.execute(request).await {
                 Ok(response) => response,
@@ -806,7 +806,7 @@ impl Shared {
                     return Err(Error::from(err));
                 }
             };
-            logging::response_head(&response, started.elapsed());
+            logging::response_head(&response, started);
             let status = response.status();
             if status.is_server_error() {
                 self.primary.forget();
