@@ -197,11 +197,14 @@ impl HookState {
 
     /// Sends a request the generated code built for `operation_id`. Never fails: a failure is
     /// returned as a carrier response.
-    async fn exec(
+    ///
+    /// A plain function returning the pipeline's future: the request is adjusted before it is
+    /// handed over, so no future here keeps it (or the call's context) as well.
+    fn exec(
         &self,
         mut request: reqwest::Request,
         operation_id: &'static str,
-    ) -> reqwest::Response {
+    ) -> impl Future<Output = reqwest::Response> + Send + '_ {
         request.headers_mut().remove(API_VERSION_HEADER);
         encode_plus_in_path(request.url_mut());
         let mut op = operation_context(operation_id, &request);
@@ -214,10 +217,9 @@ impl HookState {
         if let Some(id) = &self.client_request_id {
             op = op.with_shared_client_request_id(Arc::clone(id));
         }
-        self.pipeline
-            .send(request, &op)
-            .await
-            .unwrap_or_else(Error::into_response)
+        futures::FutureExt::map(self.pipeline.send_owned(request, op), |result| {
+            result.unwrap_or_else(Error::into_response)
+        })
     }
 }
 
