@@ -589,15 +589,27 @@ impl Pipeline {
         request: reqwest::Request,
         op: &OperationContext,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + use<'a> {
-        self.send_owned(request, op.clone())
+        self.send_call(request, op.clone(), false)
     }
 
-    /// [`send`](Self::send) with the call's context moved in (the generated clients' hooks make
-    /// one per request), so that the future borrows nothing but the pipeline.
-    pub(crate) fn send_owned(
+    /// [`send`](Self::send) for a request the generated clients built, with the call's context
+    /// moved in (their hooks make one per request), so that the future borrows nothing but
+    /// the pipeline.
+    pub(crate) fn send_generated(
         &self,
         request: reqwest::Request,
         op: OperationContext,
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+        self.send_call(request, op, true)
+    }
+
+    /// [`send`](Self::send); `generated` says the generated clients built the request (see
+    /// [`template`]).
+    fn send_call(
+        &self,
+        request: reqwest::Request,
+        op: OperationContext,
+        generated: bool,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
         // Everything the call keeps across its awaits (the request kept for copies, the
         // deadline's timer, the retry and redirect loop with reqwest's pending request) is in
@@ -605,7 +617,7 @@ impl Pipeline {
         // also kept as this function's argument.
         let call = self
             .shared
-            .begin(request, &op)
+            .begin(request, &op, generated)
             .map(|(template, request_id)| Box::pin(self.shared.call(template, request_id, op)));
         async move { call?.await }
     }
@@ -620,6 +632,7 @@ impl Shared {
         &self,
         mut request: reqwest::Request,
         op: &OperationContext,
+        generated: bool,
     ) -> Result<(Template, Arc<str>), Error> {
         let request_id = match &op.client_request_id {
             Some(id) => Arc::clone(id),
@@ -640,7 +653,7 @@ impl Shared {
             .with_client_request_id(&request_id));
         }
         self.prepare(&mut request, op);
-        Ok((Template::new(request), request_id))
+        Ok((Template::new(request, generated), request_id))
     }
 
     /// The call, within its deadline and span, once [`begin`](Self::begin) has checked it.

@@ -217,7 +217,7 @@ impl HookState {
         if let Some(id) = &self.client_request_id {
             op = op.with_shared_client_request_id(Arc::clone(id));
         }
-        futures::FutureExt::map(self.pipeline.send_owned(request, op), |result| {
+        futures::FutureExt::map(self.pipeline.send_generated(request, op), |result| {
             result.unwrap_or_else(Error::into_response)
         })
     }
