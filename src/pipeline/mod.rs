@@ -612,9 +612,9 @@ impl Pipeline {
         generated: bool,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
         // Everything the call keeps across its awaits (the request kept for copies, the
-        // deadline's timer, the retry and redirect loop with reqwest's pending request) is in
-        // one box: the future every caller holds inline is a pointer, and the request is not
-        // also kept as this function's argument.
+        // deadline's timer, the retry loop) is in one box, and each attempt (the redirect loop
+        // with reqwest's pending request) in another: the future every caller holds inline is
+        // a pointer, and the request is not also kept as this function's argument.
         let call = self
             .shared
             .begin(request, &op, generated)
