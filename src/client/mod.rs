@@ -342,7 +342,7 @@ impl ConfidentialLedgerClient {
         connections: &PinnedConnections,
         call: &CallOptions,
         deadline: Option<tokio::time::Instant>,
-        client_request_id: Option<&str>,
+        client_request_id: Option<&Arc<str>>,
     ) -> ledger::Client {
         let mut state = HookState::new(connections.pipeline.clone());
         if let Some(enabled) = call.logging_enable {
@@ -351,8 +351,10 @@ impl ConfidentialLedgerClient {
         if let Some(deadline) = deadline {
             state = state.deadline(deadline);
         }
-        if let Some(id) = client_request_id.or(call.client_request_id.as_deref()) {
-            state = state.client_request_id(id);
+        if let Some(id) = client_request_id {
+            state = state.shared_client_request_id(Arc::clone(id));
+        } else if let Some(id) = &call.client_request_id {
+            state = state.client_request_id_from(id);
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,
@@ -376,7 +378,7 @@ impl ConfidentialLedgerClient {
     async fn run_as<T, E, F, Fut>(
         &self,
         call: &CallOptions,
-        id: &str,
+        id: &Arc<str>,
         mut op: F,
     ) -> Result<ResponseValue<T>, Error>
     where
@@ -412,7 +414,12 @@ impl ConfidentialLedgerClient {
         let id = request_id_for(call);
         let response = self.run_as(call, &id, op).await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        Ok(Response::new(response.into_inner(), status, headers, id))
+        Ok(Response::new(
+            response.into_inner(),
+            status,
+            headers,
+            id.as_ref().to_owned(),
+        ))
     }
 
     /// Runs `attempt` over the current connections; after a pin mismatch, refreshes the pin (see
@@ -469,10 +476,11 @@ impl ConfidentialLedgerClient {
 }
 
 /// The client request id of a call with `call`'s settings: the caller's, or a fresh one,
-/// recorded on the current (`ledger_call`) span.
-fn request_id_for(call: &CallOptions) -> String {
+/// recorded on the current (`ledger_call`) span. Shared, not copied, by every request of the
+/// call.
+fn request_id_for(call: &CallOptions) -> Arc<str> {
     let id = match &call.client_request_id {
-        Some(id) => id.clone(),
+        Some(id) => Arc::from(id.as_str()),
         None => crate::pipeline::request_id::new_client_request_id(),
     };
     Span::current().record("client_request_id", tracing::field::display(&id));

@@ -8,6 +8,7 @@
 //!   `x-ms-ccf-transaction-id` in the error: for a write, the id of a transaction that may have
 //!   been applied.
 
+use bytes::Bytes;
 use reqwest::ResponseBuilderExt;
 use reqwest::header::CONTENT_LENGTH;
 
@@ -15,11 +16,14 @@ use crate::{Error, ErrorKind};
 
 /// Reads the body of `response` (a success answer) up to `max_bytes`, named `limit`, and
 /// returns the bytes with the response's head.
+///
+/// A body that arrives in one chunk (the usual answer) is handed on as that chunk, without a
+/// copy; only a body in several chunks is gathered into one buffer.
 pub(crate) async fn read(
     mut response: reqwest::Response,
     limit: &'static str,
     max_bytes: u64,
-) -> Result<(http::response::Parts, Vec<u8>), Error> {
+) -> Result<(http::response::Parts, Bytes), Error> {
     let status = response.status();
     let declared = response
         .headers()
@@ -36,9 +40,7 @@ pub(crate) async fn read(
         )
         .with_answer_head(status, response.headers()));
     }
-    // Never more than the limit up front, whatever the server declared.
-    let capacity = declared.unwrap_or(0).min(max_bytes).min(1024 * 1024);
-    let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut body = Gathered::default();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -51,7 +53,9 @@ pub(crate) async fn read(
                     )
                     .with_answer_head(status, response.headers()));
                 }
-                body.extend_from_slice(&chunk);
+                // Never more than the limit up front, whatever the server declared.
+                let capacity = declared.unwrap_or(0).min(max_bytes).min(1024 * 1024);
+                body.push(chunk, usize::try_from(capacity).unwrap_or(0));
             }
             Ok(None) => break,
             Err(err) => {
@@ -79,7 +83,39 @@ pub(crate) async fn read(
             }
         }
     }
-    Ok((head_of(response), body))
+    Ok((head_of(response), body.into_bytes()))
+}
+
+/// The chunks of a body read so far: the first as it arrived, the rest (if any) gathered
+/// with it into one buffer.
+#[derive(Default)]
+struct Gathered {
+    first: Option<Bytes>,
+    more: Vec<u8>,
+}
+
+impl Gathered {
+    /// Bytes read so far.
+    fn len(&self) -> usize {
+        self.first.as_ref().map_or(self.more.len(), Bytes::len)
+    }
+
+    /// Adds `chunk`; `capacity` is the buffer to start with when a second chunk arrives.
+    fn push(&mut self, chunk: Bytes, capacity: usize) {
+        if self.first.is_none() && self.more.is_empty() {
+            self.first = Some(chunk);
+            return;
+        }
+        if let Some(first) = self.first.take() {
+            self.more.reserve(capacity.max(first.len() + chunk.len()));
+            self.more.extend_from_slice(&first);
+        }
+        self.more.extend_from_slice(&chunk);
+    }
+
+    fn into_bytes(self) -> Bytes {
+        self.first.unwrap_or_else(|| Bytes::from(self.more))
+    }
 }
 
 /// The head of `response` (status, version, headers, extensions and URL), without its body.
@@ -88,7 +124,7 @@ fn head_of(mut response: reqwest::Response) -> http::response::Parts {
     let version = response.version();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let extensions = std::mem::take(response.extensions_mut());
+    let mut extensions = std::mem::take(response.extensions_mut());
     // The builder is the public way to set the URL reqwest reports for a response.
     let mut parts = match http::Response::builder().url(url).body(()) {
         Ok(response) => response.into_parts().0,
@@ -98,14 +134,16 @@ fn head_of(mut response: reqwest::Response) -> http::response::Parts {
     parts.status = status;
     parts.version = version;
     parts.headers = headers;
-    // Nothing to move for hyper's usual answer (merging maps costs a hash table per call).
+    // The URL joins the answer's own extensions (one entry moved) rather than those joining
+    // the builder's (every entry moved, the map grown).
     if !extensions.is_empty() {
-        parts.extensions.extend(extensions);
+        extensions.extend(std::mem::take(&mut parts.extensions));
+        parts.extensions = extensions;
     }
     parts
 }
 
 /// A response with `head` and the already-read `body`, for the generated code to decode.
-pub(crate) fn rebuild(head: http::response::Parts, body: Vec<u8>) -> reqwest::Response {
+pub(crate) fn rebuild(head: http::response::Parts, body: Bytes) -> reqwest::Response {
     reqwest::Response::from(http::Response::from_parts(head, reqwest::Body::from(body)))
 }

@@ -6,7 +6,6 @@
 //! the timeout, since the write may have been applied. A retry whose wait would end after the
 //! deadline is not waited for: the call fails with the error that would have been retried.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -51,40 +50,28 @@ impl Deadline {
         })
     }
 
-    /// Runs `call` until the deadline; see the [module documentation](self).
-    pub(crate) async fn bound<T, F>(
-        &self,
-        call: F,
-        non_idempotent: bool,
-        sent: &Sent,
-    ) -> Result<T, Error>
-    where
-        F: Future<Output = Result<T, Error>>,
-    {
-        let Some(at) = self.at else {
-            return call.await;
-        };
-        let started = Instant::now();
-        match tokio::time::timeout_at(at, call).await {
-            Ok(result) => result,
-            Err(_) => {
-                let err = Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the call did not finish by its deadline (after {:?}; \
-                         ClientOptions::call_timeout or CallOptions::call_timeout)",
-                        started.elapsed()
-                    ),
-                );
-                if non_idempotent && sent.happened() {
-                    Err(Error::outcome_unknown(
-                        err,
-                        "the call's deadline passed after the write was sent",
-                    ))
-                } else {
-                    Err(err)
-                }
-            }
+    /// The instant the call ends at, for `tokio::time::timeout_at`: its deadline, or without
+    /// one thirty years on (what tokio itself takes for "never"), so that every call has the
+    /// same shape of future.
+    pub(crate) fn end(&self) -> Instant {
+        self.at
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365 * 30))
+    }
+
+    /// The error of a call that reached its deadline after `elapsed`; see the
+    /// [module documentation](self).
+    pub(crate) fn expired(elapsed: Duration, non_idempotent: bool, sent: &Sent) -> Error {
+        let err = Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "the call did not finish by its deadline (after {elapsed:?}; \
+                 ClientOptions::call_timeout or CallOptions::call_timeout)"
+            ),
+        );
+        if non_idempotent && sent.happened() {
+            Error::outcome_unknown(err, "the call's deadline passed after the write was sent")
+        } else {
+            err
         }
     }
 }
@@ -93,6 +80,23 @@ impl Deadline {
 mod tests {
     use super::*;
 
+    /// A call bounded as the pipeline bounds it.
+    async fn bounded<F>(
+        deadline: Deadline,
+        call: F,
+        non_idempotent: bool,
+        sent: &Sent,
+    ) -> Result<(), Error>
+    where
+        F: std::future::Future<Output = Result<(), Error>>,
+    {
+        let started = Instant::now();
+        match tokio::time::timeout_at(deadline.end(), call).await {
+            Ok(result) => result,
+            Err(_) => Err(Deadline::expired(started.elapsed(), non_idempotent, sent)),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_call_ends_at_its_deadline_and_a_sent_write_is_unknown() {
         let deadline = Deadline::of(None, Some(Duration::from_secs(5)));
@@ -100,19 +104,24 @@ mod tests {
         assert!(!deadline.allows(Duration::from_secs(6)));
         let sent = Sent::default();
         let forever = std::future::pending::<Result<(), Error>>();
-        let err = deadline.bound(forever, true, &sent).await.unwrap_err();
+        let err = bounded(deadline, forever, true, &sent).await.unwrap_err();
         assert!(err.is_timeout(), "{err}");
         sent.mark();
         let deadline = Deadline::of(None, Some(Duration::from_secs(5)));
         let forever = std::future::pending::<Result<(), Error>>();
-        let err = deadline.bound(forever, true, &sent).await.unwrap_err();
+        let err = bounded(deadline, forever, true, &sent).await.unwrap_err();
         assert!(err.is_outcome_unknown(), "{err}");
         let forever = std::future::pending::<Result<(), Error>>();
-        let err = deadline.bound(forever, false, &sent).await.unwrap_err();
+        let err = bounded(deadline, forever, false, &sent).await.unwrap_err();
         assert!(err.is_timeout(), "{err}");
-        // No deadline: the call's own result.
+        // No deadline: the call's own result, however long it takes.
         let none = Deadline::of(None, None);
         assert!(none.allows(Duration::MAX));
-        assert!(none.bound(async { Ok(3) }, true, &sent).await.is_ok());
+        assert!(bounded(none, async { Ok(()) }, true, &sent).await.is_ok());
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(86_400 * 365)).await;
+            Ok(())
+        };
+        assert!(bounded(none, slow, true, &sent).await.is_ok());
     }
 }

@@ -29,7 +29,7 @@
 //! and anything shaped like a JSON Web Token replaced by `[redacted]`.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use tracing::{Level, Span};
@@ -90,6 +90,24 @@ impl fmt::Display for RedactedHeaders<'_> {
     }
 }
 
+/// When an operation or attempt began, for the `elapsed_ms` of its `DEBUG` events: the clock
+/// is read only when those events are wanted (a call logged at `INFO` or not at all skips it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stopwatch(Option<Instant>);
+
+impl Stopwatch {
+    /// Started now, if `DEBUG` events of the pipeline are enabled.
+    pub(crate) fn start() -> Self {
+        let wanted = tracing::enabled!(target: "confidential_ledger::pipeline", Level::DEBUG);
+        Self(wanted.then(Instant::now))
+    }
+
+    /// The time since [`start`](Self::start) (zero if the clock was not read).
+    fn elapsed(self) -> Duration {
+        self.0.map(|started| started.elapsed()).unwrap_or_default()
+    }
+}
+
 /// The span of one operation.
 pub(crate) fn operation_span(
     op: &OperationContext,
@@ -115,7 +133,7 @@ pub(crate) fn attempt_span(attempt: u32) -> Span {
 pub(crate) fn finished(
     result: &Result<reqwest::Response, crate::Error>,
     attempts: u32,
-    elapsed: Duration,
+    started: Stopwatch,
 ) {
     let span = Span::current();
     match result {
@@ -133,7 +151,7 @@ pub(crate) fn finished(
                 target: "confidential_ledger::pipeline",
                 status = response.status().as_u16(),
                 attempts,
-                elapsed_ms = elapsed.as_millis(),
+                elapsed_ms = started.elapsed().as_millis(),
                 "operation succeeded"
             );
         }
@@ -144,7 +162,7 @@ pub(crate) fn finished(
             tracing::debug!(
                 target: "confidential_ledger::pipeline",
                 attempts,
-                elapsed_ms = elapsed.as_millis(),
+                elapsed_ms = started.elapsed().as_millis(),
                 error = %err,
                 "operation failed"
             );
@@ -197,12 +215,12 @@ pub(crate) fn request(request: &reqwest::Request, bodies: bool, max_body_bytes: 
 }
 
 /// Logs a response's status and headers.
-pub(crate) fn response_head(response: &reqwest::Response, elapsed: Duration) {
+pub(crate) fn response_head(response: &reqwest::Response, started: Stopwatch) {
     tracing::debug!(
         target: "confidential_ledger::pipeline",
         status = response.status().as_u16(),
         headers = %RedactedHeaders(response.headers()),
-        elapsed_ms = elapsed.as_millis(),
+        elapsed_ms = started.elapsed().as_millis(),
         "response"
     );
 }
@@ -258,7 +276,7 @@ mod tests {
     #[test]
     fn the_client_request_id_is_shown_though_kept_out_of_the_header_table() {
         let mut headers = HeaderMap::new();
-        let id = crate::pipeline::request_id::header_value("case-42").unwrap();
+        let id = crate::pipeline::request_id::header_value(&"case-42".into()).unwrap();
         assert!(id.is_sensitive());
         headers.insert(CLIENT_REQUEST_ID_HEADER, id);
         let shown = RedactedHeaders(&headers).to_string();

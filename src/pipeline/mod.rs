@@ -13,6 +13,7 @@
 //! | [`limits`] | how many bytes of each kind of answer are read ([`ResponseLimits`]) |
 //! | `body` | success bodies read as a stream, refused past their limit; a cut body keeps the answer's status and transaction id |
 //! | `deadline` | one deadline per call, retries, waits and the credential included |
+//! | `template` | the request kept for a call's attempts, copied for each attempt and redirect hop |
 //! | [`logging`] | a span per operation, events per attempt, bodies only when asked, secrets redacted |
 //! | `user_agent` | `User-Agent: [<application id> ]confidential-ledger-rust/<version>` |
 //!
@@ -97,12 +98,13 @@ pub mod logging;
 pub mod redirect;
 pub(crate) mod request_id;
 pub mod retry;
+mod template;
 mod user_agent;
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION, USER_AGENT as UA};
 use reqwest::{Method, StatusCode, Url};
@@ -119,6 +121,7 @@ use crate::{DEFAULT_SCOPE, Error, TokenCredential};
 use auth::Authorizer;
 use redirect::{LedgerOrigin, PrimaryCache};
 use retry::RetryDecision;
+use template::Template;
 
 pub use crate::headers::TRANSACTION_ID_HEADER;
 
@@ -200,7 +203,7 @@ pub struct OperationContext {
     content_type: Option<HeaderValue>,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
-    client_request_id: Option<String>,
+    client_request_id: Option<Arc<str>>,
 }
 
 impl OperationContext {
@@ -293,7 +296,14 @@ impl OperationContext {
     /// ```
     #[must_use]
     pub fn with_client_request_id(mut self, id: impl Into<String>) -> Self {
-        self.client_request_id = Some(id.into());
+        self.client_request_id = Some(Arc::from(id.into()));
+        self
+    }
+
+    /// [`with_client_request_id`](Self::with_client_request_id) with an id shared with the
+    /// caller (no copy).
+    pub(crate) fn with_shared_client_request_id(mut self, id: Arc<str>) -> Self {
+        self.client_request_id = Some(id);
         self
     }
 
@@ -486,48 +496,6 @@ impl fmt::Debug for Pipeline {
     }
 }
 
-/// A request that can be sent as many times as retries and redirects need, if its body
-/// allows.
-struct Template {
-    method: Method,
-    url: Url,
-    source: Source,
-}
-
-/// Where each attempt's request comes from: copies of the request, or the request itself
-/// once when its body is a stream.
-struct Source {
-    request: Option<reqwest::Request>,
-    replayable: bool,
-}
-
-impl Template {
-    fn new(request: reqwest::Request) -> Self {
-        // What `try_clone` checks, without making a copy: only a streamed body cannot be
-        // sent again.
-        let replayable = request.body().is_none_or(|body| body.as_bytes().is_some());
-        Self {
-            method: request.method().clone(),
-            url: request.url().clone(),
-            source: Source {
-                replayable,
-                request: Some(request),
-            },
-        }
-    }
-}
-
-impl Source {
-    /// A copy to send; a streamed body can be sent only once.
-    fn next(&mut self) -> Option<reqwest::Request> {
-        if self.replayable {
-            self.request.as_ref()?.try_clone()
-        } else {
-            self.request.take()
-        }
-    }
-}
-
 impl Pipeline {
     /// A builder for a pipeline to the ledger at `endpoint`; see [`PipelineBuilder::new`].
     pub fn builder(endpoint: Url, http: reqwest::ClientBuilder) -> PipelineBuilder {
@@ -616,47 +584,108 @@ impl Pipeline {
     /// An [`Error`] for every non-success answer (mapped from its status and body), and for
     /// transport failures, refused redirects, unknown write outcomes and credential failures.
     /// The error names the operation.
-    pub async fn send(
-        &self,
-        mut request: reqwest::Request,
+    pub fn send<'a>(
+        &'a self,
+        request: reqwest::Request,
         op: &OperationContext,
-    ) -> Result<reqwest::Response, Error> {
-        // One id for the call: every attempt and redirect carries it, and so does its error.
-        let request_id: Cow<'_, str> = match &op.client_request_id {
-            Some(id) => Cow::Borrowed(id),
-            None => Cow::Owned(request_id::new_client_request_id()),
-        };
-        match request_id::header_value(&request_id) {
-            Ok(value) => {
-                request
-                    .headers_mut()
-                    .insert(CLIENT_REQUEST_ID_HEADER, value);
-            }
-            Err(err) => return Err(err.with_operation(op.operation_id())),
-        }
-        let span = logging::operation_span(op, request.method(), &request_id);
-        let non_idempotent = op.is_non_idempotent(request.method());
-        let deadline = deadline::Deadline::of(op.deadline, self.shared.options.call_timeout);
-        let sent = deadline::Sent::default();
-        // Boxed: the retry and redirect loop holds reqwest's pending request and the token
-        // lookup, about 10 KiB, which every caller's future would otherwise carry inline (and
-        // unoptimised builds copy on the stack at each level of nesting).
-        let run = Box::pin(
-            self.shared
-                .run(request, op, &deadline, &sent)
-                .instrument(span),
-        );
-        deadline
-            .bound(run, non_idempotent, &sent)
-            .await
-            .map_err(|err| {
-                err.with_operation(op.operation_id())
-                    .with_client_request_id(&request_id)
-            })
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + use<'a> {
+        self.send_call(request, op.clone(), false)
+    }
+
+    /// [`send`](Self::send) for a request the generated clients built, with the call's context
+    /// moved in (their hooks make one per request), so that the future borrows nothing but
+    /// the pipeline.
+    pub(crate) fn send_generated(
+        &self,
+        request: reqwest::Request,
+        op: OperationContext,
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+        self.send_call(request, op, true)
+    }
+
+    /// [`send`](Self::send); `generated` says the generated clients built the request (see
+    /// [`template`]).
+    fn send_call(
+        &self,
+        request: reqwest::Request,
+        op: OperationContext,
+        generated: bool,
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+        // Everything the call keeps across its awaits (the request kept for copies, the
+        // deadline's timer, the retry loop) is in one box, and each attempt (the redirect loop
+        // with reqwest's pending request) in another: the future every caller holds inline is
+        // a pointer, and the request is not also kept as this function's argument.
+        let call = self
+            .shared
+            .begin(request, &op, generated)
+            .map(|(template, request_id)| Box::pin(self.shared.call(template, request_id, op)));
+        async move { call?.await }
     }
 }
 
 impl Shared {
+    /// What is checked and set before anything is sent: the call's client request id (one
+    /// for the call: every attempt and redirect carries it, and so does its error), the URL
+    /// inside the ledger, the pipeline's own headers. Returns the request to copy for each
+    /// attempt, with the id.
+    fn begin(
+        &self,
+        mut request: reqwest::Request,
+        op: &OperationContext,
+        generated: bool,
+    ) -> Result<(Template, Arc<str>), Error> {
+        let request_id = match &op.client_request_id {
+            Some(id) => Arc::clone(id),
+            None => request_id::new_client_request_id(),
+        };
+        let value = request_id::header_value(&request_id)
+            .map_err(|e| e.with_operation(op.operation_id()))?;
+        request
+            .headers_mut()
+            .insert(CLIENT_REQUEST_ID_HEADER, value);
+        if let Err(reason) = self.ledger.admits(request.url()) {
+            return Err(Error::invalid_input(format!(
+                "the request's URL {} is outside the ledger's endpoint {}: {reason}",
+                redirect::shown(request.url()),
+                self.endpoint
+            ))
+            .with_operation(op.operation_id())
+            .with_client_request_id(&request_id));
+        }
+        self.prepare(&mut request, op);
+        Ok((Template::new(request, generated), request_id))
+    }
+
+    /// The call, within its deadline and span, once [`begin`](Self::begin) has checked it.
+    fn call(
+        &self,
+        template: Template,
+        request_id: Arc<str>,
+        op: OperationContext,
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+        let span = logging::operation_span(&op, template.method(), &request_id);
+        let non_idempotent = op.is_non_idempotent(template.method());
+        let deadline = deadline::Deadline::of(op.deadline, self.options.call_timeout);
+        // Captured, and only borrowed inside: each is kept once.
+        async move {
+            let sent = deadline::Sent::default();
+            let started = tokio::time::Instant::now();
+            let run = self.run(&template, &op, &deadline, &sent).instrument(span);
+            let result = match tokio::time::timeout_at(deadline.end(), run).await {
+                Ok(result) => result,
+                Err(_) => Err(deadline::Deadline::expired(
+                    started.elapsed(),
+                    non_idempotent,
+                    &sent,
+                )),
+            };
+            result.map_err(|err| {
+                err.with_operation(op.operation_id())
+                    .with_client_request_id(&request_id)
+            })
+        }
+    }
+
     fn prepare(&self, request: &mut reqwest::Request, op: &OperationContext) {
         let has_body = request.body().is_some();
         let headers = request.headers_mut();
@@ -669,30 +698,24 @@ impl Shared {
 
     async fn run(
         &self,
-        mut request: reqwest::Request,
+        template: &Template,
         op: &OperationContext,
         deadline: &deadline::Deadline,
         sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
-        if let Err(reason) = self.ledger.admits(request.url()) {
-            return Err(Error::invalid_input(format!(
-                "the request's URL {} is outside the ledger's endpoint {}: {reason}",
-                redirect::shown(request.url()),
-                self.endpoint
-            )));
-        }
-        self.prepare(&mut request, op);
-        let non_idempotent = op.is_non_idempotent(request.method());
+        let non_idempotent = op.is_non_idempotent(template.method());
         let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
-        let mut template = Template::new(request);
-        let started = Instant::now();
+        let started = logging::Stopwatch::start();
         let mut retries = 0u32;
         let result = loop {
-            let attempt = self
-                .attempt(&mut template, bodies, op, sent)
-                .instrument(logging::attempt_span(retries + 1))
-                .await;
+            // Boxed apart from the call: each box stays within the sizes the allocator serves
+            // from its per-thread cache (about 1 KiB), where one box of both would not.
+            let attempt = Box::pin(
+                self.attempt(template, bodies, op, sent)
+                    .instrument(logging::attempt_span(retries + 1)),
+            )
+            .await;
             let err = match attempt {
                 Ok(response) => break Ok(response),
                 Err(err) => err,
@@ -705,7 +728,7 @@ impl Shared {
                 }
                 RetryDecision::Retry => {}
             }
-            if retries >= retry.max_retries || !template.source.replayable {
+            if retries >= retry.max_retries || !template.replayable() {
                 break Err(err);
             }
             let delay = match err.retry_after() {
@@ -727,62 +750,63 @@ impl Shared {
             );
             self.timer.sleep(delay).await;
         };
-        logging::finished(&result, retries + 1, started.elapsed());
+        logging::finished(&result, retries + 1, started);
         result
     }
 
     /// One attempt: the request and the redirects it gets, up to a final answer.
     async fn attempt(
         &self,
-        template: &mut Template,
+        template: &Template,
         bodies: bool,
         op: &OperationContext,
         sent: &deadline::Sent,
     ) -> Result<reqwest::Response, Error> {
-        let Template {
-            method,
-            url: own_url,
-            source,
-        } = template;
+        let (method, own_url) = (template.method(), template.url());
         let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         let max_body = self.options.max_logged_body_bytes;
         // The request's own URL, unless it is routed to the primary or redirected (no copy
         // for the usual attempt).
-        let mut url = Cow::Borrowed(&*own_url);
+        let mut url = Cow::Borrowed(own_url);
         if write && let Some(routed) = self.primary.route(own_url) {
             url = Cow::Owned(routed);
         }
         let mut hops = 0u32;
         let mut redirected = false;
         loop {
-            let Some(mut request) = source.next() else {
-                return Err(Error::redirect_refused(
-                    redirect::shown(&url),
-                    "the request's body is a stream, which cannot be sent again",
-                ));
-            };
-            // Checked before: the first URL by `run`, redirect targets below, the primary when
-            // it was remembered. Checked again because a credential depends on it, except for
-            // the request's own URL, which `run` checked just before (the copy sent already
-            // holds it).
-            if let Cow::Owned(other) = &url {
-                if let Err(reason) = self.ledger.admits(other) {
-                    return Err(Error::redirect_refused(redirect::shown(other), reason));
+            // The copy lives in this block only: the awaits after it (the answer, its body)
+            // do not keep its place in the future.
+            let (pending, token, started) = {
+                let Some(mut request) = template.next() else {
+                    return Err(Error::redirect_refused(
+                        redirect::shown(&url),
+                        "the request's body is a stream, which cannot be sent again",
+                    ));
+                };
+                // Checked before: the first URL by `begin`, redirect targets below, the primary
+                // when it was remembered. Checked again because a credential depends on it,
+                // except for the request's own URL, which `begin` checked (the copy sent
+                // already holds it).
+                if let Cow::Owned(other) = &url {
+                    if let Err(reason) = self.ledger.admits(other) {
+                        return Err(Error::redirect_refused(redirect::shown(other), reason));
+                    }
+                    *request.url_mut() = other.clone();
                 }
-                *request.url_mut() = other.clone();
-            }
-            let token = self.auth.authorize(&mut request).await?;
-            logging::request(&request, bodies, max_body);
-            let started = Instant::now();
-            sent.mark();
-            let response = match self.http.execute(request).await {
+                let token = self.auth.authorize(&mut request).await?;
+                logging::request(&request, bodies, max_body);
+                let started = logging::Stopwatch::start();
+                sent.mark();
+                (self.http.execute(request), token, started)
+            };
+            let response = match pending.await {
                 Ok(response) => response,
                 Err(err) => {
                     self.primary.forget();
                     return Err(Error::from(err));
                 }
             };
-            logging::response_head(&response, started.elapsed());
+            logging::response_head(&response, started);
             let status = response.status();
             if status.is_server_error() {
                 self.primary.forget();

@@ -35,6 +35,9 @@ pub(crate) struct LedgerOrigin {
     host: String,
     port: Option<u16>,
     host_is_domain: bool,
+    /// `scheme://host[:port]` as a URL of the ledger's own host serializes it: a URL that
+    /// starts with it and then its path is inside the ledger without further checks.
+    origin: String,
 }
 
 impl LedgerOrigin {
@@ -59,17 +62,38 @@ impl LedgerOrigin {
         let Some(host) = endpoint.host_str() else {
             return Err(Error::invalid_input("the ledger endpoint has no host"));
         };
+        let host = host.to_ascii_lowercase();
+        // `port()` is the explicit port, which URLs leave out when it is the scheme's default.
+        let origin = match endpoint.port() {
+            Some(port) => format!("{}://{host}:{port}", endpoint.scheme()),
+            None => format!("{}://{host}", endpoint.scheme()),
+        };
         Ok(Self {
             scheme: endpoint.scheme().to_owned(),
-            host: host.to_ascii_lowercase(),
+            host,
             port: endpoint.port_or_known_default(),
             host_is_domain: endpoint.domain().is_some(),
+            origin,
         })
     }
 
     /// `Ok` when `target` is inside the ledger (see the [module documentation](self)),
     /// otherwise why not.
     pub(crate) fn admits(&self, target: &Url) -> Result<(), String> {
+        // The usual request, to the ledger's own host: one comparison of its text (the
+        // authority ends at the path's `/`, so no user information, other host or port fits).
+        if target
+            .as_str()
+            .strip_prefix(self.origin.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+        {
+            return Ok(());
+        }
+        self.check(target)
+    }
+
+    /// [`admits`](Self::admits) part by part: scheme, user information, host, port.
+    fn check(&self, target: &Url) -> Result<(), String> {
         if target.scheme() != self.scheme {
             return Err(format!(
                 "its scheme {} is not the ledger's ({})",
@@ -278,6 +302,47 @@ mod tests {
         assert!(ledger.admits(&url("http://127.0.0.2:8080/a")).is_err());
         assert!(ledger.admits(&url("http://localhost:8080/a")).is_err());
         assert!(ledger.admits(&url("http://127.0.0.1:8081/a")).is_err());
+    }
+
+    #[test]
+    fn the_shortcut_for_the_ledgers_own_host_agrees_with_the_full_check() {
+        for (endpoint, target) in [
+            (
+                "https://myledger.confidential-ledger.azure.com",
+                "https://myledger.confidential-ledger.azure.com/app",
+            ),
+            (
+                "https://MyLedger.confidential-ledger.azure.com:443/",
+                "https://myledger.confidential-ledger.azure.com:443/a?b=c",
+            ),
+            (
+                "https://ledger.test:8443",
+                "https://ledger.test:8443/app/transactions",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("https://[::1]:9443", "https://[::1]:9443/app"),
+            ("https://[::1]", "https://[0:0::1]/app"),
+        ] {
+            let ledger = LedgerOrigin::new(&url(endpoint)).unwrap();
+            let target = url(target);
+            assert!(
+                target.as_str().starts_with(&format!("{}/", ledger.origin)),
+                "{endpoint} -> {target}: the shortcut applies"
+            );
+            assert_eq!(ledger.check(&target), Ok(()), "{endpoint} -> {target}");
+        }
+        // Near misses take the full check, which refuses them.
+        let ledger = LedgerOrigin::new(&url("https://ledger.test:8443")).unwrap();
+        for outside in [
+            "https://ledger.test:8444/",
+            "https://ledger.test:84/",
+            "https://ledger.test/",
+            "https://ledger.test.evil:8443/",
+            "https://u@ledger.test:8443/",
+            "http://ledger.test:8443/",
+        ] {
+            assert!(ledger.admits(&url(outside)).is_err(), "{outside}");
+        }
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! logs. Fresh for every call unless the caller gives one
 //! ([`CallOptions::client_request_id`](crate::client::CallOptions::client_request_id)).
 
+use std::cell::Cell;
+use std::sync::Arc;
+
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::Error;
@@ -14,15 +17,34 @@ pub const CLIENT_REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-ms-c
 pub const MAX_CLIENT_REQUEST_ID_CHARS: usize = 256;
 
 /// A fresh id: a random (version 4) UUID in its hyphenated form, as the Azure SDKs make them.
-pub(crate) fn new_client_request_id() -> String {
-    // Encoded into a stack buffer and copied once, without the formatting machinery of
-    // `to_string`.
-    let mut buffer = uuid::Uuid::encode_buffer();
-    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-    text.to_owned()
+///
+/// The random bits come from a generator per thread (wyrand, through `fastrand`) seeded once
+/// from the operating system, not from a system call per id: an id only has to be unique, not
+/// unpredictable, and the generator's 2^64 states per thread, seeded at random, keep ids apart
+/// across threads and processes alike.
+pub(crate) fn new_client_request_id() -> Arc<str> {
+    let mut buffer = [0; uuid::fmt::Hyphenated::LENGTH];
+    Arc::from(fresh(&mut buffer))
 }
 
-/// The header value of `id`, refusing what cannot be sent as one: empty, longer than
+/// A fresh id, encoded into `buffer` (without the formatting machinery of `to_string`).
+fn fresh(buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
+    thread_local! {
+        static RANDOM: Cell<Option<fastrand::Rng>> = const { Cell::new(None) };
+    }
+    let bits = RANDOM.with(|cell| {
+        let mut rng = cell
+            .take()
+            .unwrap_or_else(|| fastrand::Rng::with_seed(uuid::Uuid::new_v4().as_u64_pair().0));
+        let bits = rng.u128(..);
+        cell.set(Some(rng));
+        bits
+    });
+    let id = uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid();
+    id.hyphenated().encode_lower(buffer)
+}
+
+/// The header value of the call's id, refusing what cannot be sent as one: empty, longer than
 /// [`MAX_CLIENT_REQUEST_ID_CHARS`], or anything but visible ASCII.
 ///
 /// The value is marked *sensitive*, which over HTTP/2 sends it as a literal that is never
@@ -30,7 +52,36 @@ pub(crate) fn new_client_request_id() -> String {
 /// connection's header table on every call, pushing out the headers that do repeat, and each
 /// request would first be compared with all the ids still there. The pipeline's request log
 /// shows it all the same ([`logging`](crate::pipeline::logging)).
-pub(crate) fn header_value(id: &str) -> Result<HeaderValue, Error> {
+///
+/// The value holds the shared id rather than a copy, so the copies of the request made for
+/// retries and redirects share it too.
+pub(crate) fn header_value(id: &Arc<str>) -> Result<HeaderValue, Error> {
+    check(id)?;
+    let bytes = bytes::Bytes::from_owner(SharedId(Arc::clone(id)));
+    let mut value = HeaderValue::from_maybe_shared(bytes).map_err(|e| not_a_header_value(id, e))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The id's text as the bytes of a header value.
+struct SharedId(Arc<str>);
+
+impl AsRef<[u8]> for SharedId {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+fn not_a_header_value(id: &str, source: reqwest::header::InvalidHeaderValue) -> Error {
+    Error::invalid_input(format!(
+        "the client request id {id:?} is not a header value"
+    ))
+    .with_source(source)
+}
+
+/// Refuses an id that cannot be sent: empty, longer than [`MAX_CLIENT_REQUEST_ID_CHARS`], or
+/// anything but visible ASCII.
+fn check(id: &str) -> Result<(), Error> {
     let fits = !id.is_empty()
         && id.len() <= MAX_CLIENT_REQUEST_ID_CHARS
         && id.bytes().all(|b| b.is_ascii_graphic());
@@ -41,14 +92,7 @@ pub(crate) fn header_value(id: &str) -> Result<HeaderValue, Error> {
             id.chars().take(40).collect::<String>()
         )));
     }
-    let mut value = HeaderValue::from_str(id).map_err(|e| {
-        Error::invalid_input(format!(
-            "the client request id {id:?} is not a header value"
-        ))
-        .with_source(e)
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -61,18 +105,38 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        // Every thread draws its own: ids from many threads never repeat.
+        let ids: std::collections::HashSet<Arc<str>> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..500).map(|_| new_client_request_id()).collect()))
+            .flat_map(|thread| thread.join().unwrap_or_else(|_| Vec::new()))
+            .collect();
+        assert_eq!(ids.len(), 2000);
         let value = header_value(&a).unwrap();
-        assert_eq!(value, a.as_str());
+        assert_eq!(value, &*a);
         assert!(value.is_sensitive(), "never indexed by HPACK");
     }
 
     #[test]
+    fn a_shared_id_is_sent_as_it_is() {
+        let id: Arc<str> = new_client_request_id();
+        let value = header_value(&id).unwrap();
+        assert_eq!(value, &*id);
+        assert!(value.is_sensitive());
+        assert!(header_value(&Arc::from("has space")).is_err());
+        assert!(header_value(&Arc::from("")).is_err());
+    }
+
+    #[test]
     fn ids_that_cannot_be_sent_are_refused() {
-        assert!(header_value("support-case-42").is_ok());
+        let value = |id: &str| header_value(&Arc::from(id));
+        assert!(value("support-case-42").is_ok());
         for bad in ["", "has space", "line\nbreak", "é"] {
-            assert!(header_value(bad).is_err(), "{bad:?}");
+            assert!(value(bad).is_err(), "{bad:?}");
         }
-        assert!(header_value(&"x".repeat(MAX_CLIENT_REQUEST_ID_CHARS)).is_ok());
-        assert!(header_value(&"x".repeat(MAX_CLIENT_REQUEST_ID_CHARS + 1)).is_err());
+        assert!(value(&"x".repeat(MAX_CLIENT_REQUEST_ID_CHARS)).is_ok());
+        assert!(value(&"x".repeat(MAX_CLIENT_REQUEST_ID_CHARS + 1)).is_err());
     }
 }

@@ -45,6 +45,8 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
+
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::HeaderValue;
 
@@ -80,10 +82,14 @@ pub fn operation_context(
     request: &reqwest::Request,
 ) -> OperationContext {
     let op = OperationContext::new(operation_id);
+    // Only a body has a content type to set: no lookup for the others.
+    if request.body().is_none() {
+        return op;
+    }
     let facts = find(ledger::OPERATIONS, op.operation_id())
         .or_else(|| find(identity::OPERATIONS, op.operation_id()));
     match facts.and_then(|facts| facts.request_content_type) {
-        Some(content_type) if request.body().is_some() && content_type != JSON_CONTENT_TYPE => {
+        Some(content_type) if content_type != JSON_CONTENT_TYPE => {
             op.with_content_type(HeaderValue::from_static(content_type))
         }
         _ => op,
@@ -114,7 +120,8 @@ pub struct HookState {
     pipeline: Pipeline,
     logging_enable: Option<bool>,
     deadline: Option<tokio::time::Instant>,
-    client_request_id: Option<String>,
+    // Shared with each request's `OperationContext` without a copy.
+    client_request_id: Option<Arc<str>>,
 }
 
 impl HookState {
@@ -132,7 +139,20 @@ impl HookState {
     /// (see [`OperationContext::with_client_request_id`]) instead of a fresh one each.
     #[must_use]
     pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
-        self.client_request_id = Some(id.into());
+        self.client_request_id = Some(Arc::from(id.into()));
+        self
+    }
+
+    /// [`client_request_id`](Self::client_request_id) from a borrowed id (one copy).
+    pub(crate) fn client_request_id_from(mut self, id: &str) -> Self {
+        self.client_request_id = Some(Arc::from(id));
+        self
+    }
+
+    /// [`client_request_id`](Self::client_request_id) with an id shared with the caller (no
+    /// copy).
+    pub(crate) fn shared_client_request_id(mut self, id: Arc<str>) -> Self {
+        self.client_request_id = Some(id);
         self
     }
 
@@ -177,11 +197,14 @@ impl HookState {
 
     /// Sends a request the generated code built for `operation_id`. Never fails: a failure is
     /// returned as a carrier response.
-    async fn exec(
+    ///
+    /// A plain function returning the pipeline's future: the request is adjusted before it is
+    /// handed over, so no future here keeps it (or the call's context) as well.
+    fn exec(
         &self,
         mut request: reqwest::Request,
         operation_id: &'static str,
-    ) -> reqwest::Response {
+    ) -> impl Future<Output = reqwest::Response> + Send + '_ {
         request.headers_mut().remove(API_VERSION_HEADER);
         encode_plus_in_path(request.url_mut());
         let mut op = operation_context(operation_id, &request);
@@ -192,12 +215,11 @@ impl HookState {
             op = op.deadline(deadline);
         }
         if let Some(id) = &self.client_request_id {
-            op = op.with_client_request_id(id.clone());
+            op = op.with_shared_client_request_id(Arc::clone(id));
         }
-        self.pipeline
-            .send(request, &op)
-            .await
-            .unwrap_or_else(Error::into_response)
+        futures::FutureExt::map(self.pipeline.send_generated(request, op), |result| {
+            result.unwrap_or_else(Error::into_response)
+        })
     }
 }
 
