@@ -18,10 +18,12 @@ pub const MAX_CLIENT_REQUEST_ID_CHARS: usize = 256;
 
 /// A fresh id: a random (version 4) UUID in its hyphenated form, as the Azure SDKs make them.
 ///
-/// The random bits come from a generator per thread (wyrand, through `fastrand`) seeded once
-/// from the operating system, not from a system call per id: an id only has to be unique, not
-/// unpredictable, and the generator's 2^64 states per thread, seeded at random, keep ids apart
-/// across threads and processes alike.
+/// The random bits come from a generator per thread (wyrand, through `fastrand`) seeded
+/// from the operating system, not from a random source per id: an id only has to be unique,
+/// not unpredictable, and the generator's 2^64 states per thread, seeded at random, keep ids
+/// apart across threads and processes alike. A process forked from one that made ids would
+/// inherit its generators and repeat its ids: a generator made in another process is seeded
+/// anew.
 pub(crate) fn new_client_request_id() -> Arc<str> {
     let mut buffer = [0; uuid::fmt::Hyphenated::LENGTH];
     Arc::from(fresh(&mut buffer))
@@ -30,18 +32,27 @@ pub(crate) fn new_client_request_id() -> Arc<str> {
 /// A fresh id, encoded into `buffer` (without the formatting machinery of `to_string`).
 fn fresh(buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
     thread_local! {
-        static RANDOM: Cell<Option<fastrand::Rng>> = const { Cell::new(None) };
+        /// The generator, and the process it was seeded in.
+        static RANDOM: Cell<Option<(u32, fastrand::Rng)>> = const { Cell::new(None) };
     }
+    let process = std::process::id();
     let bits = RANDOM.with(|cell| {
-        let mut rng = cell
-            .take()
-            .unwrap_or_else(|| fastrand::Rng::with_seed(uuid::Uuid::new_v4().as_u64_pair().0));
+        let mut rng = generator_for(cell.take(), process);
         let bits = rng.u128(..);
-        cell.set(Some(rng));
+        cell.set(Some((process, rng)));
         bits
     });
     let id = uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid();
     id.hyphenated().encode_lower(buffer)
+}
+
+/// The thread's generator if it was seeded in `process`, else a new one seeded from the
+/// operating system.
+fn generator_for(previous: Option<(u32, fastrand::Rng)>, process: u32) -> fastrand::Rng {
+    match previous {
+        Some((seeded_in, rng)) if seeded_in == process => rng,
+        _ => fastrand::Rng::with_seed(uuid::Uuid::new_v4().as_u64_pair().0),
+    }
 }
 
 /// The header value of the call's id, refusing what cannot be sent as one: empty, longer than
@@ -117,6 +128,24 @@ mod tests {
         let value = header_value(&a).unwrap();
         assert_eq!(value, &*a);
         assert!(value.is_sensitive(), "never indexed by HPACK");
+    }
+
+    #[test]
+    fn a_generator_from_another_process_is_seeded_anew() {
+        let next = |rng: fastrand::Rng| rng.clone().u128(..);
+        let inherited = fastrand::Rng::with_seed(7);
+        let same = generator_for(Some((41, inherited.clone())), 41);
+        assert_eq!(
+            next(same),
+            next(inherited.clone()),
+            "kept in its own process"
+        );
+        let forked = generator_for(Some((41, inherited.clone())), 42);
+        assert_ne!(
+            next(forked),
+            next(inherited),
+            "not repeated in a forked one"
+        );
     }
 
     #[test]
