@@ -537,17 +537,7 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     let seconds: f64 = args.parse_value("seconds")?;
     let mut rates = serde_json::Map::new();
     for concurrency in args.counts("concurrency")? {
-        let client = exactly_once.clone();
-        let measured = rate(concurrency, seconds, move |w, i| {
-            let client = client.clone();
-            async move {
-                client
-                    .create_ledger_entry(contents("exactly-once", w, i), None)
-                    .await?;
-                Ok(())
-            }
-        })
-        .await?;
+        let measured = write_rate(&exactly_once, "exactly-once", concurrency, seconds).await?;
         rates.insert(concurrency.to_string(), measured.json());
     }
     measured["client_exactly_once"] = Value::Object(rates);
@@ -556,6 +546,26 @@ async fn writes(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         measured["committed_writes"] = committed_vs_plain(sandbox, in_flight, seconds).await?;
     }
     Ok(measured)
+}
+
+/// [`rate`] of `create_ledger_entry` through `client`, entries labelled `label`.
+async fn write_rate(
+    client: &ConfidentialLedgerClient,
+    label: &'static str,
+    concurrency: usize,
+    seconds: f64,
+) -> Result<Measured> {
+    let client = client.clone();
+    rate(concurrency, seconds, move |w, i| {
+        let client = client.clone();
+        async move {
+            client
+                .create_ledger_entry(contents(label, w, i), None)
+                .await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// `committed --seconds S --in-flight K`: [`committed_vs_plain`] on its own (for a sandbox
@@ -575,17 +585,7 @@ async fn committed_vs_plain(
     seconds: f64,
 ) -> Result<Value> {
     let client = sandbox.client(ClientOptions::default()).await?;
-    let writer = client.clone();
-    let plain = rate(in_flight, seconds, move |w, i| {
-        let client = writer.clone();
-        async move {
-            client
-                .create_ledger_entry(contents("plain", w, i), None)
-                .await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let plain = write_rate(&client, "plain", in_flight, seconds).await?;
     let committed = committed_pipeline(client, in_flight, seconds).await?;
     Ok(json!({ "in_flight": in_flight, "plain": plain.json(), "committed": committed }))
 }
