@@ -317,7 +317,7 @@ impl IdentityServiceClient {
             state = state.deadline(deadline);
         }
         if let Some(id) = &call.client_request_id {
-            state = state.client_request_id_from(id);
+            state = state.shared_client_request_id(std::sync::Arc::from(id.as_str()));
         }
         identity::Client::new_with_client(
             &self.base_url,

@@ -354,7 +354,7 @@ impl ConfidentialLedgerClient {
         if let Some(id) = client_request_id {
             state = state.shared_client_request_id(Arc::clone(id));
         } else if let Some(id) = &call.client_request_id {
-            state = state.client_request_id_from(id);
+            state = state.shared_client_request_id(Arc::from(id.as_str()));
         }
         ledger::Client::new_with_client(
             &self.inner.base_url,

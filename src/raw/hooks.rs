@@ -143,12 +143,6 @@ impl HookState {
         self
     }
 
-    /// [`client_request_id`](Self::client_request_id) from a borrowed id (one copy).
-    pub(crate) fn client_request_id_from(mut self, id: &str) -> Self {
-        self.client_request_id = Some(Arc::from(id));
-        self
-    }
-
     /// [`client_request_id`](Self::client_request_id) with an id shared with the caller (no
     /// copy).
     pub(crate) fn shared_client_request_id(mut self, id: Arc<str>) -> Self {
