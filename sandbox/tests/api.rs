@@ -1096,13 +1096,15 @@ async fn the_commit_log_says_when_each_commit_became_visible() {
     let micros =
         |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_micros();
     for (seqno, before, seen) in written {
-        // The first line that covers the write: after it was sent, by the time it was seen.
+        // The first line that covers the write: after it was sent, by the time it was seen
+        // (give or take the log task's wake-up, which may run just after a status read saw
+        // the commit: 100 ms allowed on a loaded machine).
         let (_, at) = lines
             .iter()
             .find(|(committed, _)| *committed >= seqno)
             .unwrap_or_else(|| panic!("no commit of {seqno} in {log}"));
         assert!(
-            (micros(before)..=micros(seen)).contains(at),
+            (micros(before)..=micros(seen) + 100_000).contains(at),
             "{seqno}: {at} not within the write and its commit seen\n{log}"
         );
     }
