@@ -77,19 +77,29 @@ impl TransactionId {
     }
 }
 
-impl fmt::Display for TransactionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written into a stack buffer and handed over in one piece: every request path that
-        // names a transaction formats its id, and `write!` of two numbers costs several times
-        // more (and grows a `String` in steps).
-        let mut buf = [0u8; 2 * MAX_U64_DIGITS + 1];
+impl TransactionId {
+    /// The id's text (`view.seqno`), written into `buf`.
+    ///
+    /// Written into a stack buffer and handed over in one piece: every request path that names
+    /// a transaction formats its id, and `write!` of two numbers costs several times more (and
+    /// grows a `String` in steps).
+    pub(crate) fn text_in(self, buf: &mut [u8; TEXT_BYTES]) -> &str {
         let end = buf.len();
-        let mut start = write_digits_before(&mut buf, end, self.seqno);
+        let mut start = write_digits_before(buf, end, self.seqno);
         start -= 1;
         buf[start] = b'.';
-        start = write_digits_before(&mut buf, start, self.view);
+        start = write_digits_before(buf, start, self.view);
         // Only ASCII digits and a dot were written.
-        f.write_str(std::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
+        std::str::from_utf8(&buf[start..]).unwrap_or_default()
+    }
+}
+
+/// The longest text of a [`TransactionId`]: two `u64`s and a dot.
+pub(crate) const TEXT_BYTES: usize = 2 * MAX_U64_DIGITS + 1;
+
+impl fmt::Display for TransactionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text_in(&mut [0; TEXT_BYTES]))
     }
 }
 

@@ -348,9 +348,12 @@ impl ClientBuilder {
         );
         // The commit watcher's rounds are never further apart than the polling cap.
         let options_polling_cap = options.polling.max_delay;
+        let base_url = base_url(&endpoint);
+        let fast_urls = super::fast_calls::FastUrls::new(&base_url, &options.api_version)?;
         Ok(ConfidentialLedgerClient {
             inner: Arc::new(Inner {
-                base_url: base_url(&endpoint),
+                base_url,
+                fast_urls,
                 endpoint,
                 ledger_id,
                 options,

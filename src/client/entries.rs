@@ -163,6 +163,21 @@ impl PreparedWrite {
     pub(super) fn marker(&self) -> Option<&str> {
         self.marker.as_deref()
     }
+
+    /// The body sent.
+    pub(super) fn body(&self) -> &types::LedgerEntry {
+        &self.body
+    }
+
+    /// The `tags` query parameter, if any (the marker included).
+    pub(super) fn tags(&self) -> Option<&str> {
+        self.tags.as_deref()
+    }
+
+    /// The `waitForCommit` query parameter, if sent.
+    pub(super) fn wait_for_commit(&self) -> Option<bool> {
+        self.wait_for_commit
+    }
 }
 
 /// The collection a write without one goes to.
@@ -547,20 +562,7 @@ impl ConfidentialLedgerClient {
         write: &PreparedWrite,
         call: &CallOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        let (api, collection, tags, wait, body) = (
-            self.api_version(),
-            write.collection_id.as_deref(),
-            write.tags.as_deref(),
-            write.wait_for_commit,
-            &write.body,
-        );
-        let response = match self
-            .run(call, |raw| async move {
-                raw.create_ledger_entry(api, collection, tags, wait, body)
-                    .await
-            })
-            .await
-        {
+        let response = match self.fast_write(write, call).await {
             Ok(response) => response,
             Err(err) => return written_despite(err, write),
         };
@@ -726,22 +728,6 @@ impl ConfidentialLedgerClient {
     ) -> Result<TransactionStatus, Error> {
         let response = self.status_response(id, call).await?;
         TransactionStatus::from_generated(response.into_inner())
-    }
-
-    /// One status request through `run`: the plain answer needs neither a copy of the
-    /// headers nor the id (shared by [`status_once`](Self::status_once) and the commit
-    /// watcher's polls).
-    pub(super) async fn status_response(
-        &self,
-        id: TransactionId,
-        call: &CallOptions,
-    ) -> Result<progenitor_client::ResponseValue<types::TransactionStatus>, Error> {
-        let id_text = id.to_string();
-        let (api, id_text) = (self.api_version(), id_text.as_str());
-        self.run(call, |raw| async move {
-            raw.get_transaction_status(id_text, api).await
-        })
-        .await
     }
 
     async fn status_once_with_response(

@@ -81,6 +81,7 @@ mod commit_watcher;
 mod committed;
 mod entries;
 pub mod exactly_once;
+mod fast_calls;
 mod governance;
 mod paging;
 mod pinning;
@@ -210,6 +211,8 @@ pub struct ConfidentialLedgerClient {
 struct Inner {
     endpoint: Url,
     base_url: String,
+    /// The URLs of the status read and the write, parsed once.
+    fast_urls: fast_calls::FastUrls,
     ledger_id: String,
     options: ClientOptions,
     /// Where the pinned certificate comes from; `None` when the caller gave it.
@@ -432,7 +435,9 @@ impl ConfidentialLedgerClient {
         let connections = self.connections();
         match attempt(Arc::clone(&connections)).await {
             Err(err) if err.pin_mismatch().is_some() => {
-                match self.refresh_after_mismatch(&connections).await {
+                // Boxed: a refresh (an identity lookup, new connections) is rare, and inline
+                // it would make every call's future several times larger.
+                match Box::pin(self.refresh_after_mismatch(&connections)).await {
                     Ok(fresh) => attempt(fresh).await,
                     Err(why) => Err(err.with_detail(why)),
                 }

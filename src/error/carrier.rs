@@ -83,6 +83,21 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A success answer with a status the operation does not answer with.
+    pub(crate) fn unexpected_success(status: StatusCode) -> Error {
+        Error::decode(
+            format!("the status {status} is not one this operation answers with"),
+            b"",
+        )
+    }
+
+    /// A success answer whose `body` is not the operation's answer.
+    pub(crate) fn invalid_payload(body: &[u8], e: serde_json::Error) -> Error {
+        Error::decode(snippet::excerpt(&e.to_string(), 300), body).with_source(e)
+    }
+}
+
 impl<E> From<progenitor_client::Error<E>> for Error {
     /// The error of a generated operation. A carrier response gives back the carried error;
     /// anything else is classified from what is left of it (the generated code has consumed
@@ -96,10 +111,7 @@ impl<E> From<progenitor_client::Error<E>> for Error {
                 }
                 let status = response.status();
                 if status.is_success() {
-                    Error::decode(
-                        format!("the status {status} is not one this operation answers with"),
-                        b"",
-                    )
+                    Error::unexpected_success(status)
                 } else {
                     Error::from_parts(status, response.headers(), b"")
                 }
@@ -110,9 +122,7 @@ impl<E> From<progenitor_client::Error<E>> for Error {
             Generated::CommunicationError(e)
             | Generated::InvalidUpgrade(e)
             | Generated::ResponseBodyError(e) => Error::from(e),
-            Generated::InvalidResponsePayload(body, e) => {
-                Error::decode(snippet::excerpt(&e.to_string(), 300), &body).with_source(e)
-            }
+            Generated::InvalidResponsePayload(body, e) => Error::invalid_payload(&body, e),
             Generated::InvalidRequest(message) => Error::invalid_input(message),
             Generated::Custom(message) => Error::new(
                 ErrorKind::InvalidInput,

@@ -1,5 +1,5 @@
-//! Reading a success body: streamed, bounded, and rebuilt into a response the generated code
-//! can decode.
+//! Reading a success body: streamed, bounded, and handed on as an [`Answer`] (the answer and
+//! its bytes), or rebuilt into a response the generated code can decode.
 //!
 //! - A `Content-Length` above the limit is refused before the body is read.
 //! - Otherwise the body is read chunk by chunk and refused as soon as it passes the limit; the
@@ -14,8 +14,22 @@ use reqwest::header::CONTENT_LENGTH;
 
 use crate::{Error, ErrorKind};
 
+/// A success answer whose body was read: the response (its body drained; status, headers and
+/// the rest as they arrived) and the body's bytes.
+pub(crate) struct Answer {
+    pub(crate) response: reqwest::Response,
+    pub(crate) body: Bytes,
+}
+
+impl Answer {
+    /// The answer as one response again, for the generated code to decode.
+    pub(crate) fn into_response(self) -> reqwest::Response {
+        rebuild(head_of(self.response), self.body)
+    }
+}
+
 /// Reads the body of `response` (a success answer) up to `max_bytes`, named `limit`, and
-/// returns the bytes with the response's head.
+/// returns the bytes with the response.
 ///
 /// A body that arrives in one chunk (the usual answer) is handed on as that chunk, without a
 /// copy; only a body in several chunks is gathered into one buffer.
@@ -23,7 +37,7 @@ pub(crate) async fn read(
     mut response: reqwest::Response,
     limit: &'static str,
     max_bytes: u64,
-) -> Result<(http::response::Parts, Bytes), Error> {
+) -> Result<Answer, Error> {
     let status = response.status();
     let declared = response
         .headers()
@@ -83,7 +97,10 @@ pub(crate) async fn read(
             }
         }
     }
-    Ok((head_of(response), body.into_bytes()))
+    Ok(Answer {
+        response,
+        body: body.into_bytes(),
+    })
 }
 
 /// The chunks of a body read so far: the first as it arrived, the rest (if any) gathered
@@ -144,6 +161,6 @@ fn head_of(mut response: reqwest::Response) -> http::response::Parts {
 }
 
 /// A response with `head` and the already-read `body`, for the generated code to decode.
-pub(crate) fn rebuild(head: http::response::Parts, body: Bytes) -> reqwest::Response {
+fn rebuild(head: http::response::Parts, body: Bytes) -> reqwest::Response {
     reqwest::Response::from(http::Response::from_parts(head, reqwest::Body::from(body)))
 }

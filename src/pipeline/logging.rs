@@ -131,13 +131,13 @@ pub(crate) fn attempt_span(attempt: u32) -> Span {
 
 /// Records how an operation ended on its span (the transaction id) and logs it.
 pub(crate) fn finished(
-    result: &Result<reqwest::Response, crate::Error>,
+    result: &Result<super::body::Answer, crate::Error>,
     attempts: u32,
     started: Stopwatch,
 ) {
     let span = Span::current();
     match result {
-        Ok(response) => {
+        Ok(super::body::Answer { response, .. }) => {
             // Parsed only for a span that records it (none without a subscriber that wants it).
             let id = (!span.is_disabled())
                 .then(|| response.headers().get(crate::headers::TRANSACTION_ID))

@@ -92,6 +92,7 @@
 
 mod auth;
 mod body;
+pub(crate) use body::Answer;
 mod deadline;
 pub mod limits;
 pub mod logging;
@@ -589,7 +590,9 @@ impl Pipeline {
         request: reqwest::Request,
         op: &OperationContext,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + use<'a> {
-        self.send_call(request, op.clone(), false)
+        futures::FutureExt::map(self.send_call(request, op.clone(), false), |result| {
+            result.map(Answer::into_response)
+        })
     }
 
     /// [`send`](Self::send) for a request the generated clients built, with the call's context
@@ -600,17 +603,31 @@ impl Pipeline {
         request: reqwest::Request,
         op: OperationContext,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+        futures::FutureExt::map(self.send_call(request, op, true), |result| {
+            result.map(Answer::into_response)
+        })
+    }
+
+    /// [`send_generated`](Self::send_generated) for a request built by hand like the
+    /// generated clients build theirs (method, URL, headers and a body of bytes, nothing
+    /// else), answered with the success body read but not rebuilt into a response: for the
+    /// calls that decode it themselves.
+    pub(crate) fn send_for_answer(
+        &self,
+        request: reqwest::Request,
+        op: OperationContext,
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + '_ {
         self.send_call(request, op, true)
     }
 
-    /// [`send`](Self::send); `generated` says the generated clients built the request (see
-    /// [`template`]).
+    /// [`send`](Self::send), answered with the success body read; `generated` says the
+    /// request is as the generated clients build them (see [`template`]).
     fn send_call(
         &self,
         request: reqwest::Request,
         op: OperationContext,
         generated: bool,
-    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + '_ {
         // Everything the call keeps across its awaits (the request kept for copies, the
         // deadline's timer, the retry loop) is in one box, and each attempt (the redirect loop
         // with reqwest's pending request) in another: the future every caller holds inline is
@@ -662,7 +679,7 @@ impl Shared {
         template: Template,
         request_id: Arc<str>,
         op: OperationContext,
-    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + '_ {
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + '_ {
         let span = logging::operation_span(&op, template.method(), &request_id);
         let non_idempotent = op.is_non_idempotent(template.method());
         let deadline = deadline::Deadline::of(op.deadline, self.options.call_timeout);
@@ -702,7 +719,7 @@ impl Shared {
         op: &OperationContext,
         deadline: &deadline::Deadline,
         sent: &deadline::Sent,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<Answer, Error> {
         let non_idempotent = op.is_non_idempotent(template.method());
         let bodies = op.logging_enable.unwrap_or(self.options.logging_enable);
         let retry = &self.options.retry;
@@ -761,7 +778,7 @@ impl Shared {
         bodies: bool,
         op: &OperationContext,
         sent: &deadline::Sent,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<Answer, Error> {
         let (method, own_url) = (template.method(), template.url());
         let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         let max_body = self.options.max_logged_body_bytes;
@@ -865,9 +882,9 @@ impl Shared {
             let limits = &self.options.response_limits;
             if status.is_success() {
                 let (limit, max_bytes) = limits.for_kind(limits::BodyKind::of(op.operation_id()));
-                let (head, body) = body::read(response, limit, max_bytes).await?;
-                logging::success_body(&body, bodies, max_body);
-                return Ok(body::rebuild(head, body));
+                let answer = body::read(response, limit, max_bytes).await?;
+                logging::success_body(&answer.body, bodies, max_body);
+                return Ok(answer);
             }
             let mut response = response;
             let body = read_bounded(&mut response, limits.error_read_limit()).await;

@@ -7,6 +7,7 @@
 mod construction;
 mod entries;
 mod exactly_once;
+mod fast_calls;
 mod faults;
 mod governance;
 mod hooks;
