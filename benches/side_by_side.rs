@@ -15,7 +15,8 @@
 //!          with --committed-in-flight K, then plain writes/s and committed writes/s through
 //!          one client with K writes in flight (see `committed`)
 //! committed --seconds S --in-flight K
-//!          plain writes/s, then committed writes/s, K writes in flight: each slot writes,
+//!          plain writes/s, committed writes/s, then plain writes/s again (the two plain
+//!          windows bracket the committed one), K writes in flight: each slot writes,
 //!          hands the commit wait to a task of its own and writes the next; the rate counts
 //!          the window's writes whose commit was then seen (all must be), with their latency
 //! status   --seconds S --concurrency 1,32 --round R --id TX
@@ -577,17 +578,26 @@ async fn committed(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     Ok(json!({ "committed_writes": committed_vs_plain(sandbox, in_flight, seconds).await? }))
 }
 
-/// Plain writes per second, then committed writes per second, through one client with
-/// `in_flight` writes in flight.
+/// Plain writes per second, then committed writes per second, then plain writes per second
+/// again, through one client with `in_flight` writes in flight. The two plain windows
+/// bracket the committed one: a sandbox's write rate drifts down as its ledger grows (by
+/// 1-20% from one 3 s window to the next in trial runs), which would count against whichever
+/// window came second.
 async fn committed_vs_plain(
     sandbox: &SandboxInfo,
     in_flight: usize,
     seconds: f64,
 ) -> Result<Value> {
     let client = sandbox.client(ClientOptions::default()).await?;
-    let plain = write_rate(&client, "plain", in_flight, seconds).await?;
-    let committed = committed_pipeline(client, in_flight, seconds).await?;
-    Ok(json!({ "in_flight": in_flight, "plain": plain.json(), "committed": committed }))
+    let before = write_rate(&client, "plain", in_flight, seconds).await?;
+    let committed = committed_pipeline(client.clone(), in_flight, seconds).await?;
+    let after = write_rate(&client, "plain-after", in_flight, seconds).await?;
+    Ok(json!({
+        "in_flight": in_flight,
+        "plain": before.json(),
+        "committed": committed,
+        "plain_after": after.json(),
+    }))
 }
 
 /// Committed writes per second with `in_flight` writes in flight, as a program that must see

@@ -184,6 +184,14 @@ class CommittedTable(unittest.TestCase):
         self.assertAlmostEqual(report.committed_ratio(slow), 0.725)
         self.assertTrue(math.isnan(report.committed_ratio([{}])))
 
+    def test_plain_is_the_mean_of_the_windows_before_and_after(self):
+        bracketed = committed_round(1000, 900)
+        bracketed["committed_writes"]["plain_after"] = measured(800)
+        self.assertAlmostEqual(report.committed_ratio([bracketed]), 1.0)
+        line = report.committed_table([("1 s", [bracketed])])[2]
+        self.assertIn("| 1 s | 64 | 900 | 900 |", line)
+        self.assertIn("| 1.00× |", line)
+
     def test_no_measurement_gives_no_table(self):
         self.assertEqual(report.committed_table([("1 s", [{}])]), [])
 
