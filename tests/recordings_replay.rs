@@ -44,8 +44,6 @@ use confidential_ledger::{
     StaticTokenCredential, TransactionId,
 };
 use futures::TryStreamExt;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
 use testkit::http::{RecordedRequest, Reply, Server};
 
@@ -470,29 +468,10 @@ struct Replay {
 
 /// A throwaway service CA, and a node certificate it issued for [`LEDGER_HOST`].
 fn pki() -> (PinnedCertificate, Arc<rustls::ServerConfig>) {
-    let ca_key = KeyPair::generate().expect("a CA key");
-    let mut ca = CertificateParams::default();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "Replay Service");
-    let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
-    let node_key = KeyPair::generate().expect("a node key");
-    let node = CertificateParams::new(vec![LEDGER_HOST.to_owned()])
-        .expect("node parameters")
-        .signed_by(&node_key, &Issuer::from_params(&ca, &ca_key))
-        .expect("a node certificate");
-    let key: PrivateKeyDer<'static> = PrivatePkcs8KeyDer::from(node_key.serialize_der()).into();
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(confidential_ledger::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![node.der().clone()], key)
-            .expect("a server configuration");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let (ca, config) = testkit::pki::service_pki("Replay Service", LEDGER_HOST);
     (
-        PinnedCertificate::from_der(ca_cert.der().clone()).expect("a pinnable CA"),
-        Arc::new(config),
+        PinnedCertificate::from_der(ca).expect("a pinnable CA"),
+        config,
     )
 }
 

@@ -562,7 +562,7 @@ impl ConfidentialLedgerClient {
         write: &PreparedWrite,
         call: &CallOptions,
     ) -> Result<LedgerWriteResult, Error> {
-        let response = match self.fast_write(write, call).await {
+        let response = match self.write_response(write, call).await {
             Ok(response) => response,
             Err(err) => return written_despite(err, write),
         };

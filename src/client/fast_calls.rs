@@ -37,48 +37,49 @@ impl ConfidentialLedgerClient {
     /// `get_transaction_status` itself and the commit watcher's polls).
     ///
     /// A plain function returning [`fast_call`](Self::fast_call)'s future, as
-    /// [`fast_write`](Self::fast_write): one level of future less for every call.
+    /// [`write_response`](Self::write_response): one level of future less for every call.
     pub(super) fn status_response<'a>(
         &'a self,
         id: TransactionId,
         call: &'a CallOptions,
     ) -> impl Future<Output = Result<ResponseValue<types::TransactionStatus>, Error>> + 'a {
-        let url = self.inner.fast_urls.status(id);
-        self.fast_call("get_transaction_status", call, Method::GET, Ok((url, None)))
+        let url = move || self.inner.fast_urls.status(id);
+        self.fast_call("get_transaction_status", call, Method::GET, url, Ok(None))
     }
 
     /// `create_ledger_entry` of `write`, as the generated client answers it.
-    pub(super) fn fast_write<'a>(
+    pub(super) fn write_response<'a>(
         &'a self,
-        write: &PreparedWrite,
+        write: &'a PreparedWrite,
         call: &'a CallOptions,
     ) -> impl Future<Output = Result<ResponseValue<types::LedgerWriteResult>, Error>> + 'a {
-        let url = self.inner.fast_urls.write(
-            write.collection_id(),
-            write.tags(),
-            write.wait_for_commit(),
-        );
-        let parts = serde_json::to_vec(write.body())
-            .map(|body| (url, Some(bytes::Bytes::from(body))))
+        let url = || {
+            self.inner
+                .fast_urls
+                .write(write.collection_id(), write.tags(), write.wait_for_commit())
+        };
+        let body = serde_json::to_vec(write.body())
+            .map(|body| Some(bytes::Bytes::from(body)))
             .map_err(|e| Error::invalid_input(format!("the entry cannot be sent as JSON: {e}")));
-        self.fast_call("create_ledger_entry", call, Method::POST, parts)
+        self.fast_call("create_ledger_entry", call, Method::POST, url, body)
     }
 
-    /// Sends the request of `parts` (its URL and body, or why there is none) for
-    /// `operation_id` with `call`'s settings (once more after a pin refresh, as every call),
-    /// and decodes its `200` answer.
+    /// Sends a request to the URL `url` makes with `body` (or fails with why there is none)
+    /// for `operation_id` with `call`'s settings (once more after a pin refresh, as every
+    /// call), and decodes its `200` answer.
     async fn fast_call<T: DeserializeOwned>(
         &self,
         operation_id: &'static str,
         call: &CallOptions,
         method: Method,
-        parts: Result<(Url, Option<bytes::Bytes>), Error>,
+        url: impl Fn() -> Url,
+        body: Result<Option<bytes::Bytes>, Error>,
     ) -> Result<ResponseValue<T>, Error> {
-        let (url, body) = parts.map_err(|e| e.with_operation(operation_id))?;
+        let body = body.map_err(|e| e.with_operation(operation_id))?;
         let id = super::request_id_for(call);
         let deadline = self.deadline_for(call);
         self.with_pinned_connections(|connections| {
-            let request = request(method.clone(), &url, body.clone());
+            let request = request(method.clone(), url(), body.clone());
             let op = context(operation_id, call, deadline, &id);
             async move {
                 let answer = connections.pipeline.send_for_answer(request, op).await?;
@@ -106,10 +107,9 @@ fn context(
     op
 }
 
-/// A request to `url` (already checked) with the generated client's headers, and `body` as
-/// JSON when given.
-fn request(method: Method, url: &Url, body: Option<bytes::Bytes>) -> reqwest::Request {
-    let mut request = reqwest::Request::new(method, url.clone());
+/// A request to `url` with the generated client's headers, and `body` as JSON when given.
+fn request(method: Method, url: Url, body: Option<bytes::Bytes>) -> reqwest::Request {
+    let mut request = reqwest::Request::new(method, url);
     let headers = request.headers_mut();
     headers.insert(ACCEPT, JSON);
     if let Some(body) = body {

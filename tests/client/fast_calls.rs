@@ -13,8 +13,6 @@ use confidential_ledger::tls::PinnedCertificate;
 use confidential_ledger::{
     ClientOptions, ConfidentialLedgerClient, Error, ErrorKind, StaticTokenCredential,
 };
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use testkit::http::{RecordedRequest, Reply, Server};
 
 use crate::support::within;
@@ -24,27 +22,10 @@ const HOST: &str = "fastcalls.confidential-ledger.test";
 
 /// A service CA pinned by the client, and a TLS configuration for a node it issued.
 fn pki() -> (PinnedCertificate, Arc<rustls::ServerConfig>) {
-    let ca_key = KeyPair::generate().expect("a CA key");
-    let mut ca = CertificateParams::default();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
-    let node_key = KeyPair::generate().expect("a node key");
-    let node = CertificateParams::new(vec![HOST.to_owned()])
-        .expect("node parameters")
-        .signed_by(&node_key, &Issuer::from_params(&ca, &ca_key))
-        .expect("a node certificate");
-    let key: PrivateKeyDer<'static> = PrivatePkcs8KeyDer::from(node_key.serialize_der()).into();
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(confidential_ledger::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![node.der().clone()], key)
-            .expect("a server configuration");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let (ca, config) = testkit::pki::service_pki("Fast Calls Service", HOST);
     (
-        PinnedCertificate::from_der(ca_cert.der().clone()).expect("a pinnable CA"),
-        Arc::new(config),
+        PinnedCertificate::from_der(ca).expect("a pinnable CA"),
+        config,
     )
 }
 
