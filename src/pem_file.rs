@@ -105,11 +105,9 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("cert.pem");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        if !made.is_ok_and(|status| status.success()) {
-            eprintln!("skipped: mkfifo is not available");
+        let Some(()) = testkit::make_fifo(&fifo) else {
             return;
-        }
+        };
         let err = read_bounded_within(&fifo, Duration::from_millis(200)).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
         // Let the abandoned reader go: a writer that opens and closes ends its read.

@@ -17,6 +17,7 @@ pub mod capture;
 pub mod http;
 pub mod memory;
 pub mod node;
+pub mod pki;
 pub mod python;
 pub mod shared;
 
@@ -41,4 +42,15 @@ pub fn skip<T>(why: impl std::fmt::Display) -> Option<T> {
     assert!(!in_ci(), "required in CI but unavailable: {why}");
     eprintln!("skipped: {why}");
     None
+}
+
+/// Makes a FIFO (named pipe) at `path` with `mkfifo`; where that cannot be done, reports the
+/// test as skipped (see [`skip`]) and returns `None`.
+pub fn make_fifo(path: &std::path::Path) -> Option<()> {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    if made.is_ok_and(|status| status.success()) {
+        Some(())
+    } else {
+        skip(format!("mkfifo cannot make {}", path.display()))
+    }
 }
