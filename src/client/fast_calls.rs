@@ -15,7 +15,6 @@
 //! [`Pipeline`]: crate::pipeline::Pipeline
 
 use std::future::Future;
-use std::sync::Arc;
 
 use form_urlencoded::byte_serialize;
 use progenitor_client::ResponseValue;
@@ -80,7 +79,11 @@ impl ConfidentialLedgerClient {
         let deadline = self.deadline_for(call);
         self.with_pinned_connections(|connections| {
             let request = request(method.clone(), url(), body.clone());
-            let op = context(operation_id, call, deadline, &id);
+            let op = OperationContext::new(operation_id).with_call_settings(
+                call.logging_enable,
+                deadline,
+                Some(&id),
+            );
             async move {
                 let answer = connections.pipeline.send_for_answer(request, op).await?;
                 decode(answer).map_err(|e| e.with_operation(operation_id))
@@ -88,23 +91,6 @@ impl ConfidentialLedgerClient {
         })
         .await
     }
-}
-
-/// The call's [`OperationContext`], as the generated client's hook makes it.
-fn context(
-    operation_id: &'static str,
-    call: &CallOptions,
-    deadline: Option<tokio::time::Instant>,
-    id: &Arc<str>,
-) -> OperationContext {
-    let mut op = OperationContext::new(operation_id).with_shared_client_request_id(Arc::clone(id));
-    if let Some(enabled) = call.logging_enable {
-        op = op.logging_enable(enabled);
-    }
-    if let Some(deadline) = deadline {
-        op = op.deadline(deadline);
-    }
-    op
 }
 
 /// A request to `url` with the generated client's headers, and `body` as JSON when given.

@@ -11,6 +11,11 @@
 //! inside the ledger, the merge-patch content type, the user agent, and tracing. The answer is
 //! converted into the [`models`](crate::models).
 //!
+//! The two calls made most often, a transaction's status (every commit wait polls it) and a
+//! write, are built and decoded by the client itself (`fast_calls`): the same request on the
+//! wire, the same pipeline, without the generated client's per-call work. Their
+//! `*_with_response` variants, and every other operation, go through the generated client.
+//!
 //! # Each method's options
 //!
 //! Every method takes its own `Option<XxxOptions>` (`None`: the defaults), named after the

@@ -308,6 +308,27 @@ impl OperationContext {
         self
     }
 
+    /// The settings a call brings, each where given: its body logging, its deadline and its
+    /// client request id (shared, not copied). How the generated clients' hooks and the
+    /// client's own calls apply a call's settings alike.
+    pub(crate) fn with_call_settings(
+        mut self,
+        logging_enable: Option<bool>,
+        deadline: Option<tokio::time::Instant>,
+        client_request_id: Option<&Arc<str>>,
+    ) -> Self {
+        if let Some(enabled) = logging_enable {
+            self = self.logging_enable(enabled);
+        }
+        if let Some(deadline) = deadline {
+            self = self.deadline(deadline);
+        }
+        if let Some(id) = client_request_id {
+            self = self.with_shared_client_request_id(Arc::clone(id));
+        }
+        self
+    }
+
     /// The id set with [`with_client_request_id`](Self::with_client_request_id), if any.
     pub fn client_request_id(&self) -> Option<&str> {
         self.client_request_id.as_deref()

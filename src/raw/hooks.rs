@@ -201,16 +201,11 @@ impl HookState {
     ) -> impl Future<Output = reqwest::Response> + Send + '_ {
         request.headers_mut().remove(API_VERSION_HEADER);
         encode_plus_in_path(request.url_mut());
-        let mut op = operation_context(operation_id, &request);
-        if let Some(enabled) = self.logging_enable {
-            op = op.logging_enable(enabled);
-        }
-        if let Some(deadline) = self.deadline {
-            op = op.deadline(deadline);
-        }
-        if let Some(id) = &self.client_request_id {
-            op = op.with_shared_client_request_id(Arc::clone(id));
-        }
+        let op = operation_context(operation_id, &request).with_call_settings(
+            self.logging_enable,
+            self.deadline,
+            self.client_request_id.as_ref(),
+        );
         futures::FutureExt::map(self.pipeline.send_generated(request, op), |result| {
             result.unwrap_or_else(Error::into_response)
         })
