@@ -3,7 +3,7 @@
 //!
 //! | area | what is proved |
 //! |---|---|
-//! | bounded memory | a huge entry (streamed, no `Content-Length`) and a page with a huge `Content-Length` are refused with `ResponseTooLarge` naming the limit, and the server sees the client stop reading |
+//! | bounded memory | a huge entry or status (streamed, no `Content-Length`) and a page with a huge `Content-Length` are refused with `ResponseTooLarge` naming the limit, a write whose huge answer follows its transaction id returns that id, and the server sees the client stop reading |
 //! | cut bodies | a write answered `200` with a transaction id whose body is then cut keeps that id in its error; a cut read is retried |
 //! | deadlines | a server that accepts and never answers, or a credential that never returns, ends the call at its `call_timeout` |
 //! | pager | a self-linking page with a year's `Retry-After`, a page linking to itself with items, and a cycle of links all end with an error |
@@ -74,6 +74,50 @@ async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
     let written = server.body_bytes_after(1).await;
     println!("entry: the server wrote {written} of {} bytes", 96 * MIB);
     assert!(written < 8 * MIB + 16 * MIB, "{written} bytes were written");
+}
+
+#[tokio::test]
+async fn a_huge_status_and_a_huge_write_answer_are_refused_while_they_stream() {
+    // The status read and the write are built and decoded by the client itself
+    // (`fast_calls`): the same limits hold for them, by operation.
+    let server = Hostile::start(|_, _| {
+        Answer::with_body(
+            200,
+            Body::Stream {
+                total: 96 * MIB,
+                declared: None,
+            },
+        )
+        .header("x-ms-ccf-transaction-id", "2.9")
+    })
+    .await;
+    let client = server.client(options()).await;
+    let err = within_for(STEP, client.get_transaction_status("2.9", None))
+        .await
+        .expect_err("a 96 MiB status is refused");
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ResponseTooLarge {
+            limit: "other_bytes",
+            max_bytes: 16 * MIB
+        },
+        "{err}"
+    );
+    let written = server.body_bytes_after(1).await;
+    assert!(
+        written < 16 * MIB + 16 * MIB,
+        "{written} bytes were written"
+    );
+    // A write whose answer runs past its limit after the transaction id arrived was applied:
+    // the client stops reading and returns that id (not sent again, not an error).
+    let result = within_for(STEP, client.create_ledger_entry("huge answer", None))
+        .await
+        .expect("the write's id arrived before its body overflowed");
+    assert_eq!(result.transaction_id, TransactionId::new(2, 9));
+    // The count is of both answers' bodies.
+    let sent = server.body_bytes_after(2).await - written;
+    assert!(sent < 8 * MIB + 16 * MIB, "{sent} bytes were written");
+    assert_eq!(server.requests().len(), 2, "neither is asked again");
 }
 
 #[tokio::test]
