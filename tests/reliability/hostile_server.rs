@@ -32,10 +32,10 @@ fn options() -> ClientOptions {
 /// A bound for each test's steps: far above what the client needs, far below a hang.
 const STEP: Duration = Duration::from_secs(30);
 
-#[tokio::test]
-async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
-    // 96 MiB, chunked (no Content-Length): only counting can stop it.
-    let server = Hostile::start(|_, _| {
+/// A ledger answering every request `200` with the transaction id `id`, then 96 MiB chunked
+/// (no `Content-Length`: only counting can stop it).
+async fn endless_answers(id: &'static str) -> Hostile {
+    Hostile::start(move |_, _| {
         Answer::with_body(
             200,
             Body::Stream {
@@ -43,9 +43,14 @@ async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
                 declared: None,
             },
         )
-        .header("x-ms-ccf-transaction-id", "2.7")
+        .header("x-ms-ccf-transaction-id", id)
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
+    let server = endless_answers("2.7").await;
     let client = server.client(options()).await;
     let err = within_for(STEP, client.get_ledger_entry("2.5", None))
         .await
@@ -80,17 +85,7 @@ async fn an_entry_past_the_default_limit_is_refused_while_it_streams() {
 async fn a_huge_status_and_a_huge_write_answer_are_refused_while_they_stream() {
     // The status read and the write are built and decoded by the client itself
     // (`fast_calls`): the same limits hold for them, by operation.
-    let server = Hostile::start(|_, _| {
-        Answer::with_body(
-            200,
-            Body::Stream {
-                total: 96 * MIB,
-                declared: None,
-            },
-        )
-        .header("x-ms-ccf-transaction-id", "2.9")
-    })
-    .await;
+    let server = endless_answers("2.9").await;
     let client = server.client(options()).await;
     let err = within_for(STEP, client.get_transaction_status("2.9", None))
         .await
