@@ -2,14 +2,18 @@
 # Instructions per call of this client and of the bare reqwest loop of
 # benches/side_by_side.rs, counted by valgrind's callgrind in the client process only (the
 # sandbox runs apart, uncounted): writes (`create_ledger_entry`) and transaction-status reads
-# (`get_transaction_status`), one call at a time. Each kind runs twice, with --small and
+# (`get_transaction_status`), and committed writes (a write, then its commit wait as a task
+# of its own: the client only, against its own writes), one call at a time or --in-flight K at once (all on one thread,
+# so that the count repeats: what K in flight adds is the work of keeping K calls apart, not
+# the cost of cross-thread wake-ups). Each kind runs twice, with --small and
 # --large calls; the difference divided by (large - small) is the cost of one call without
 # the start-up (building the clients, the first TLS handshakes). Instruction counts do not
 # move with the machine's load, unlike CPU time.
 #
-# Usage: benches/per_call.sh [--small N] [--large N] [--keep DIR]
-#   --small N   calls in the short run (default 200)
-#   --large N   calls in the long run (default 1200)
+# Usage: benches/per_call.sh [--small N] [--large N] [--in-flight K] [--keep DIR]
+#   --small N      calls in the short run (default 200)
+#   --large N      calls in the long run (default 1200)
+#   --in-flight K  calls at once (default 1)
 #   --keep DIR  keep the callgrind outputs in DIR (for callgrind_annotate --inclusive=yes)
 # Needs valgrind. Prints one line per kind and client: instructions per call, and the
 # client's ratio to the bare loop.
@@ -19,11 +23,13 @@ cd "$root"
 
 small=200
 large=1200
+in_flight=1
 keep=
 while [ $# -gt 0 ]; do
   case $1 in
     --small) small=$2; shift 2 ;;
     --large) large=$2; shift 2 ;;
+    --in-flight) in_flight=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -57,7 +63,7 @@ start_sandbox "$sandbox_bin" "$work/ledger"
 instructions() {
   local out=$work/callgrind.$1.$2.$3
   valgrind --tool=callgrind --callgrind-out-file="$out" --quiet \
-    "$bench_bin" calls --op "$1" --via "$2" --count "$3" --sandbox "$sandbox" > /dev/null
+    "$bench_bin" calls --op "$1" --via "$2" --count "$3" --in-flight "$in_flight" --sandbox "$sandbox" > /dev/null
   [ -n "$keep" ] && cp "$out" "$keep/"
   awk '$1 == "totals:" || $1 == "summary:" { print $2; exit }' "$out"
 }
@@ -69,8 +75,17 @@ for op in write status; do
     b=$(instructions "$op" "$via" "$large")
     per_call[$via]=$(( (b - a) / (large - small) ))
   done
-  printf '%-6s bare %9d instructions/call   client %9d instructions/call   client/bare %.3f\n' \
+  printf '%-9s bare %9d instructions/call   client %9d instructions/call   client/bare %.3f\n' \
     "$op" "${per_call[bare]}" "${per_call[client]}" \
     "$(echo "${per_call[client]} / ${per_call[bare]}" | bc -l)"
+  [ "$op" = write ] && client_write=${per_call[client]}
   unset per_call
 done
+# A write whose commit wait is then a task of its own (the commit watcher's share included),
+# against the client's plain write.
+a=$(instructions committed client "$small")
+b=$(instructions committed client "$large")
+committed=$(( (b - a) / (large - small) ))
+printf '%-9s client %9d instructions/call, %d more than a write (%.3f of it)\n' \
+  committed "$committed" "$(( committed - client_write ))" \
+  "$(echo "$committed / $client_write" | bc -l)"

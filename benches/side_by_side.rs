@@ -30,8 +30,10 @@
 //!          each write was seen committed ("excess_ms")
 //! range    --collection C --from TX --to TX
 //!          streams the range through the client's pager: entries/s and peak RSS (VmHWM)
-//! calls    --op write|status --via client|bare --count N
-//!          N calls of one kind, one at a time, after 20 unmeasured ones (and, for status,
+//! calls    --op write|status|committed --via client|bare --count N [--in-flight K]
+//!          N calls of one kind, K at a time (default 1), after 20 unmeasured ones; a
+//!          `committed` call (client only) is a write whose commit wait is then spawned, all
+//!          awaited at the end (and, for status,
 //!          one write whose id is read): a fixed amount of work for an instruction counter
 //!          (`valgrind --tool=callgrind`), on a single-threaded runtime so that runs repeat;
 //!          two runs with different N give the instructions
@@ -55,7 +57,7 @@
 #[path = "support/side_by_side.rs"]
 mod support;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -711,36 +713,77 @@ async fn status(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
 async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     const WARM_UP_CALLS: u64 = 20;
     let count: u64 = args.parse_value("count")?;
-    let op = args.get("op")?;
-    let via = args.get("via")?;
+    let in_flight: u64 = args.parse_value("in-flight").unwrap_or(1).max(1);
+    let (op, via) = (args.get("op")?.to_owned(), args.get("via")?.to_owned());
+    let known = match op.as_str() {
+        "write" | "status" => matches!(via.as_str(), "client" | "bare"),
+        "committed" => via == "client",
+        _ => false,
+    };
+    if !known {
+        return Err(format!(
+            "--op write|status --via client|bare, or --op committed --via client: not {op}, {via}"
+        )
+        .into());
+    }
+    // Committed writes: each write's commit wait is a task of its own (as in `committed`),
+    // all awaited at the end.
+    let waits = Arc::new(std::sync::Mutex::new(Vec::new()));
     let bare = sandbox.bare()?;
     // The same setup either way: both clients are built, one write gives the id to read.
     let client = sandbox.client(ClientOptions::default()).await?;
     let id = bare.write(contents("calls", 0, 0)).await?;
-    for i in 1..=count + WARM_UP_CALLS {
-        match (op, via) {
-            ("write", "client") => {
-                client
-                    .create_ledger_entry(contents("calls", 0, i), None)
-                    .await?;
+    // The warm-up calls one at a time, then `count` calls by `in_flight` loops at once (each
+    // loop its share; all on this one thread).
+    let call = |w: usize, i: u64| {
+        let (client, bare, op, via) = (client.clone(), bare.clone(), op.clone(), via.clone());
+        let waits = Arc::clone(&waits);
+        async move {
+            match (op.as_str(), via.as_str()) {
+                ("committed", _) => {
+                    let poller = client
+                        .begin_create_ledger_entry(contents("calls", w, i), None)
+                        .await?;
+                    let wait = tokio::spawn(poller.into_future());
+                    waits.lock().map_err(|_| "poisoned")?.push(wait);
+                }
+                ("write", "client") => {
+                    client
+                        .create_ledger_entry(contents("calls", w, i), None)
+                        .await?;
+                }
+                ("write", _) => {
+                    bare.write(contents("calls", w, i)).await?;
+                }
+                (_, "client") => {
+                    client.get_transaction_status(id, None).await?;
+                }
+                _ => {
+                    bare.status(id).await?;
+                }
             }
-            ("write", "bare") => {
-                bare.write(contents("calls", 0, i)).await?;
-            }
-            ("status", "client") => {
-                client.get_transaction_status(id, None).await?;
-            }
-            ("status", "bare") => {
-                bare.status(id).await?;
-            }
-            _ => {
-                return Err(
-                    format!("--op write|status, --via client|bare: not {op}, {via}").into(),
-                );
-            }
+            Ok::<_, BoxError>(())
         }
+    };
+    for i in 1..=WARM_UP_CALLS {
+        call(0, i).await?;
     }
-    Ok(json!({ "op": op, "via": via, "count": count }))
+    let loops = (0..in_flight).map(|w| {
+        let share = count / in_flight + u64::from(w < count % in_flight);
+        let call = &call;
+        async move {
+            for i in 0..share {
+                call(w as usize + 1, i).await?;
+            }
+            Ok::<_, BoxError>(())
+        }
+    });
+    futures::future::try_join_all(loops).await?;
+    let waits = std::mem::take(&mut *waits.lock().map_err(|_| "poisoned")?);
+    for wait in waits {
+        wait.await??;
+    }
+    Ok(json!({ "op": op, "via": via, "count": count, "in_flight": in_flight }))
 }
 
 /// One committed write: milliseconds from sending the write to seeing it committed, and the

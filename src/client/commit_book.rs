@@ -7,7 +7,7 @@
 //! is invalid too. Nothing is inferred across views: a transaction of an earlier view is
 //! settled only by an answer about a transaction of its own view.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use tokio::time::Instant;
@@ -26,19 +26,38 @@ pub(crate) enum Settled {
     Invalid,
 }
 
-/// The waits outstanding and what answers taught. Every operation but a follow-up's is
-/// logarithmic in the number of waits (plus the waits it returns): a client may have tens of
-/// thousands outstanding, and the watcher consults the book for each answer.
-#[derive(Debug, Default)]
-pub(crate) struct CommitBook {
-    /// The waits in transaction order: (view, seqno, waiter key) -> when the wait began.
-    waits: BTreeMap<(u64, u64, u64), Instant>,
-    /// Waiter key -> the transaction it waits for.
-    keys: HashMap<u64, TransactionId>,
+/// The waits outstanding, each with what its owner keeps for it (`W`: the watcher keeps
+/// where the wait reads its answers), and what answers taught. Every operation but a
+/// follow-up's is logarithmic in the number of waits (plus the waits it returns): a client
+/// may have tens of thousands outstanding, and the watcher consults the book for each
+/// answer. One ordered map holds the waits: a wait is found by its transaction and key,
+/// which its owner knows.
+#[derive(Debug)]
+pub(crate) struct CommitBook<W> {
+    /// The waits in transaction order: (view, seqno, waiter key) -> the wait.
+    waits: BTreeMap<(u64, u64, u64), Waiting<W>>,
     /// Per view, the highest seqno known committed.
     committed: BTreeMap<u64, u64>,
     /// Per view, the lowest seqno known invalid.
     invalid_from: BTreeMap<u64, u64>,
+}
+
+/// One outstanding wait.
+#[derive(Debug)]
+struct Waiting<W> {
+    /// When the wait began.
+    since: Instant,
+    kept: W,
+}
+
+impl<W> Default for CommitBook<W> {
+    fn default() -> Self {
+        Self {
+            waits: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            invalid_from: BTreeMap::new(),
+        }
+    }
 }
 
 /// The waits of `view` from `seqno` (inclusive) to `until` (inclusive), as a key range.
@@ -46,7 +65,7 @@ fn span(view: u64, seqno: u64, until: u64) -> RangeInclusive<(u64, u64, u64)> {
     (view, seqno, 0)..=(view, until, u64::MAX)
 }
 
-impl CommitBook {
+impl<W> CommitBook<W> {
     /// What is already known about `id`, if anything.
     pub(crate) fn known(&self, id: TransactionId) -> Option<Settled> {
         if self
@@ -66,38 +85,31 @@ impl CommitBook {
         None
     }
 
-    /// Starts waiting for `id` under `key`.
-    #[cfg(test)]
-    pub(crate) fn add(&mut self, key: u64, id: TransactionId) {
-        self.add_at(key, id, Instant::now());
-    }
-
-    /// Starts waiting for `id` under `key`, the wait having begun at `at`.
-    pub(crate) fn add_at(&mut self, key: u64, id: TransactionId, at: Instant) {
-        if let Some(before) = self.keys.insert(key, id) {
-            self.waits.remove(&(before.view, before.seqno, key));
-        }
-        self.waits.insert((id.view, id.seqno, key), at);
+    /// Starts waiting for `id` under `key` (unique to the wait), the wait having begun at
+    /// `at`, keeping `kept` for it.
+    pub(crate) fn add_at(&mut self, key: u64, id: TransactionId, at: Instant, kept: W) {
+        self.waits
+            .insert((id.view, id.seqno, key), Waiting { since: at, kept });
     }
 
     /// When the earliest wait for exactly `id` began (`None` when none is outstanding).
     pub(crate) fn waited_since(&self, id: TransactionId) -> Option<Instant> {
         self.waits
             .range(span(id.view, id.seqno, id.seqno))
-            .map(|(_, &since)| since)
+            .map(|(_, wait)| wait.since)
             .min()
     }
 
-    /// Stops waiting under `key` (the wait ended or was dropped).
-    pub(crate) fn remove(&mut self, key: u64) {
-        if let Some(id) = self.keys.remove(&key) {
-            self.waits.remove(&(id.view, id.seqno, key));
-        }
+    /// Stops the wait for `id` under `key` (it ended or was dropped); what was kept for it.
+    pub(crate) fn remove(&mut self, key: u64, id: TransactionId) -> Option<W> {
+        self.waits
+            .remove(&(id.view, id.seqno, key))
+            .map(|wait| wait.kept)
     }
 
     /// No wait is outstanding.
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.waits.is_empty()
     }
 
     /// The views with waits, in order.
@@ -152,9 +164,9 @@ impl CommitBook {
         targets
     }
 
-    /// Records that `id` is `settled`; returns the keys of the waits this settles (they are
-    /// removed from the book), with how each ended.
-    pub(crate) fn settle(&mut self, id: TransactionId, settled: Settled) -> Vec<(u64, Settled)> {
+    /// Records that `id` is `settled`; ends the waits this settles (they are removed from
+    /// the book), handing what was kept for each to `ended`.
+    pub(crate) fn settle(&mut self, id: TransactionId, settled: Settled, ended: impl FnMut(W)) {
         let (view, seqno) = (id.view, id.seqno);
         let reached = match settled {
             Settled::Committed => {
@@ -168,23 +180,30 @@ impl CommitBook {
                 span(view, *from, u64::MAX)
             }
         };
-        let done: Vec<(u64, Settled)> = self
-            .waits
-            .range(reached)
-            .map(|(&(_, _, key), _)| (key, settled))
-            .collect();
-        for &(key, _) in &done {
-            self.remove(key);
-        }
-        done
+        self.end_all(reached, ended);
     }
 
-    /// The keys waiting for exactly `id`.
-    pub(crate) fn waiting_for(&self, id: TransactionId) -> Vec<u64> {
+    /// Ends the waits in `range` (removed from the book), handing what was kept for each to
+    /// `ended`: one at a time, each the first left in the range, so that no list of them is
+    /// made.
+    fn end_all(&mut self, range: RangeInclusive<(u64, u64, u64)>, mut ended: impl FnMut(W)) {
+        while let Some((&at, _)) = self.waits.range(range.clone()).next() {
+            if let Some(wait) = self.waits.remove(&at) {
+                ended(wait.kept);
+            }
+        }
+    }
+
+    /// What is kept for each wait for exactly `id`.
+    pub(crate) fn waiting_for(&self, id: TransactionId) -> impl Iterator<Item = &W> {
         self.waits
             .range(span(id.view, id.seqno, id.seqno))
-            .map(|(&(.., key), _)| key)
-            .collect()
+            .map(|(_, wait)| &wait.kept)
+    }
+
+    /// Ends every wait for exactly `id`, handing what was kept for each to `ended`.
+    pub(crate) fn remove_all_for(&mut self, id: TransactionId, ended: impl FnMut(W)) {
+        self.end_all(span(id.view, id.seqno, id.seqno), ended);
     }
 }
 
@@ -196,9 +215,27 @@ mod tests {
         TransactionId::new(view, seqno)
     }
 
-    fn keys(mut settled: Vec<(u64, Settled)>) -> Vec<(u64, Settled)> {
-        settled.sort_unstable_by_key(|(key, _)| *key);
-        settled
+    impl CommitBook<u64> {
+        /// Starts waiting for `id` under `key`, keeping the key.
+        fn add(&mut self, key: u64, id: TransactionId) {
+            self.add_at(key, id, Instant::now(), key);
+        }
+    }
+
+    /// The keys of the waits `settled` ends, in order.
+    fn settle(
+        book: &mut CommitBook<u64>,
+        id: TransactionId,
+        settled: Settled,
+    ) -> Vec<(u64, Settled)> {
+        let mut ended = Vec::new();
+        book.settle(id, settled, |key| ended.push((key, settled)));
+        ended.sort_unstable_by_key(|(key, _)| *key);
+        ended
+    }
+
+    fn waiting(book: &CommitBook<u64>, id: TransactionId) -> Vec<u64> {
+        book.waiting_for(id).copied().collect()
     }
 
     #[test]
@@ -209,13 +246,13 @@ mod tests {
         book.add(3, id(2, 30));
         book.add(4, id(1, 15)); // an earlier view: not settled by view 2's commit
         book.add(5, id(3, 5)); // a later view: not settled either
-        let settled = keys(book.settle(id(2, 20), Settled::Committed));
+        let settled = settle(&mut book, id(2, 20), Settled::Committed);
         assert_eq!(settled, [(1, Settled::Committed), (2, Settled::Committed)]);
         assert_eq!(book.known(id(2, 19)), Some(Settled::Committed));
         assert_eq!(book.known(id(2, 21)), None);
         assert_eq!(book.known(id(1, 15)), None);
         assert_eq!(book.known(id(3, 5)), None);
-        assert_eq!(book.waiting_for(id(2, 30)), [3]);
+        assert_eq!(waiting(&book, id(2, 30)), [3]);
         // The earlier view is asked about on its own.
         let targets = book.targets();
         assert!(targets.contains(&id(1, 15)), "{targets:?}");
@@ -230,8 +267,8 @@ mod tests {
         book.add(2, id(2, 20));
         book.add(3, id(2, 30));
         book.add(4, id(3, 25)); // the new view's transaction at a rolled-back seqno
-        book.settle(id(2, 10), Settled::Committed);
-        let settled = keys(book.settle(id(2, 20), Settled::Invalid));
+        settle(&mut book, id(2, 10), Settled::Committed);
+        let settled = settle(&mut book, id(2, 20), Settled::Invalid);
         assert_eq!(settled, [(2, Settled::Invalid), (3, Settled::Invalid)]);
         assert_eq!(book.known(id(2, 10)), Some(Settled::Committed));
         assert_eq!(
@@ -240,7 +277,7 @@ mod tests {
             "between the commit and the rollback"
         );
         assert_eq!(book.known(id(3, 25)), None);
-        let settled = book.settle(id(3, 40), Settled::Committed);
+        let settled = settle(&mut book, id(3, 40), Settled::Committed);
         assert_eq!(settled, [(4, Settled::Committed)]);
         assert!(book.is_empty());
     }
@@ -253,14 +290,39 @@ mod tests {
         book.add(3, id(2, 12));
         book.add(4, id(3, 2));
         assert_eq!(book.targets(), [id(2, 10), id(3, 2)]);
-        book.remove(2);
+        assert_eq!(book.remove(2, id(2, 10)), Some(2));
+        assert_eq!(book.remove(2, id(2, 10)), None, "removed once");
+        assert_eq!(
+            book.remove(1, id(2, 12)),
+            None,
+            "another wait's transaction"
+        );
         assert_eq!(book.targets(), [id(2, 11), id(3, 2)]);
-        for key in [1, 3, 4] {
-            book.remove(key);
+        for (key, id) in [(1, id(2, 11)), (3, id(2, 12)), (4, id(3, 2))] {
+            assert_eq!(book.remove(key, id), Some(key));
         }
         assert!(book.is_empty());
         assert!(book.targets().is_empty());
         assert!(book.follow_up_targets().is_empty());
+    }
+
+    #[test]
+    fn a_final_answer_ends_exactly_the_waits_for_its_transaction() {
+        let mut book = CommitBook::default();
+        book.add(1, id(2, 10));
+        book.add(2, id(2, 11));
+        book.add(3, id(2, 11));
+        book.add(4, id(2, 12));
+        book.add(5, id(3, 11));
+        let mut ended = Vec::new();
+        book.remove_all_for(id(2, 11), |key| ended.push(key));
+        assert_eq!(ended, [2, 3]);
+        assert_eq!(waiting(&book, id(2, 11)), Vec::<u64>::new());
+        assert_eq!(book.targets(), [id(2, 10), id(3, 11)]);
+        for (key, id) in [(1, id(2, 10)), (4, id(2, 12)), (5, id(3, 11))] {
+            assert_eq!(book.remove(key, id), Some(key), "{key} is still waiting");
+        }
+        assert!(book.is_empty());
     }
 
     #[test]
@@ -293,8 +355,8 @@ mod tests {
             Some(first + std::time::Duration::from_millis(30))
         );
         assert_eq!(book.waited_since(id(2, 12)), None);
-        book.remove(1);
-        book.remove(2);
+        book.remove(1, id(2, 10));
+        book.remove(2, id(2, 10));
         assert_eq!(book.waited_since(id(2, 10)), None);
     }
 }

@@ -12,7 +12,7 @@
 //! [`ClientOptions::polling`](crate::ClientOptions::polling) is not the default,
 //! [`TransactionPoller::with_polling`]) or its own call options polls on its own instead.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -44,9 +44,8 @@ pub(super) enum Delivery {
 
 #[derive(Debug)]
 struct State {
-    book: CommitBook,
-    /// Where each outstanding wait reads what the watcher tells it.
-    inboxes: HashMap<u64, Arc<Inbox>>,
+    /// The outstanding waits, each with the inbox it reads what the watcher tells it from.
+    book: CommitBook<Arc<Inbox>>,
     next_key: u64,
     running: bool,
     /// The number of the latest task started.
@@ -75,7 +74,6 @@ impl CommitWatcher {
         Self {
             state: Arc::new(Mutex::new(State {
                 book: CommitBook::default(),
-                inboxes: HashMap::new(),
                 next_key: 0,
                 running: false,
                 task: 0,
@@ -111,6 +109,7 @@ impl CommitWatcher {
             return Registration {
                 watcher: self.clone(),
                 key: None,
+                id,
                 inbox: Arc::new(Inbox::closed_with(Delivery::Settled(settled))),
             };
         }
@@ -130,6 +129,7 @@ impl CommitWatcher {
         Registration {
             watcher: self.clone(),
             key: Some(key),
+            id,
             inbox,
         }
     }
@@ -170,8 +170,7 @@ impl State {
     /// Starts a wait for `id` (begun at `at`) under `key`: its inbox.
     fn open(&mut self, key: u64, id: TransactionId, at: Instant) -> Arc<Inbox> {
         let inbox = Arc::new(Inbox::default());
-        self.book.add_at(key, id, at);
-        self.inboxes.insert(key, Arc::clone(&inbox));
+        self.book.add_at(key, id, at, Arc::clone(&inbox));
         inbox
     }
 
@@ -262,15 +261,15 @@ impl State {
             TransactionState::Invalid => Settled::Invalid,
             pending => {
                 self.saw_pending(id, round);
-                for key in self.book.waiting_for(id) {
-                    self.send(key, Delivery::Pending(pending.clone(), wait), false);
+                for inbox in self.book.waiting_for(id) {
+                    inbox.push(Delivery::Pending(pending.clone(), wait), false);
                 }
                 return true;
             }
         };
-        for (key, how) in self.book.settle(id, settled) {
-            self.send(key, Delivery::Settled(how), true);
-        }
+        self.book.settle(id, settled, |inbox| {
+            inbox.push(Delivery::Settled(settled), true);
+        });
         false
     }
 
@@ -291,25 +290,15 @@ impl State {
         if class == ErrorClass::StillPending {
             self.saw_pending(id, round);
         }
-        let last = class == ErrorClass::Final;
-        for key in self.book.waiting_for(id) {
-            self.send(key, Delivery::Failed(err.replicate()), last);
-            if last {
-                self.book.remove(key);
-            }
-        }
-    }
-
-    /// Tells the wait under `key` what the watcher learned; a `last` word ends it (the
-    /// watcher forgets it).
-    fn send(&mut self, key: u64, delivery: Delivery, last: bool) {
-        let inbox = if last {
-            self.inboxes.remove(&key)
+        if class == ErrorClass::Final {
+            // The last word: the watcher forgets the waits.
+            self.book.remove_all_for(id, |inbox| {
+                inbox.push(Delivery::Failed(err.replicate()), true);
+            });
         } else {
-            self.inboxes.get(&key).cloned()
-        };
-        if let Some(inbox) = inbox {
-            inbox.push(delivery, last);
+            for inbox in self.book.waiting_for(id) {
+                inbox.push(Delivery::Failed(err.replicate()), false);
+            }
         }
     }
 }
@@ -338,6 +327,8 @@ pub(super) struct Registration {
     watcher: CommitWatcher,
     /// The wait's key (`None`: answered at once, from what the watcher knew).
     key: Option<u64>,
+    /// The transaction waited for (with the key, where the watcher keeps the wait).
+    id: TransactionId,
     inbox: Arc<Inbox>,
 }
 
@@ -364,9 +355,7 @@ impl Drop for Registration {
         if let Some(key) = self.key
             && !self.inbox.lock().closed
         {
-            let mut state = self.watcher.lock();
-            state.book.remove(key);
-            state.inboxes.remove(&key);
+            self.watcher.lock().book.remove(key, self.id);
         }
     }
 }
