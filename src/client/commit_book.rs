@@ -136,30 +136,35 @@ impl<W> CommitBook<W> {
     }
 
     /// A follow-up round right after a commit was seen: in each view, up to
-    /// [`FOLLOW_UP_PROBES`] of the transactions waited for, evenly spread from the lowest to
-    /// the highest (a signature commits a prefix: the highest committed one settles all below
-    /// it, and the lowest pending one shows where the next follow-up must look). Linear in
-    /// the waits (a few such rounds follow each signature seen).
+    /// [`FOLLOW_UP_PROBES`] of the transactions waited for, evenly spread over the seqnos from
+    /// the lowest waited for to the highest (each probe the first wait at or above its share
+    /// of the way; the last is the highest). A signature commits a prefix: the highest
+    /// committed one settles all below it, and the lowest pending one shows where the next
+    /// follow-up must look. Logarithmic in the waits, as every other round.
     pub(crate) fn follow_up_targets(&self) -> Vec<TransactionId> {
         let mut targets = Vec::new();
         for view in self.views() {
-            let mut seqnos: Vec<u64> = self
-                .waits
-                .range(span(view, 0, u64::MAX))
-                .map(|(&(_, seqno, _), _)| seqno)
-                .collect();
-            seqnos.dedup();
-            let Some(last) = seqnos.len().checked_sub(1) else {
+            let mut waits = self.waits.range(span(view, 0, u64::MAX));
+            let Some((&(_, lowest, _), _)) = waits.next() else {
                 continue;
             };
-            let probes = FOLLOW_UP_PROBES.min(seqnos.len());
-            let mut picked: Vec<u64> = (1..=probes).map(|i| seqnos[last * i / probes]).collect();
-            picked.dedup();
-            targets.extend(
-                picked
-                    .into_iter()
-                    .map(|seqno| TransactionId::new(view, seqno)),
-            );
+            let highest = waits
+                .next_back()
+                .map_or(lowest, |(&(_, seqno, _), _)| seqno);
+            let from = targets.len();
+            for i in 1..=FOLLOW_UP_PROBES as u128 {
+                let share = (u128::from(highest - lowest) * i / FOLLOW_UP_PROBES as u128) as u64;
+                let Some((&(_, seqno, _), _)) = self
+                    .waits
+                    .range(span(view, lowest + share, u64::MAX))
+                    .next()
+                else {
+                    continue;
+                };
+                if targets[from..].last() != Some(&TransactionId::new(view, seqno)) {
+                    targets.push(TransactionId::new(view, seqno));
+                }
+            }
         }
         targets
     }
@@ -184,9 +189,16 @@ impl<W> CommitBook<W> {
     }
 
     /// Ends the waits in `range` (removed from the book), handing what was kept for each to
-    /// `ended`: one at a time, each the first left in the range, so that no list of them is
-    /// made.
+    /// `ended`, without making a list of them. A commit usually settles the lowest waits of
+    /// the book (the rounds ask about them), so those are taken from its front; the rest of
+    /// the range, if any, one search each.
     fn end_all(&mut self, range: RangeInclusive<(u64, u64, u64)>, mut ended: impl FnMut(W)) {
+        while let Some(first) = self.waits.first_entry() {
+            if !range.contains(first.key()) {
+                break;
+            }
+            ended(first.remove().kept);
+        }
         while let Some((&at, _)) = self.waits.range(range.clone()).next() {
             if let Some(wait) = self.waits.remove(&at) {
                 ended(wait.kept);
@@ -335,6 +347,16 @@ mod tests {
         assert_eq!(FOLLOW_UP_PROBES, 2, "the probes below");
         // The middle and the highest of view 2 (20..=39), the only one of view 3.
         assert_eq!(book.follow_up_targets(), [id(2, 29), id(2, 39), id(3, 7)]);
+        // Spread by seqno: halfway from 20 to 1000 is 510, and the first wait at or above
+        // it is 1000's; two waits for one transaction make one probe.
+        book.add(101, id(2, 1000));
+        book.add(102, id(2, 1000));
+        assert_eq!(book.follow_up_targets(), [id(2, 1000), id(3, 7)]);
+        book.add(103, id(2, 600));
+        assert_eq!(
+            book.follow_up_targets(),
+            [id(2, 600), id(2, 1000), id(3, 7)]
+        );
     }
 
     #[tokio::test(start_paused = true)]
