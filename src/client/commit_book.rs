@@ -137,14 +137,24 @@ impl<W> CommitBook<W> {
 
     /// A follow-up round right after a commit was seen: in each view, up to
     /// [`FOLLOW_UP_PROBES`] of the transactions waited for, evenly spread over the seqnos from
-    /// the lowest waited for to the highest (each probe the first wait at or above its share
-    /// of the way; the last is the highest). A signature commits a prefix: the highest
-    /// committed one settles all below it, and the lowest pending one shows where the next
-    /// follow-up must look. Logarithmic in the waits, as every other round.
-    pub(crate) fn follow_up_targets(&self) -> Vec<TransactionId> {
+    /// the lowest waited for to the highest below the view's ceiling in `ceilings` (the lowest
+    /// seqno a follow-up found pending; without one, the highest waited for). Each probe is the
+    /// first wait at or above its share of the way; the last is the highest. A signature
+    /// commits a prefix: the highest committed one settles all below it, and a pending one
+    /// lowers the ceiling, so that the next follow-up looks below it. Logarithmic in the
+    /// waits, as every other round.
+    pub(crate) fn follow_up_targets(&self, ceilings: &BTreeMap<u64, u64>) -> Vec<TransactionId> {
         let mut targets = Vec::new();
         for view in self.views() {
-            let mut waits = self.waits.range(span(view, 0, u64::MAX));
+            // The highest seqno a probe may take: below the ceiling (none below 0).
+            let top = match ceilings.get(&view) {
+                Some(&ceiling) => match ceiling.checked_sub(1) {
+                    Some(top) => top,
+                    None => continue,
+                },
+                None => u64::MAX,
+            };
+            let mut waits = self.waits.range(span(view, 0, top));
             let Some((&(_, lowest, _), _)) = waits.next() else {
                 continue;
             };
@@ -167,6 +177,19 @@ impl<W> CommitBook<W> {
             }
         }
         targets
+    }
+
+    /// Whether some view of `ceilings` has a wait below its ceiling (a commit found by a
+    /// follow-up may reach it).
+    pub(crate) fn waits_below(&self, ceilings: &BTreeMap<u64, u64>) -> bool {
+        ceilings.iter().any(|(&view, &ceiling)| {
+            ceiling > 0
+                && self
+                    .waits
+                    .range(span(view, 0, ceiling - 1))
+                    .next()
+                    .is_some()
+        })
     }
 
     /// Records that `id` is `settled`; ends the waits this settles (they are removed from
@@ -315,7 +338,7 @@ mod tests {
         }
         assert!(book.is_empty());
         assert!(book.targets().is_empty());
-        assert!(book.follow_up_targets().is_empty());
+        assert!(book.follow_up_targets(&BTreeMap::new()).is_empty());
     }
 
     #[test]
@@ -346,16 +369,48 @@ mod tests {
         book.add(100, id(3, 7));
         assert_eq!(FOLLOW_UP_PROBES, 2, "the probes below");
         // The middle and the highest of view 2 (20..=39), the only one of view 3.
-        assert_eq!(book.follow_up_targets(), [id(2, 29), id(2, 39), id(3, 7)]);
+        assert_eq!(
+            book.follow_up_targets(&BTreeMap::new()),
+            [id(2, 29), id(2, 39), id(3, 7)]
+        );
         // Spread by seqno: halfway from 20 to 1000 is 510, and the first wait at or above
         // it is 1000's; two waits for one transaction make one probe.
         book.add(101, id(2, 1000));
         book.add(102, id(2, 1000));
-        assert_eq!(book.follow_up_targets(), [id(2, 1000), id(3, 7)]);
+        assert_eq!(
+            book.follow_up_targets(&BTreeMap::new()),
+            [id(2, 1000), id(3, 7)]
+        );
         book.add(103, id(2, 600));
         assert_eq!(
-            book.follow_up_targets(),
+            book.follow_up_targets(&BTreeMap::new()),
             [id(2, 600), id(2, 1000), id(3, 7)]
+        );
+    }
+
+    #[test]
+    fn follow_ups_stay_below_a_views_ceiling() {
+        let mut book = CommitBook::default();
+        for seqno in 11..=20 {
+            book.add(seqno, id(2, seqno));
+        }
+        book.add(100, id(3, 7));
+        let ceilings = BTreeMap::from([(2, 15)]);
+        // View 2 below 15 (11..=14), view 3 as it is.
+        assert_eq!(
+            book.follow_up_targets(&ceilings),
+            [id(2, 12), id(2, 14), id(3, 7)]
+        );
+        assert!(book.waits_below(&ceilings));
+        assert!(
+            !book.waits_below(&BTreeMap::from([(2, 11)])),
+            "none below 11"
+        );
+        assert!(!book.waits_below(&BTreeMap::from([(2, 0)])));
+        // A ceiling at the lowest wait leaves nothing to probe in its view.
+        assert_eq!(
+            book.follow_up_targets(&BTreeMap::from([(2, 11), (3, 0)])),
+            Vec::<TransactionId>::new()
         );
     }
 

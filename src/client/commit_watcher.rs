@@ -12,7 +12,7 @@
 //! [`ClientOptions::polling`](crate::ClientOptions::polling) is not the default,
 //! [`TransactionPoller::with_polling`]) or its own call options polls on its own instead.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -57,6 +57,9 @@ struct State {
     last_pending: Option<(TransactionId, Instant)>,
     /// Follow-up rounds in a row so far (0: the round is not one).
     follow_ups: u8,
+    /// Per view, the lowest seqno the follow-ups since the last commit seen found pending:
+    /// the commit reaches no higher, so the next follow-up looks below it.
+    ceilings: BTreeMap<u64, u64>,
 }
 
 /// One per client (shared by its clones): the outstanding commit waits and the task that
@@ -80,6 +83,7 @@ impl CommitWatcher {
                 cadence: Cadence::new(cap),
                 last_pending: None,
                 follow_ups: 0,
+                ceilings: BTreeMap::new(),
             })),
             polls: Arc::default(),
         }
@@ -178,9 +182,10 @@ impl State {
     fn round_targets(&mut self) -> Vec<TransactionId> {
         if self.cadence.take_follow_up() {
             self.follow_ups = self.follow_ups.saturating_add(1);
-            return self.book.follow_up_targets();
+            return self.book.follow_up_targets(&self.ceilings);
         }
         self.follow_ups = 0;
+        self.ceilings.clear();
         self.book.targets()
     }
 
@@ -229,8 +234,14 @@ impl State {
             seen.retry_after = seen.retry_after.max(asked);
         }
         self.cadence.on_round(seen);
-        if self.follow_ups < MAX_FOLLOW_UPS && any_committed && !self.book.is_empty() {
-            // A commit reached some of the waits, maybe more: find how far.
+        // A commit reached some of the waits, maybe more: find how far. A follow-up whose
+        // probes were all pending leaves the waits below them unknown: look there (else
+        // they would wait for the next signature's rounds, though committed).
+        let unknown_below = self.follow_ups > 0 && self.book.waits_below(&self.ceilings);
+        if self.follow_ups < MAX_FOLLOW_UPS
+            && (any_committed || unknown_below)
+            && !self.book.is_empty()
+        {
             self.cadence.follow_up_again();
         }
         self.cadence.next_delay(ended)
@@ -261,6 +272,10 @@ impl State {
             TransactionState::Invalid => Settled::Invalid,
             pending => {
                 self.saw_pending(id, round);
+                if self.follow_ups > 0 {
+                    let ceiling = self.ceilings.entry(id.view).or_insert(id.seqno);
+                    *ceiling = (*ceiling).min(id.seqno);
+                }
                 for inbox in self.book.waiting_for(id) {
                     inbox.push(Delivery::Pending(pending.clone(), wait), false);
                 }
@@ -522,6 +537,66 @@ mod tests {
             &mut seen,
         );
         assert_eq!(seen.signature_since, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn follow_ups_look_below_the_probes_they_found_pending() {
+        let watcher = CommitWatcher::new(Duration::from_secs(1));
+        let mut state = watcher.lock();
+        let now = Instant::now();
+        let inboxes: Vec<_> = (10..=20)
+            .map(|seqno| state.open(seqno, TransactionId::new(2, seqno), now))
+            .collect();
+        let answer = |state: &mut State, targets: &[TransactionId], committed_up_to: u64| {
+            let answers = targets.iter().map(|id| {
+                let state = if id.seqno <= committed_up_to {
+                    TransactionState::Committed
+                } else {
+                    TransactionState::Pending
+                };
+                Ok((state, None))
+            });
+            state.finish_round(targets, answers, now, now);
+        };
+        // A signature committed up to 12. The round asks about the lowest wait: committed.
+        let targets = state.round_targets();
+        assert_eq!(targets, [TransactionId::new(2, 10)]);
+        answer(&mut state, &targets, 12);
+        // The follow-up spreads over 11..=20: both pending.
+        let targets = state.round_targets();
+        assert_eq!(state.follow_ups, 1);
+        assert_eq!(
+            targets,
+            [TransactionId::new(2, 15), TransactionId::new(2, 20)]
+        );
+        answer(&mut state, &targets, 12);
+        // 11..=14 are still unknown: the next follow-up looks there, not at 15 and 20 again.
+        let targets = state.round_targets();
+        assert_eq!(
+            state.follow_ups, 2,
+            "a follow-up after one that found only pending"
+        );
+        assert_eq!(
+            targets,
+            [TransactionId::new(2, 12), TransactionId::new(2, 14)]
+        );
+        answer(&mut state, &targets, 12);
+        // 11 and 12 settled; 13 is all that is left below the ceiling (14).
+        let targets = state.round_targets();
+        assert_eq!(targets, [TransactionId::new(2, 13)]);
+        answer(&mut state, &targets, 12);
+        // Nothing unknown below the ceiling: the follow-ups end.
+        let targets = state.round_targets();
+        assert_eq!(state.follow_ups, 0, "{targets:?}");
+        let settled: Vec<u64> = (10..=20)
+            .filter(|&seqno| {
+                matches!(
+                    inboxes[(seqno - 10) as usize].try_next(),
+                    Some(Delivery::Settled(Settled::Committed))
+                )
+            })
+            .collect();
+        assert_eq!(settled, [10, 11, 12]);
     }
 
     #[tokio::test]
