@@ -15,10 +15,11 @@
 //!          with --committed-in-flight K, then plain writes/s and committed writes/s through
 //!          one client with K writes in flight (see `committed`)
 //! committed --seconds S --in-flight K
-//!          plain writes/s, committed writes/s, then plain writes/s again (the two plain
-//!          windows bracket the committed one), K writes in flight: each slot writes,
-//!          hands the commit wait to a task of its own and writes the next; the rate counts
-//!          the window's writes whose commit was then seen (all must be), with their latency
+//!          plain and committed writes/s in turns (plain, committed, plain, committed,
+//!          plain: each committed window between two plain ones), K writes in flight: each
+//!          slot writes, adds the commit wait to those it drives itself and writes the next;
+//!          the rate counts the window's writes whose commit was then seen (all must be),
+//!          with their latency
 //! status   --seconds S --concurrency 1,32 --round R --id TX
 //!          transaction-status reads/s (no disk on the server side: the per-call cost)
 //! latency  --seconds S --writers W --think T --start-at UNIX_SECONDS
@@ -586,89 +587,121 @@ async fn committed(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
     Ok(json!({ "committed_writes": committed_vs_plain(sandbox, in_flight, seconds).await? }))
 }
 
-/// Plain writes per second, then committed writes per second, then plain writes per second
-/// again, through one client with `in_flight` writes in flight. The two plain windows
-/// bracket the committed one: a sandbox's write rate drifts down as its ledger grows (by
-/// 1-20% from one 3 s window to the next in trial runs), which would count against whichever
-/// window came second.
+/// Committed windows of [`committed_vs_plain`], each between two plain ones.
+const COMMITTED_WINDOWS: usize = 2;
+
+/// Plain writes per second and committed writes per second in turns, through one client with
+/// `in_flight` writes in flight: a plain window, then [`COMMITTED_WINDOWS`] times a committed
+/// window and a plain one. Plain windows on both sides of each committed one: a sandbox's
+/// write rate drifts as its ledger grows, and moves with the machine's load (by 1-20% from
+/// one 3 s window to the next in trial runs), which would count against whichever kind of
+/// window came later; turns spread that over both kinds.
 async fn committed_vs_plain(
     sandbox: &SandboxInfo,
     in_flight: usize,
     seconds: f64,
 ) -> Result<Value> {
     let client = sandbox.client(ClientOptions::default()).await?;
-    let before = write_rate(&client, "plain", in_flight, seconds).await?;
-    let committed = committed_pipeline(client.clone(), in_flight, seconds).await?;
-    let after = write_rate(&client, "plain-after", in_flight, seconds).await?;
+    // The contents of each plain window's writes start with their own label.
+    const PLAIN: [&str; COMMITTED_WINDOWS + 1] = ["plain", "plain-2", "plain-3"];
+    let mut plain = vec![
+        write_rate(&client, PLAIN[0], in_flight, seconds)
+            .await?
+            .json(),
+    ];
+    let mut committed = Vec::with_capacity(COMMITTED_WINDOWS);
+    for label in &PLAIN[1..] {
+        committed.push(committed_pipeline(client.clone(), in_flight, seconds).await?);
+        plain.push(write_rate(&client, label, in_flight, seconds).await?.json());
+    }
     Ok(json!({
         "in_flight": in_flight,
-        "plain": before.json(),
+        "plain": plain,
         "committed": committed,
-        "plain_after": after.json(),
     }))
 }
 
 /// Committed writes per second with `in_flight` writes in flight, as a program that must see
 /// every write committed but does not stop writing meanwhile: each slot writes
-/// (`begin_create_ledger_entry`), hands the poller it gets to a task of its own and writes the
-/// next, so that thousands of commit waits are outstanding at once, all sharing the client's
-/// commit watcher. The rate is the number of writes sent during the window (after
-/// [`WARM_UP`]) whose commit the client then saw, per second of window: every one of them
-/// must be seen committed, or the measurement fails. CPU and requests count the window and
-/// the drain after it (waiting for the window's last commits), per committed write; the
-/// latency is from sending a write until its poller said `Committed`.
+/// (`begin_create_ledger_entry`), adds the poller it gets to the commit waits it drives
+/// itself (a `FuturesUnordered`: no task per wait) and writes the next, so that thousands of
+/// commit waits are outstanding at once, all sharing the client's commit watcher. The slots
+/// write for [`WARM_UP`], then for the window; the rate is the number of writes sent during
+/// the window whose commit the client then saw, per second of window: every one of them must
+/// be seen committed, or the measurement fails. CPU and requests count the window and the
+/// drain after it (waiting for the window's last commits), per committed write; the latency
+/// is from sending a write until its poller said `Committed`.
 async fn committed_pipeline(
     client: ConfidentialLedgerClient,
     in_flight: usize,
     seconds: f64,
 ) -> Result<Value> {
-    type Wait = tokio::task::JoinHandle<Result<f64>>;
     let index = Arc::new(AtomicU64::new(0));
-    let run = |window: Duration| {
-        let deadline = Instant::now() + window;
-        (0..in_flight)
-            .map(|w| {
-                let (client, index) = (client.clone(), Arc::clone(&index));
-                tokio::spawn(async move {
-                    let mut waits: Vec<Wait> = Vec::new();
-                    while Instant::now() < deadline {
-                        let i = index.fetch_add(1, Ordering::Relaxed);
-                        let sent = Instant::now();
-                        let poller = client
-                            .begin_create_ledger_entry(contents("committed", w, i), None)
-                            .await?;
-                        waits.push(tokio::spawn(async move {
-                            poller.await?;
-                            Ok(sent.elapsed().as_secs_f64() * 1000.0)
-                        }));
+    let window_start = Instant::now() + WARM_UP;
+    let deadline = window_start + Duration::from_secs_f64(seconds);
+    // One slot: writes until `deadline` while driving the commit waits of its writes, then
+    // waits for the rest. Returns the latencies of the writes sent in the window, and when
+    // its last write was done.
+    let slot = |w: usize| {
+        let (client, index) = (client.clone(), Arc::clone(&index));
+        async move {
+            let write = |i: u64| {
+                let client = client.clone();
+                async move {
+                    let sent = Instant::now();
+                    let poller = client
+                        .begin_create_ledger_entry(contents("committed", w, i), None)
+                        .await?;
+                    Ok::<_, BoxError>(async move {
+                        poller.await?;
+                        Ok::<_, BoxError>((sent, sent.elapsed().as_secs_f64() * 1000.0))
+                    })
+                }
+            };
+            let mut waits = futures::stream::FuturesUnordered::new();
+            let mut latencies = Vec::new();
+            let mut keep = |(sent, latency): (Instant, f64)| {
+                if sent >= window_start {
+                    latencies.push(latency);
+                }
+            };
+            let mut next = std::pin::pin!(write(index.fetch_add(1, Ordering::Relaxed)));
+            let last_write = loop {
+                tokio::select! {
+                    written = &mut next => {
+                        waits.push(written?);
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break now;
+                        }
+                        next.set(write(index.fetch_add(1, Ordering::Relaxed)));
                     }
-                    Ok::<_, BoxError>(waits)
-                })
-            })
-            .collect::<Vec<_>>()
+                    Some(seen) = waits.next() => keep(seen?),
+                }
+            };
+            while let Some(seen) = waits.next().await {
+                keep(seen?);
+            }
+            Ok::<_, BoxError>((latencies, last_write))
+        }
     };
-    let mut warm_up_waits = Vec::new();
-    for writer in run(WARM_UP) {
-        warm_up_waits.extend(writer.await??);
-    }
+    let slots = (0..in_flight)
+        .map(|w| tokio::spawn(slot(w)))
+        .collect::<Vec<_>>();
+    tokio::time::sleep_until(window_start.into()).await;
     let (start, cpu) = (Instant::now(), process_cpu());
     let requests = REQUESTS.load(Ordering::Relaxed);
-    let mut waits = Vec::new();
-    for writer in run(Duration::from_secs_f64(seconds)) {
-        waits.extend(writer.await??);
+    let (mut latencies, mut last_write) = (Vec::new(), start);
+    for slot in slots {
+        let (slot_latencies, slot_last) = slot.await??;
+        latencies.extend(slot_latencies);
+        last_write = last_write.max(slot_last);
     }
-    let window = start.elapsed();
-    let mut latencies = Vec::with_capacity(waits.len());
-    for wait in waits {
-        latencies.push(wait.await??);
-    }
+    let window = last_write.duration_since(start);
     let (cpu, requests) = (
         process_cpu().saturating_sub(cpu),
         REQUESTS.load(Ordering::Relaxed) - requests,
     );
-    for wait in warm_up_waits {
-        wait.await??;
-    }
     let done = latencies.len() as u64;
     let (rate, cpu_us) = per_operation(done, window, cpu);
     latencies.sort_by(f64::total_cmp);
@@ -732,8 +765,8 @@ async fn calls(sandbox: &SandboxInfo, args: &Args) -> Result<Value> {
         )
         .into());
     }
-    // Committed writes: each write's commit wait is a task of its own (as in `committed`),
-    // all awaited at the end.
+    // Committed writes: each write's commit wait is spawned as a task of its own (`committed`
+    // drives its waits in the writing task instead), all awaited at the end.
     let waits = Arc::new(std::sync::Mutex::new(Vec::new()));
     let bare = sandbox.bare()?;
     // The same setup either way: both clients are built, one write gives the id to read.

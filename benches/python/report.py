@@ -218,7 +218,7 @@ def committed_table(configurations):
     number in flight, same rounds), one per signature setting: [(label, rounds)] where each
     round holds a `committed_writes` measurement."""
     lines = [
-        "| signatures | in flight | plain writes/s (median of before and after) | committed writes/s (median) | lowest – highest round | committed vs plain (target ≥ 0.9×) | requests per committed write | CPU per committed write | commit latency mean / p99 |",
+        "| signatures | in flight | plain writes/s (median) | committed writes/s (median) | lowest – highest round | committed vs plain (target ≥ 0.9×) | requests per committed write | CPU per committed write | commit latency mean / p99 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, rounds_data in configurations:
@@ -226,11 +226,11 @@ def committed_table(configurations):
         if not rows:
             continue
         plain = [plain_rate(r) for r in rows]
-        committed = [r["committed"]["rate"] for r in rows]
-        requests = [r["committed"].get("requests_per_op", 0.0) for r in rows]
-        cpu = [r["committed"].get("cpu_us", float("nan")) for r in rows]
-        mean = [r["committed"].get("latency_ms", {}).get("mean", float("nan")) for r in rows]
-        p99 = [r["committed"].get("latency_ms", {}).get("p99", float("nan")) for r in rows]
+        committed = [committed_mean(r, lambda w: w["rate"]) for r in rows]
+        requests = [committed_mean(r, lambda w: w.get("requests_per_op", 0.0)) for r in rows]
+        cpu = [committed_mean(r, lambda w: w.get("cpu_us", float("nan"))) for r in rows]
+        mean = [committed_mean(r, lambda w: w.get("latency_ms", {}).get("mean", float("nan"))) for r in rows]
+        p99 = [committed_mean(r, lambda w: w.get("latency_ms", {}).get("p99", float("nan"))) for r in rows]
         lines.append(
             f"| {label} | {rows[0]['in_flight']} | {fmt_rate(median(plain))} | {fmt_rate(median(committed))} | "
             f"{spread(committed)} | {ratio_text([committed[i] / plain[i] if plain[i] else 0.0 for i in range(len(rows))])} | "
@@ -239,19 +239,29 @@ def committed_table(configurations):
     return lines if len(lines) > 2 else []
 
 
+def windows(measured):
+    """The windows of one kind in a committed-writes measurement: a list of them (one window on
+    its own, in results of a single window)."""
+    return measured if isinstance(measured, list) else [measured]
+
+
 def plain_rate(row):
-    """The plain writes/s a committed-writes measurement is compared with: the mean of the plain
-    windows before and after the committed one (only before, in results without the second)."""
-    rates = [row["plain"]["rate"]]
-    if "plain_after" in row:
-        rates.append(row["plain_after"]["rate"])
+    """The plain writes/s a committed-writes measurement is compared with: the mean of its plain
+    windows (taken in turns with the committed ones)."""
+    rates = [w["rate"] for w in windows(row["plain"])]
     return sum(rates) / len(rates)
+
+
+def committed_mean(row, value):
+    """The mean of `value(window)` over the committed windows of a measurement."""
+    values = [value(w) for w in windows(row["committed"])]
+    return sum(values) / len(values)
 
 
 def committed_ratio(rounds_data):
     """The median over the rounds of committed writes/s ÷ plain writes/s (NaN without any)."""
     rows = [r["committed_writes"] for r in rounds_data if "committed_writes" in r]
-    ratios = [r["committed"]["rate"] / plain_rate(r) for r in rows if plain_rate(r)]
+    ratios = [committed_mean(r, lambda w: w["rate"]) / plain_rate(r) for r in rows if plain_rate(r)]
     return median(ratios) if ratios else float("nan")
 
 
@@ -580,13 +590,15 @@ def main():
     if committed_lines:
         w(f"Committed writes: {settings['committed_in_flight']} writes in flight, as a program that must see every write")
         w("committed but does not stop writing meanwhile: each slot writes")
-        w("(`begin_create_ledger_entry`), hands the poller to a task of its own and writes the next,")
-        w("so thousands of commit waits are outstanding at once, sharing the client's commit watcher.")
-        w("Committed writes/s counts the writes sent in the window whose commit the client then saw")
-        w("(all of them must be: the run fails otherwise), per second of window; beside it, plain")
-        w("writes/s of the same client with as many in flight: the mean of a window just before and")
-        w("one just after (a sandbox's write rate drifts down as its ledger grows, which would count")
-        w("against whichever window came second). Requests, CPU and the")
+        w("(`begin_create_ledger_entry`), adds the poller to the commit waits it drives itself (a")
+        w("`FuturesUnordered`, no task per wait) and writes the next, so thousands of commit waits are")
+        w("outstanding at once, sharing the client's commit watcher. Committed writes/s counts the")
+        w("writes sent in the window whose commit the client then saw (all of them must be: the run")
+        w("fails otherwise), per second of window; beside it, plain writes/s of the same client with")
+        w("as many in flight. Each round takes them in turns: plain, committed, plain, committed,")
+        w("plain (a sandbox's write rate drifts as its ledger grows and moves with the machine's")
+        w("load, which would count against whichever kind came later); a round's figures are the")
+        w("means of its windows of each kind. Requests, CPU and the")
         w("latency count the window and the drain after it (the window's last commits), per")
         w("committed write. At 1 s signatures this runs in each round after the exactly-once")
         w("writes; at the shorter interval on the second sandbox (see measurement 3).")

@@ -184,13 +184,18 @@ class CommittedTable(unittest.TestCase):
         self.assertAlmostEqual(report.committed_ratio(slow), 0.725)
         self.assertTrue(math.isnan(report.committed_ratio([{}])))
 
-    def test_plain_is_the_mean_of_the_windows_before_and_after(self):
-        bracketed = committed_round(1000, 900)
-        bracketed["committed_writes"]["plain_after"] = measured(800)
-        self.assertAlmostEqual(report.committed_ratio([bracketed]), 1.0)
-        line = report.committed_table([("1 s", [bracketed])])[2]
-        self.assertIn("| 1 s | 64 | 900 | 900 |", line)
-        self.assertIn("| 1.00× |", line)
+    def test_a_round_is_the_mean_of_its_windows_of_each_kind(self):
+        turns = committed_round(1000, 900)
+        turns["committed_writes"]["plain"] = [measured(1000), measured(800), measured(900)]
+        committed = turns["committed_writes"]["committed"]
+        turns["committed_writes"]["committed"] = [
+            committed, {**committed, **measured(700, 50.0), "latency_ms": {"mean": 400.0, "p99": 800.0}}]
+        # Plain 900, committed 800 writes/s: 0.89×.
+        self.assertAlmostEqual(report.committed_ratio([turns]), 800 / 900)
+        line = report.committed_table([("1 s", [turns])])[2]
+        self.assertIn("| 1 s | 64 | 900 | 800 |", line)
+        self.assertIn("| 0.89× |", line)
+        self.assertIn("| 40.0 µs | 500 / 900 ms |", line)
 
     def test_no_measurement_gives_no_table(self):
         self.assertEqual(report.committed_table([("1 s", [{}])]), [])

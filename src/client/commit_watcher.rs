@@ -60,6 +60,26 @@ struct State {
     /// Per view, the lowest seqno the follow-ups since the last commit seen found pending:
     /// the commit reaches no higher, so the next follow-up looks below it.
     ceilings: BTreeMap<u64, u64>,
+    /// What a round decided for the waits, handed to them once the lock is released.
+    postings: Vec<Posting>,
+}
+
+/// A delivery decided under the watcher's lock and handed over after it is released: waking
+/// a wait's task may cost a system call, and every new wait takes the lock to register (a
+/// signature may settle thousands of waits at once).
+#[derive(Debug)]
+struct Posting {
+    inbox: Arc<Inbox>,
+    delivery: Delivery,
+    /// The last delivery of the wait.
+    last: bool,
+}
+
+/// Hands `postings` over to their waits, emptying it.
+fn post(postings: &mut Vec<Posting>) {
+    for posting in postings.drain(..) {
+        posting.inbox.push(posting.delivery, posting.last);
+    }
 }
 
 /// One per client (shared by its clones): the outstanding commit waits and the task that
@@ -84,6 +104,7 @@ impl CommitWatcher {
                 last_pending: None,
                 follow_ups: 0,
                 ceilings: BTreeMap::new(),
+                postings: Vec::new(),
             })),
             polls: Arc::default(),
         }
@@ -141,6 +162,7 @@ impl CommitWatcher {
     /// The polling task: rounds until no wait is left.
     async fn run(self, client: ConfidentialLedgerClient, first: Duration, _task: TaskGuard) {
         tokio::time::sleep(first).await;
+        let mut postings = Vec::new();
         loop {
             let targets = {
                 let mut state = self.lock();
@@ -164,7 +186,13 @@ impl CommitWatcher {
             let answers = answers
                 .into_iter()
                 .map(|answer| answer.map(|(status, wait)| (status.state, wait)));
-            let delay = self.lock().finish_round(&targets, answers, started, ended);
+            let delay = {
+                let mut state = self.lock();
+                let delay = state.finish_round(&targets, answers, started, ended);
+                std::mem::swap(&mut state.postings, &mut postings);
+                delay
+            };
+            post(&mut postings);
             tokio::time::sleep(delay).await;
         }
     }
@@ -277,13 +305,22 @@ impl State {
                     *ceiling = (*ceiling).min(id.seqno);
                 }
                 for inbox in self.book.waiting_for(id) {
-                    inbox.push(Delivery::Pending(pending.clone(), wait), false);
+                    self.postings.push(Posting {
+                        inbox: Arc::clone(inbox),
+                        delivery: Delivery::Pending(pending.clone(), wait),
+                        last: false,
+                    });
                 }
                 return true;
             }
         };
+        let postings = &mut self.postings;
         self.book.settle(id, settled, |inbox| {
-            inbox.push(Delivery::Settled(settled), true);
+            postings.push(Posting {
+                inbox,
+                delivery: Delivery::Settled(settled),
+                last: true,
+            });
         });
         false
     }
@@ -307,12 +344,21 @@ impl State {
         }
         if class == ErrorClass::Final {
             // The last word: the watcher forgets the waits.
+            let postings = &mut self.postings;
             self.book.remove_all_for(id, |inbox| {
-                inbox.push(Delivery::Failed(err.replicate()), true);
+                postings.push(Posting {
+                    inbox,
+                    delivery: Delivery::Failed(err.replicate()),
+                    last: true,
+                });
             });
         } else {
             for inbox in self.book.waiting_for(id) {
-                inbox.push(Delivery::Failed(err.replicate()), false);
+                self.postings.push(Posting {
+                    inbox: Arc::clone(inbox),
+                    delivery: Delivery::Failed(err.replicate()),
+                    last: false,
+                });
             }
         }
     }
@@ -557,6 +603,7 @@ mod tests {
                 Ok((state, None))
             });
             state.finish_round(targets, answers, now, now);
+            post(&mut state.postings);
         };
         // A signature committed up to 12. The round asks about the lowest wait: committed.
         let targets = state.round_targets();

@@ -216,6 +216,7 @@ impl Run {
                         .collect();
                     let ended = now + self.round_trip;
                     let delay = state.finish_round(&targets, answers, now, ended);
+                    super::post(&mut state.postings);
                     next_round = Some(ended + delay);
                     for writer in &writers {
                         if let Writer::Waiting { key, .. } = writer {
