@@ -4,7 +4,7 @@
 # client (@azure-rest/confidential-ledger on Node, installed here with npm; skipped with a
 # message without Node), against ONE sandbox started here, on the same work:
 #   1. writes/s, 1 and 32 in flight (and this client's exactly-once writes, with requests/write;
-#      and committed writes/s beside plain writes/s, before and after, with 64 in flight);
+#      and committed writes/s beside plain writes/s, in turns, with 64 in flight);
 #   2. transaction-status reads/s (the per-call cost without the server's disk);
 #   3. committed-write latency (mean, p50, p90, p99) and status polls per write, with 16 and
 #      with 64 writers, and how long after its commit became visible each write was seen

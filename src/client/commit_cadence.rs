@@ -13,7 +13,8 @@
 //! and the bracket it finds puts the phase right. Commits
 //! found already there when the rounds begin widen the rounds. Until the rhythm is known it
 //! backs off from 10 ms to at most 50 ms, and once it has seen one signature it asks every
-//! 10 ms until the next.
+//! 10 ms until the next (two signatures timed with an idle time between them are no sample:
+//! others may have come unseen).
 //! A `Retry-After` is always honoured, and no delay exceeds the hard cap.
 
 use std::time::Duration;
@@ -270,6 +271,11 @@ impl Cadence {
         if let (Some(interval), Some(due)) = (self.interval, self.due) {
             self.due = Some(Self::roll_forward(due, interval, now));
         }
+        if self.interval.is_none() {
+            // No one asked while idle: signatures may have come unseen since the last timed
+            // one, and a gap over several would be learned as the rhythm.
+            self.last_timed = None;
+        }
     }
 
     /// How long a task starting at `now` waits before its first round: until shortly before
@@ -365,6 +371,30 @@ mod tests {
         assert_eq!(cadence.next_delay(start + 1015 * MS), 970 * MS);
         assert_eq!(cadence.next_delay(due - 15 * MS), 10 * MS);
         assert_eq!(cadence.start_delay(start + 1015 * MS), 970 * MS);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_across_an_idle_time_is_not_learned_as_the_rhythm() {
+        let start = Instant::now();
+        let mut cadence = Cadence::new(1000 * MS);
+        // Signatures every 100 ms. One timed, then no wait for a while: the task stops, and
+        // the next one starts after two signatures nobody asked about.
+        cadence.on_round(signature(start, start + 10 * MS));
+        assert!(cadence.take_follow_up());
+        cadence.restart(start + 250 * MS);
+        cadence.on_round(signature(start + 300 * MS, start + 310 * MS));
+        assert_eq!(
+            cadence.interval(),
+            None,
+            "300 ms may span several signatures"
+        );
+        // Two timed without a stop in between: one beat.
+        cadence.on_round(signature(start + 400 * MS, start + 410 * MS));
+        assert_eq!(cadence.interval(), Some(100 * MS));
+        // Once the rhythm is known, a gap across an idle time counts its beats.
+        cadence.restart(start + 700 * MS);
+        cadence.on_round(signature(start + 800 * MS, start + 810 * MS));
+        assert_eq!(cadence.interval(), Some(100 * MS));
     }
 
     #[tokio::test(start_paused = true)]

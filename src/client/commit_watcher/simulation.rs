@@ -54,6 +54,8 @@ struct Outcome {
     /// Milliseconds from a commit becoming visible to the watcher seeing it, sorted.
     excess_ms: Vec<f64>,
     polls: u64,
+    /// The signature rhythm the watcher learned.
+    interval: Option<Duration>,
 }
 
 impl Outcome {
@@ -135,6 +137,7 @@ impl Run {
             writes: 0,
             excess_ms: Vec::new(),
             polls: 0,
+            interval: None,
         };
         let mut seen_at: HashMap<u64, Instant> = HashMap::new();
         let step = MS / 4;
@@ -247,6 +250,7 @@ impl Run {
             now += step;
         }
         outcome.excess_ms.sort_by(f64::total_cmp);
+        outcome.interval = watcher.lock().cadence.interval();
         outcome
     }
 }
@@ -354,5 +358,33 @@ fn writes_answered_late_are_not_left_for_the_next_signature() {
                 "seed {seed}: {polls:.3} polls per write"
             );
         }
+    }
+}
+
+/// Few writers on a fast rhythm leave the watcher idle between writes. A rhythm learned from
+/// a gap across an idle time was a multiple of the real one (200 or 300 ms for 100 ms, in 4 of
+/// these 30 seeds): rounds only around every second or third signature, and writes seen up to
+/// two signatures late (a mean of 77 ms after the commit). Every seed now learns no more than
+/// the real rhythm and sees commits within 20 ms of the reference on the mean.
+#[test]
+fn an_idle_watcher_learns_no_multiple_of_the_rhythm() {
+    for seed in 1..=30 {
+        let outcome = run(100, 16, seed);
+        let interval = outcome.interval.unwrap_or_default();
+        eprintln!(
+            "100 ms signatures, 16 writers, seed {seed}: rhythm {interval:?}, excess mean \
+             {:.1} ms",
+            outcome.mean()
+        );
+        assert!(interval > Duration::ZERO, "seed {seed}: no rhythm learned");
+        assert!(
+            interval <= 110 * MS,
+            "seed {seed}: learned {interval:?} for 100 ms"
+        );
+        assert!(
+            outcome.mean() <= REFERENCE_MEAN_MS + 20.0,
+            "seed {seed}: mean {:.1} ms",
+            outcome.mean()
+        );
     }
 }
