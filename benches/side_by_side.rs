@@ -689,15 +689,16 @@ async fn committed_pipeline(
         .map(|w| tokio::spawn(slot(w)))
         .collect::<Vec<_>>();
     tokio::time::sleep_until(window_start.into()).await;
-    let (start, cpu) = (Instant::now(), process_cpu());
+    let cpu = process_cpu();
     let requests = REQUESTS.load(Ordering::Relaxed);
-    let (mut latencies, mut last_write) = (Vec::new(), start);
+    let (mut latencies, mut last_write) = (Vec::new(), window_start);
     for slot in slots {
         let (slot_latencies, slot_last) = slot.await??;
         latencies.extend(slot_latencies);
         last_write = last_write.max(slot_last);
     }
-    let window = last_write.duration_since(start);
+    // The writes counted are those sent from `window_start` on.
+    let window = last_write.duration_since(window_start);
     let (cpu, requests) = (
         process_cpu().saturating_sub(cpu),
         REQUESTS.load(Ordering::Relaxed) - requests,
@@ -715,7 +716,7 @@ async fn committed_pipeline(
         "rate": rate,
         "cpu_us": cpu_us,
         "requests_per_op": requests as f64 / done.max(1) as f64,
-        "drain_seconds": start.elapsed().as_secs_f64() - window.as_secs_f64(),
+        "drain_seconds": window_start.elapsed().as_secs_f64() - window.as_secs_f64(),
         "latency_ms": {
             "mean": latencies.iter().sum::<f64>() / done.max(1) as f64,
             "p50": at(0.5),

@@ -269,6 +269,14 @@ mod tests {
         ended
     }
 
+    /// Removes each `(key, id)` wait, asserting it was there, then that none is left.
+    fn remove_the_rest(book: &mut CommitBook<u64>, waits: &[(u64, TransactionId)]) {
+        for &(key, id) in waits {
+            assert_eq!(book.remove(key, id), Some(key), "{key} is still waiting");
+        }
+        assert!(book.is_empty());
+    }
+
     fn waiting(book: &CommitBook<u64>, id: TransactionId) -> Vec<u64> {
         book.waiting_for(id).copied().collect()
     }
@@ -333,10 +341,7 @@ mod tests {
             "another wait's transaction"
         );
         assert_eq!(book.targets(), [id(2, 11), id(3, 2)]);
-        for (key, id) in [(1, id(2, 11)), (3, id(2, 12)), (4, id(3, 2))] {
-            assert_eq!(book.remove(key, id), Some(key));
-        }
-        assert!(book.is_empty());
+        remove_the_rest(&mut book, &[(1, id(2, 11)), (3, id(2, 12)), (4, id(3, 2))]);
         assert!(book.targets().is_empty());
         assert!(book.follow_up_targets(&BTreeMap::new()).is_empty());
     }
@@ -354,10 +359,7 @@ mod tests {
         assert_eq!(ended, [2, 3]);
         assert_eq!(waiting(&book, id(2, 11)), Vec::<u64>::new());
         assert_eq!(book.targets(), [id(2, 10), id(3, 11)]);
-        for (key, id) in [(1, id(2, 10)), (4, id(2, 12)), (5, id(3, 11))] {
-            assert_eq!(book.remove(key, id), Some(key), "{key} is still waiting");
-        }
-        assert!(book.is_empty());
+        remove_the_rest(&mut book, &[(1, id(2, 10)), (4, id(2, 12)), (5, id(3, 11))]);
     }
 
     #[test]

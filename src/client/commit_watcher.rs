@@ -75,6 +75,17 @@ struct Posting {
     last: bool,
 }
 
+impl Posting {
+    /// Queues `delivery` for `inbox` (the `last` one ends the wait) in `postings`.
+    fn queue(postings: &mut Vec<Self>, inbox: Arc<Inbox>, delivery: Delivery, last: bool) {
+        postings.push(Self {
+            inbox,
+            delivery,
+            last,
+        });
+    }
+}
+
 /// Hands `postings` over to their waits, emptying it.
 fn post(postings: &mut Vec<Posting>) {
     for posting in postings.drain(..) {
@@ -305,22 +316,15 @@ impl State {
                     *ceiling = (*ceiling).min(id.seqno);
                 }
                 for inbox in self.book.waiting_for(id) {
-                    self.postings.push(Posting {
-                        inbox: Arc::clone(inbox),
-                        delivery: Delivery::Pending(pending.clone(), wait),
-                        last: false,
-                    });
+                    let delivery = Delivery::Pending(pending.clone(), wait);
+                    Posting::queue(&mut self.postings, Arc::clone(inbox), delivery, false);
                 }
                 return true;
             }
         };
         let postings = &mut self.postings;
         self.book.settle(id, settled, |inbox| {
-            postings.push(Posting {
-                inbox,
-                delivery: Delivery::Settled(settled),
-                last: true,
-            });
+            Posting::queue(postings, inbox, Delivery::Settled(settled), true);
         });
         false
     }
@@ -346,19 +350,12 @@ impl State {
             // The last word: the watcher forgets the waits.
             let postings = &mut self.postings;
             self.book.remove_all_for(id, |inbox| {
-                postings.push(Posting {
-                    inbox,
-                    delivery: Delivery::Failed(err.replicate()),
-                    last: true,
-                });
+                Posting::queue(postings, inbox, Delivery::Failed(err.replicate()), true);
             });
         } else {
             for inbox in self.book.waiting_for(id) {
-                self.postings.push(Posting {
-                    inbox: Arc::clone(inbox),
-                    delivery: Delivery::Failed(err.replicate()),
-                    last: false,
-                });
+                let delivery = Delivery::Failed(err.replicate());
+                Posting::queue(&mut self.postings, Arc::clone(inbox), delivery, false);
             }
         }
     }
