@@ -3,6 +3,7 @@
 //! later ones; earlier views are asked about on their own).
 
 use std::collections::HashMap;
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -267,4 +268,40 @@ async fn a_watched_wait_that_times_out_counts_its_answers() {
     let settled = asked();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(asked(), settled, "no request after the wait ended");
+}
+
+#[tokio::test]
+async fn watched_waits_whose_status_requests_never_answer_end_at_their_timeouts() {
+    // Every status request hangs: the watcher's round never ends (the client's call timeout
+    // is a minute), yet each wait ends at its own timeout, and a later wait is not held
+    // behind the hung round either.
+    let server = Hostile::start(|_, _| Answer::Hang).await;
+    let client = server.client(ClientOptions::default()).await;
+    let timeout = std::time::Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let waits = ["2.10", "2.11"].map(|id| {
+        client
+            .wait_for_commit(id, None)
+            .with_timeout(timeout)
+            .into_future()
+    });
+    for result in
+        crate::support::within_for(std::time::Duration::from_secs(5), join_all(waits)).await
+    {
+        let err = result.expect_err("nothing ever answers");
+        assert_eq!(err.kind(), &ErrorKind::Timeout, "{err}");
+    }
+    let later = client.wait_for_commit("2.12", None).with_timeout(timeout);
+    let err = crate::support::within_for(std::time::Duration::from_secs(5), later)
+        .await
+        .expect_err("nothing ever answers");
+    assert_eq!(err.kind(), &ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|seen| status_of(&seen.path).is_some()),
+        "the watcher asked"
+    );
 }
